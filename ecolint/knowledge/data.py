@@ -1,0 +1,263 @@
+"""Typed loader for the packaged measurement, hardware and grid tables.
+
+The CSV files under ``ecolint/knowledge/data/`` are a copy of the curated measurement set (every row carries
+its ``source`` and ``evidence`` grade). Nothing is dropped: a row that fails to parse raises
+:class:`DataError` naming the file, line and column, so a damaged or user-supplied table never loses rows
+silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Iterable, Optional
+
+QUANTS = ("fp16", "nf4", "nf4_dq", "int8_default", "int8_pure", "int8")
+EVIDENCE_GRADES = ("raw_runs", "structured_json", "summary_csv", "result_json", "memo_table", "report_table", "guide_only")
+
+
+class DataError(ValueError):
+    """A measurement table that cannot be used; the message names file, line and column."""
+
+
+@dataclass(frozen=True)
+class Measurement:
+    row_id: str
+    gpu: str
+    gpu_arch: str
+    gpu_name_reported: str
+    model: str
+    hf_id: str
+    params_b: float
+    quant: str
+    batch_size: Optional[int]
+    input_tokens: Optional[int]
+    output_tokens: Optional[int]
+    power_limit_w: Optional[float]
+    experiment: str
+    date: str
+    n_runs: Optional[int]
+    throughput_tok_s: Optional[float]
+    throughput_std: Optional[float]
+    power_w: Optional[float]
+    power_std: Optional[float]
+    energy_j_per_1k_tok: Optional[float]
+    energy_std: Optional[float]
+    energy_j_per_request: Optional[float]
+    energy_per_request_std: Optional[float]
+    gpu_util_pct: Optional[float]
+    peak_mem_gb: Optional[float]
+    energy_basis: str
+    ppl: Optional[float]
+    ppl_dataset: str
+    evidence: str
+    source: str
+    notes: str
+    origin: str = "builtin"  # "builtin" or the path of a user table
+
+    @property
+    def basis(self) -> str:
+        """``idle_subtracted`` or ``total_board_power`` (the column may carry a parenthesised remark)."""
+        return self.energy_basis.split(" ", 1)[0] if self.energy_basis else ""
+
+    @property
+    def tokens_per_joule(self) -> Optional[float]:
+        if not self.energy_j_per_1k_tok:
+            return None
+        return 1000.0 / self.energy_j_per_1k_tok
+
+    def config_key(self) -> tuple:
+        """What makes two rows "the same configuration" (a user row replaces a built-in one with this key)."""
+        return (self.gpu, (self.hf_id or self.model).lower(), self.quant, self.batch_size, self.power_limit_w)
+
+    def short(self) -> str:
+        bs = f"BS={self.batch_size}" if self.batch_size else "BS=?"
+        e = f"{self.energy_j_per_1k_tok:,.0f} J/1k tok" if self.energy_j_per_1k_tok is not None else "no energy"
+        return f"row {self.row_id}: {self.gpu} {self.model} {self.quant} {bs}: {e}"
+
+
+@dataclass(frozen=True)
+class GpuSpec:
+    gpu: str
+    name: str
+    arch: str
+    measured: bool
+    vram_gb: float
+    memory_type: str
+    mem_bw_gb_s: float
+    tdp_w: float
+    idle_w: float
+    compute_capability: float
+    bf16_support: bool
+    int8_tensor_cores: bool
+    source: str
+    notes: str
+
+
+@dataclass(frozen=True)
+class GridRegion:
+    region_id: str
+    region: str
+    gco2_per_kwh: Optional[float]
+    usd_per_kwh: Optional[float]
+    usd_per_kwh_min: Optional[float]
+    usd_per_kwh_max: Optional[float]
+    source: str
+    notes: str
+
+
+_MEASUREMENT_COLUMNS = [f.name for f in fields(Measurement) if f.name != "origin"]
+_INT_COLUMNS = {"batch_size", "input_tokens", "output_tokens", "n_runs"}
+_REQUIRED = {"row_id", "gpu", "model", "params_b", "quant", "experiment", "evidence", "source"}
+
+
+def _number(text: str, kind: type, where: str):
+    try:
+        value = kind(float(text)) if kind is int else float(text)
+    except ValueError:
+        raise DataError(f"{where}: expected a number, got {text!r}") from None
+    if kind is int and float(text) != int(float(text)):
+        raise DataError(f"{where}: expected a whole number, got {text!r}")
+    return value
+
+
+def _parse_measurements(lines: Iterable[str], origin: str) -> list[Measurement]:
+    reader = csv.reader(lines)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise DataError(f"{origin}:1:1: empty measurement table") from None
+    missing = [c for c in _MEASUREMENT_COLUMNS if c not in header]
+    if missing:
+        raise DataError(f"{origin}:1:1: missing column(s): {', '.join(missing)}")
+    unknown = [c for c in header if c not in _MEASUREMENT_COLUMNS]
+    if unknown:
+        raise DataError(f"{origin}:1:{header.index(unknown[0]) + 1}: unknown column {unknown[0]!r}")
+    index = {name: header.index(name) for name in _MEASUREMENT_COLUMNS}
+    rows: list[Measurement] = []
+    seen: set[str] = set()
+    for record in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(record) != len(header):
+            raise DataError(f"{origin}:{line}:1: expected {len(header)} fields, found {len(record)}")
+        values: dict = {}
+        for name in _MEASUREMENT_COLUMNS:
+            col = index[name]
+            text = record[col].strip()
+            where = f"{origin}:{line}:{col + 1} ({name})"
+            if name in _REQUIRED and not text:
+                raise DataError(f"{where}: value required")
+            if name == "params_b":
+                values[name] = _number(text, float, where)
+                if values[name] <= 0:
+                    raise DataError(f"{where}: must be positive")
+            elif name in _INT_COLUMNS:
+                values[name] = _number(text, int, where) if text else None
+            elif Measurement.__dataclass_fields__[name].type == "Optional[float]":
+                values[name] = _number(text, float, where) if text else None
+            else:
+                values[name] = text
+        if values["quant"] not in QUANTS:
+            col = index["quant"] + 1
+            raise DataError(f"{origin}:{line}:{col} (quant): unknown quantization {values['quant']!r}; expected one of {', '.join(QUANTS)}")
+        if values["evidence"] not in EVIDENCE_GRADES:
+            col = index["evidence"] + 1
+            raise DataError(f"{origin}:{line}:{col} (evidence): unknown evidence grade {values['evidence']!r}; expected one of {', '.join(EVIDENCE_GRADES)}")
+        if values["energy_basis"] and values["energy_basis"].split(" ", 1)[0] not in ("idle_subtracted", "total_board_power"):
+            col = index["energy_basis"] + 1
+            raise DataError(f"{origin}:{line}:{col} (energy_basis): expected idle_subtracted or total_board_power")
+        if values["energy_j_per_1k_tok"] is not None and not values["energy_basis"]:
+            col = index["energy_basis"] + 1
+            raise DataError(f"{origin}:{line}:{col} (energy_basis): required when energy_j_per_1k_tok is given")
+        if values["row_id"] in seen:
+            raise DataError(f"{origin}:{line}:{index['row_id'] + 1} (row_id): duplicate row_id {values['row_id']!r}")
+        seen.add(values["row_id"])
+        rows.append(Measurement(**values, origin=origin))
+    return rows
+
+
+def _boolish(text: str) -> bool:
+    return text.strip().lower() in ("yes", "true", "1")
+
+
+def _read_builtin(name: str) -> str:
+    return resources.files("ecolint.knowledge").joinpath("data", name).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=None)
+def builtin_measurements() -> tuple[Measurement, ...]:
+    return tuple(_parse_measurements(_read_builtin("measurements.csv").splitlines(), "measurements.csv"))
+
+
+def load_user_measurements(path: Path) -> list[Measurement]:
+    """Rows from a user table (same columns as the built-in one). Their ``row_id``s are prefixed ``user:``."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read measurement table: {exc.strerror or exc}") from None
+    rows = _parse_measurements(text.splitlines(), str(path))
+    return [_replace_row_id(r, f"user:{r.row_id}") for r in rows]
+
+
+def _replace_row_id(row: Measurement, row_id: str) -> Measurement:
+    from dataclasses import replace
+
+    return replace(row, row_id=row_id)
+
+
+@lru_cache(maxsize=None)
+def hardware() -> dict[str, GpuSpec]:
+    out: dict[str, GpuSpec] = {}
+    for rec in csv.DictReader(_read_builtin("hardware.csv").splitlines()):
+        out[rec["gpu"]] = GpuSpec(
+            gpu=rec["gpu"],
+            name=rec["name"],
+            arch=rec["arch"],
+            measured=_boolish(rec["measured"]),
+            vram_gb=float(rec["vram_gb"]),
+            memory_type=rec["memory_type"],
+            mem_bw_gb_s=float(rec["mem_bw_gb_s"]),
+            tdp_w=float(rec["tdp_w"]),
+            idle_w=float(rec["idle_w"]),
+            compute_capability=float(rec["compute_capability"]),
+            bf16_support=_boolish(rec["bf16_support"]),
+            int8_tensor_cores=_boolish(rec["int8_tensor_cores"]),
+            source=rec["source"],
+            notes=rec["notes"],
+        )
+    return out
+
+
+@lru_cache(maxsize=None)
+def grid() -> dict[str, GridRegion]:
+    def opt(text: str) -> Optional[float]:
+        return float(text) if text.strip() else None
+
+    out: dict[str, GridRegion] = {}
+    for rec in csv.DictReader(_read_builtin("grid.csv").splitlines()):
+        out[rec["region_id"]] = GridRegion(
+            region_id=rec["region_id"],
+            region=rec["region"],
+            gco2_per_kwh=opt(rec["gco2_per_kwh"]),
+            usd_per_kwh=opt(rec["usd_per_kwh"]),
+            usd_per_kwh_min=opt(rec["usd_per_kwh_min"]),
+            usd_per_kwh_max=opt(rec["usd_per_kwh_max"]),
+            source=rec["source"],
+            notes=rec["notes"],
+        )
+    return out
+
+
+@lru_cache(maxsize=None)
+def data_version() -> str:
+    """A short hash of the packaged tables: part of the results-cache key."""
+    digest = hashlib.sha256()
+    for name in ("measurements.csv", "hardware.csv", "grid.csv"):
+        digest.update(_read_builtin(name).encode())
+    return digest.hexdigest()[:16]
