@@ -1,0 +1,279 @@
+"""Command line: ``ecolint check [paths]`` (also plain ``ecolint [paths]``), ``ecolint rule CODE``,
+``ecolint rules``, and the advisor commands (compare, optimize, estimate, diagnose).
+
+Exit codes: 0 no finding at or above ``--fail-on``; 1 findings; 2 usage, configuration or internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Optional, Sequence
+
+from ecolint import __version__
+
+SUBCOMMANDS = {"check", "rule", "rules", "compare", "optimize", "estimate", "diagnose", "clean", "help"}
+OUTPUT_FORMATS = ("full", "concise", "json")
+
+
+class UsageError(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ecolint",
+        description="Find energy waste in LLM inference code and deploy configs, with the measurements that prove it.",
+    )
+    parser.add_argument("--version", action="version", version=f"ecolint {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser("check", help="lint files and directories (the default command)")
+    add_check_arguments(check)
+    check.set_defaults(func=cmd_check)
+
+    rule = sub.add_parser("rule", help="explain a rule, with its live evidence rows")
+    rule.add_argument("code", help="rule code or name, e.g. ECO101 or int8-default-threshold")
+    rule.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    rule.set_defaults(func=cmd_rule)
+
+    rules = sub.add_parser("rules", help="list all rules")
+    rules.add_argument("--format", choices=("text", "json"), default="text")
+    rules.set_defaults(func=cmd_rules)
+
+    try:
+        from ecolint.protocols import cli as protocols_cli
+    except ImportError:  # pragma: no cover - advisor commands not installed
+        protocols_cli = None
+    if protocols_cli is not None:
+        protocols_cli.register(sub)
+    return parser
+
+
+def add_check_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="*", type=Path, help="files or directories (default: .)")
+    p.add_argument("--select", help="comma-separated codes or prefixes to enable (default ALL)")
+    p.add_argument("--ignore", help="comma-separated codes or prefixes to disable")
+    p.add_argument("--extend-select", help="codes or prefixes to enable on top of the configured selection")
+    p.add_argument("--output-format", choices=OUTPUT_FORMATS, default=None, help="output format (default: full)")
+    p.add_argument("-o", "--output-file", type=Path, help="write the report to a file instead of stdout")
+    p.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings are reported")
+    p.add_argument("--fail-on", choices=("red", "yellow", "info"), help="lowest severity that makes the run fail (default yellow)")
+    p.add_argument("--gpu", help="the GPU you deploy on (evidence selection, ECO402), e.g. t4, a100, rtx4090d")
+    p.add_argument("--config", type=Path, help="use this ecolint.toml / pyproject.toml instead of discovery")
+    p.add_argument("--force-exclude", action="store_true", help="apply exclude patterns to files named explicitly too")
+    p.add_argument("-v", "--verbose", action="store_true", help="show tracebacks of internal errors")
+    p.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
+
+
+def _split_codes(text: Optional[str]) -> tuple[str, ...]:
+    if not text:
+        return ()
+    return tuple(c.strip().upper() for c in text.split(",") if c.strip())
+
+
+def _settings_for(args) -> "object":
+    from ecolint.config import ConfigError, load_settings, validate_selector
+    from ecolint.knowledge.gpus import resolve_gpu, suggest_gpu
+    from ecolint.rule import Severity
+
+    start = args.paths[0] if args.paths else Path.cwd()
+    settings = load_settings(start if start.exists() else Path.cwd(), args.config)
+    changes: dict = {}
+    for name in ("select", "ignore", "extend_select"):
+        codes = _split_codes(getattr(args, name))
+        for c in codes:
+            err = validate_selector(c)
+            if err:
+                raise UsageError(err)
+        if codes:
+            changes[name] = codes if name != "extend_select" else settings.extend_select + codes
+    if args.gpu:
+        info = resolve_gpu(args.gpu)
+        if info is None:
+            sugg = suggest_gpu(args.gpu)
+            hint = f" (did you mean {', '.join(repr(s) for s in sugg)}?)" if sugg else ""
+            raise UsageError(f"unknown GPU {args.gpu!r}{hint}")
+        changes["gpu"] = info.id
+    if args.fail_on:
+        changes["fail_on"] = Severity(args.fail_on)
+    return replace(settings, **changes)
+
+
+def _display(path: Path) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        rel = str(path)
+    return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()
+
+
+def cmd_check(args) -> int:
+    from ecolint.discovery import discover
+    from ecolint.report import ReportContext, render
+    from ecolint.rule import Severity
+    from ecolint.runner import Engine, engine_finding, lint_bytes
+
+    paths = args.paths or [Path(".")]
+    missing = [p for p in paths if not p.exists() and not p.is_symlink()]
+    if missing:
+        raise UsageError(f"path does not exist: {missing[0]}")
+    settings = _settings_for(args)
+    engine = Engine.create(settings)
+    findings = []
+    texts: dict[str, str] = {}
+    files = 0
+    for cand in discover(list(paths), settings, force_exclude=args.force_exclude):
+        if cand.kind is None:
+            continue
+        files += 1
+        display = _display(cand.path)
+        try:
+            data = cand.path.read_bytes()
+        except IsADirectoryError:
+            findings.append(engine_finding("ECO901", display, "is a directory, not a file"))
+            continue
+        except OSError as exc:
+            findings.append(engine_finding("ECO901", display, f"cannot read file: {exc.strerror or exc}"))
+            continue
+        result = lint_bytes(display, data, cand.kind, engine)
+        if result.text is not None:
+            texts[display] = result.text
+        findings.extend(result.findings)
+    findings.sort(key=lambda f: f.sort_key())
+
+    fmt = args.output_format or "full"
+    out_stream = sys.stdout
+    colour = fmt == "full" and args.output_file is None and out_stream.isatty() and "NO_COLOR" not in os.environ
+    if os.environ.get("FORCE_COLOR") and args.output_file is None:
+        colour = True
+    ctx = ReportContext(
+        files_checked=files,
+        root=settings.root,
+        colour=colour,
+        width=_width(),
+        verbose=args.verbose,
+        source_lines=lambda p: texts[p].splitlines() if p in texts else None,
+    )
+    text = render(fmt, findings, ctx)
+    if args.quiet and fmt in ("full", "concise"):
+        text = "\n".join(text.rstrip("\n").splitlines()[:-1]) + "\n" if findings else ""
+    if args.output_file:
+        args.output_file.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    if any(f.code == "ECO903" for f in findings):
+        return 2
+    if args.exit_zero:
+        return 0
+    threshold = settings.fail_on.rank
+    return 1 if any(f.severity.rank >= threshold for f in findings) else 0
+
+
+def _width() -> int:
+    try:
+        return max(60, min(os.get_terminal_size().columns, 140))
+    except OSError:
+        return 100
+
+
+def cmd_rules(args) -> int:
+    from ecolint.registry import all_rules
+
+    rules = all_rules()
+    if args.format == "json":
+        import json
+
+        print(json.dumps([r.describe() for r in rules], indent=2))
+        return 0
+    width = max(len(r.name) for r in rules)
+    for r in rules:
+        print(f"{r.code}  {r.name:<{width}}  {r.severity.value:<6}  {r.fix_applicability.value:<12}  {r.summary}")
+    return 0
+
+
+def cmd_rule(args) -> int:
+    from ecolint.registry import rule_by_code
+    from ecolint.rule_docs import live_evidence
+
+    rule = rule_by_code(args.code)
+    if rule is None:
+        from difflib import get_close_matches
+
+        from ecolint.registry import all_rules
+
+        names = [r.code for r in all_rules()] + [r.name for r in all_rules()]
+        close = get_close_matches(args.code.upper() if args.code[:3].lower() == "eco" else args.code, names, n=2, cutoff=0.5)
+        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+        raise UsageError(f"unknown rule {args.code!r}{hint}; `ecolint rules` lists them")
+    evidence = live_evidence(rule)
+    if args.format == "json":
+        import json
+
+        print(json.dumps({**rule.describe(), "documentation": rule.documentation(), "evidence": evidence}, indent=2))
+        return 0
+    print(f"# {rule.code} {rule.name}\n")
+    print(f"Severity: {rule.severity.value}. Fix: {rule.fix_applicability.value}.\n")
+    print(rule.documentation())
+    if evidence:
+        print("\n## Live evidence (from the packaged measurement table)\n")
+        for line in evidence:
+            print(f"- {line}")
+    return 0
+
+
+def _normalise_argv(argv: list[str]) -> list[str]:
+    """``ecolint path/`` and ``ecolint --select X path/`` mean ``ecolint check ...``."""
+    if not argv:
+        return ["check"]
+    if argv[0] in ("-h", "--help", "--version"):
+        return argv
+    if argv[0] not in SUBCOMMANDS:
+        return ["check", *argv]
+    if argv[0] == "help":
+        return ["--help"]
+    return argv
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    from ecolint.config import ConfigError
+
+    argv = _normalise_argv(list(sys.argv[1:] if argv is None else argv))
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0) if exc.code in (0, None) else 2
+    try:
+        return int(args.func(args))
+    except UsageError as exc:
+        print(f"ecolint: error: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"ecolint: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ecolint: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # noqa: BLE001 - last resort: a clear message, exit 2, traceback only with -v
+        from ecolint.knowledge.data import DataError
+        from ecolint.registry import RuleLoadError
+
+        if isinstance(exc, (DataError, RuleLoadError)):
+            print(f"ecolint: error: {exc}", file=sys.stderr)
+            return 2
+        if getattr(args, "verbose", False):
+            import traceback
+
+            traceback.print_exc()
+        print(f"ecolint: internal error: {type(exc).__name__}: {exc} (run with -v for the traceback)", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

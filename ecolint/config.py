@@ -1,0 +1,293 @@
+"""Settings: ``[tool.ecolint]`` in the nearest ``pyproject.toml``, or the nearest ``ecolint.toml`` /
+``.ecolint.toml`` (top-level keys), then command-line options on top. Unknown keys are an error with a
+did-you-mean."""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Optional
+
+from ecolint.rule import Severity
+
+DEFAULT_EXCLUDE = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    ".env",
+    "env",
+    "__pycache__",
+    "node_modules",
+    ".tox",
+    ".nox",
+    ".eggs",
+    "*.egg-info",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".ecolint_cache",
+    "site-packages",
+    "build",
+    "dist",
+)
+
+KNOWN_KEYS = {
+    "select",
+    "ignore",
+    "extend-select",
+    "per-file-ignores",
+    "exclude",
+    "extend-exclude",
+    "gpu",
+    "fail-on",
+    "measurements",
+    "models",
+    "max-file-size",
+    "respect-gitignore",
+    "transformers-version",
+    "cache-dir",
+    "jobs",
+}
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def load_toml(text: str) -> dict:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10
+        import tomli as tomllib
+    return tomllib.loads(text)
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path = field(default_factory=Path.cwd)
+    config_path: Optional[Path] = None
+    select: tuple[str, ...] = ("ALL",)
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
+    gpu: Optional[str] = None  # canonical GPU id
+    fail_on: Severity = Severity.YELLOW
+    measurements: tuple[Path, ...] = ()
+    models: tuple[tuple[str, float], ...] = ()
+    max_file_size: int = 2_000_000
+    respect_gitignore: bool = True
+    transformers_version: Optional[str] = None
+    cache_dir: Optional[Path] = None
+    jobs: Optional[int] = None
+
+    @property
+    def model_overrides(self) -> dict[str, float]:
+        return dict(self.models)
+
+    def is_enabled(self, code: str, filename: Optional[str] = None) -> bool:
+        sel = _best(code, self.select + self.extend_select)
+        ign = _best(code, self.ignore + self.file_ignores(filename))
+        if sel < 0:
+            return False
+        return not (ign >= 0 and ign >= sel)
+
+    def file_ignores(self, filename: Optional[str]) -> tuple[str, ...]:
+        if not filename or not self.per_file_ignores:
+            return ()
+        from ecolint.discovery import glob_match
+
+        out: list[str] = []
+        rel = _relative(Path(filename), self.root)
+        for pattern, codes in self.per_file_ignores:
+            if glob_match(rel, pattern):
+                out.extend(codes)
+        return tuple(out)
+
+    def fingerprint(self) -> str:
+        """Everything that can change findings, for the results cache key."""
+        parts = [
+            ",".join(self.select),
+            ",".join(self.ignore),
+            ",".join(self.extend_select),
+            repr(self.per_file_ignores),
+            self.gpu or "",
+            repr(self.models),
+            str(self.max_file_size),
+            self.transformers_version or "",
+        ]
+        for path in self.measurements:
+            try:
+                parts.append(path.read_text(encoding="utf-8"))
+            except OSError:
+                parts.append(str(path))
+        return "\x00".join(parts)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except (ValueError, OSError):
+        return path.as_posix()
+
+
+def _best(code: str, prefixes: tuple[str, ...]) -> int:
+    """Length of the most specific selector matching ``code`` (ALL counts as 0), -1 when none does."""
+    best = -1
+    for p in prefixes:
+        p = p.strip().upper()
+        if p == "ALL":
+            best = max(best, 0)
+        elif code.startswith(p):
+            best = max(best, len(p))
+    return best
+
+
+def find_config(start: Path) -> Optional[tuple[Path, dict]]:
+    start = start.resolve()
+    if start.is_file():
+        start = start.parent
+    for directory in [start, *start.parents]:
+        for name in ("ecolint.toml", ".ecolint.toml"):
+            candidate = directory / name
+            if candidate.is_file():
+                data = _read(candidate)
+                return candidate, data.get("tool", {}).get("ecolint", data) if "tool" in data else data
+        pyproject = directory / "pyproject.toml"
+        if pyproject.is_file():
+            data = _read(pyproject)
+            section = data.get("tool", {}).get("ecolint")
+            if section is not None:
+                return pyproject, section
+    return None
+
+
+def _read(path: Path) -> dict:
+    try:
+        return load_toml(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def _did_you_mean(key: str, options) -> str:
+    close = difflib.get_close_matches(key, sorted(options), n=1, cutoff=0.5)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _codes(value: Any, key: str, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: {key} must be a list of rule codes or prefixes")
+    return tuple(v.strip().upper() for v in value)
+
+
+def validate_selector(sel: str) -> Optional[str]:
+    """An error message when a selector matches no rule."""
+    from ecolint.registry import all_rules
+
+    s = sel.strip().upper()
+    if s == "ALL":
+        return None
+    codes = [r.code for r in all_rules()]
+    if any(c.startswith(s) for c in codes):
+        return None
+    names = {r.name: r.code for r in all_rules()}
+    hint = _did_you_mean(s, codes)
+    if sel.lower() in names:
+        hint = f" (use the code {names[sel.lower()]})"
+    return f"unknown rule selector {sel!r}{hint}"
+
+
+def settings_from_mapping(data: dict, root: Path, where: str) -> Settings:
+    from ecolint.knowledge.gpus import resolve_gpu, suggest_gpu
+
+    unknown = [k for k in data if k not in KNOWN_KEYS]
+    if unknown:
+        key = unknown[0]
+        raise ConfigError(f"{where}: unknown key {key!r}{_did_you_mean(key, KNOWN_KEYS)}")
+    s = Settings(root=root)
+    changes: dict[str, Any] = {}
+    for key in ("select", "ignore", "extend-select"):
+        if key in data:
+            changes[key.replace("-", "_")] = _codes(data[key], key, where)
+    if "per-file-ignores" in data:
+        pfi = data["per-file-ignores"]
+        if not isinstance(pfi, dict):
+            raise ConfigError(f"{where}: per-file-ignores must be a table of glob = [codes]")
+        changes["per_file_ignores"] = tuple((k, _codes(v, f"per-file-ignores.{k}", where)) for k, v in pfi.items())
+    for key in ("exclude", "extend-exclude"):
+        if key in data:
+            v = data[key]
+            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                raise ConfigError(f"{where}: {key} must be a list of glob patterns")
+            changes[key.replace("-", "_")] = tuple(v)
+    if "gpu" in data:
+        g = data["gpu"]
+        info = resolve_gpu(g) if isinstance(g, str) else None
+        if info is None:
+            sugg = suggest_gpu(str(g))
+            hint = f" (did you mean {sugg[0]!r}?)" if sugg else ""
+            raise ConfigError(f"{where}: unknown gpu {g!r}{hint}")
+        changes["gpu"] = info.id
+    if "fail-on" in data:
+        try:
+            changes["fail_on"] = Severity(str(data["fail-on"]).lower())
+        except ValueError:
+            raise ConfigError(f"{where}: fail-on must be one of red, yellow, info") from None
+    if "measurements" in data:
+        v = data["measurements"]
+        items = [v] if isinstance(v, str) else v
+        if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
+            raise ConfigError(f"{where}: measurements must be a path or a list of paths")
+        changes["measurements"] = tuple((root / x) for x in items)
+    if "models" in data:
+        v = data["models"]
+        if not isinstance(v, dict) or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0 for x in v.values()):
+            raise ConfigError(f"{where}: models must be a table of model id = parameters in billions")
+        changes["models"] = tuple((k, float(x)) for k, x in v.items())
+    if "max-file-size" in data:
+        v = data["max-file-size"]
+        if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
+            raise ConfigError(f"{where}: max-file-size must be a positive number of bytes")
+        changes["max_file_size"] = v
+    if "respect-gitignore" in data:
+        if not isinstance(data["respect-gitignore"], bool):
+            raise ConfigError(f"{where}: respect-gitignore must be true or false")
+        changes["respect_gitignore"] = data["respect-gitignore"]
+    if "transformers-version" in data:
+        changes["transformers_version"] = str(data["transformers-version"])
+    if "cache-dir" in data:
+        changes["cache_dir"] = root / str(data["cache-dir"])
+    if "jobs" in data:
+        v = data["jobs"]
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise ConfigError(f"{where}: jobs must be a non-negative integer")
+        changes["jobs"] = v
+    for sel in changes.get("select", ()) + changes.get("ignore", ()) + changes.get("extend_select", ()):
+        err = validate_selector(sel)
+        if err:
+            raise ConfigError(f"{where}: {err}")
+    return replace(s, **changes)
+
+
+def load_settings(start: Optional[Path] = None, explicit: Optional[Path] = None) -> Settings:
+    """Settings for a run started at ``start`` (a file or directory; default: the working directory)."""
+    if explicit is not None:
+        data = _read(explicit)
+        section = data.get("tool", {}).get("ecolint", {}) if explicit.name == "pyproject.toml" else data
+        return replace(settings_from_mapping(section, explicit.resolve().parent, str(explicit)), config_path=explicit)
+    found = find_config(start or Path.cwd())
+    if found is None:
+        return Settings(root=Path.cwd())
+    path, section = found
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [tool.ecolint] must be a table")
+    return replace(settings_from_mapping(section, path.parent, str(path)), config_path=path)

@@ -1,0 +1,186 @@
+"""Deployment facts: what every front end (Python, YAML, TOML, shell) turns a file into.
+
+Rules reason over these records, never over syntax. Each record carries a :class:`Span` so findings point at
+the exact argument, key or flag. Values that are only known at run time are kept with ``certainty="unknown"``
+so rules can stay silent or lower their severity instead of guessing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+CERTAIN = "certain"  # written in the file
+DEFAULT = "default"  # a default that a user can override at run time (argparse default=, env var fallback)
+UNKNOWN = "unknown"  # only known at run time
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """1-based line and column of the first character, and 1-based line/column *after* the last one."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+
+class Ref(str):
+    """A dotted reference such as ``torch.float16`` (as opposed to a string literal)."""
+
+    __slots__ = ()
+
+
+@dataclass
+class Value:
+    value: Any
+    certainty: str = CERTAIN
+    span: Optional[Span] = None
+    source: str = ""  # the expression as written, for messages ("args.eight_bit")
+
+    @property
+    def known(self) -> bool:
+        return self.certainty != UNKNOWN
+
+    def is_true(self) -> bool:
+        return self.known and self.value is True
+
+    def is_false(self) -> bool:
+        return self.known and self.value is False
+
+
+def unknown(span: Optional[Span] = None, source: str = "") -> Value:
+    return Value(None, UNKNOWN, span, source)
+
+
+@dataclass
+class Edit:
+    """Replace the text between two 1-based positions (end exclusive) with ``content``."""
+
+    span: Span
+    content: str
+
+
+@dataclass
+class FixCandidate:
+    """How a front end can change a fact; rules turn it into a :class:`ecolint.rule.Fix`."""
+
+    edits: list[Edit]
+    comment_loss: bool = False  # the edit would delete a comment -> never a safe fix
+
+
+@dataclass
+class QuantSpec:
+    """A bitsandbytes quantization request, wherever it was written."""
+
+    span: Span
+    origin: str  # "BitsAndBytesConfig", "from_dict", "from_pretrained", "dict", "tgi", "vllm", "yaml", ...
+    options: dict[str, Value] = field(default_factory=dict)
+    # Front-end callbacks producing edits: set_option(name, literal_source) and remove_options(names).
+    set_option: Optional[Callable[[str, str], Optional[FixCandidate]]] = None
+    remove_options: Optional[Callable[[list[str]], Optional[FixCandidate]]] = None
+    engine: str = "transformers"
+
+    def get(self, name: str) -> Optional[Value]:
+        return self.options.get(name)
+
+    @property
+    def eight_bit(self) -> Optional[Value]:
+        return self.options.get("load_in_8bit")
+
+    @property
+    def four_bit(self) -> Optional[Value]:
+        return self.options.get("load_in_4bit")
+
+    @property
+    def threshold(self) -> Optional[Value]:
+        return self.options.get("llm_int8_threshold")
+
+
+@dataclass
+class ModelRef:
+    id: Optional[str]
+    certainty: str
+    span: Optional[Span]
+    params_b: Optional[float] = None
+    how: str = ""  # how the size was found (table, size-token, measurements, config)
+
+
+@dataclass
+class ModelLoad:
+    span: Span
+    api: str  # qualified callee, e.g. transformers.AutoModelForCausalLM.from_pretrained
+    engine: str  # transformers | vllm | tgi
+    model: Optional[ModelRef] = None
+    quant: Optional[QuantSpec] = None
+    dtype: Optional[Value] = None  # torch_dtype / dtype argument, None when absent
+    causal_lm: bool = False
+    on_gpu: bool = False  # device_map / .cuda() / .to("cuda") / pipeline device / a serving engine
+    converted: bool = False  # .half() / .to(torch.float16) etc. after loading
+    add_dtype: Optional[Callable[[str], Optional[FixCandidate]]] = None
+    set_dtype: Optional[Callable[[str], Optional[FixCandidate]]] = None
+
+
+@dataclass
+class Generation:
+    span: Span
+    engine: str  # transformers | pipeline | vllm
+    api: str
+    per_item_loop: Optional[Span] = None  # the loop header when called once per item
+    loop_detail: str = ""
+    use_cache: Optional[Value] = None
+    max_new_tokens: Optional[Value] = None
+    remove_use_cache: Optional[Callable[[], Optional[FixCandidate]]] = None
+    model: Optional[ModelRef] = None
+
+
+@dataclass
+class BatchSetting:
+    span: Span
+    value: Value
+    where: str  # pipeline | dataloader | vllm | tgi | ...
+    feeds_generation: bool = True
+
+
+@dataclass
+class DtypeUse:
+    """A precision choice anywhere (model load, compute dtype, autocast, .to(), serving flag)."""
+
+    span: Span
+    dtype: str  # canonical: fp32 | fp16 | bf16 | auto | other
+    where: str
+    replace_with: Optional[Callable[[str], Optional[FixCandidate]]] = None
+
+
+@dataclass
+class Serving:
+    span: Span
+    engine: str  # vllm | tgi
+    model: Optional[ModelRef] = None
+
+
+@dataclass
+class GpuHint:
+    gpu: str  # canonical id from the GPU registry
+    span: Optional[Span]
+    source: str  # "config", "--gpu", "comment", "node selector", ...
+
+
+@dataclass
+class FileFacts:
+    path: str
+    kind: str  # python | yaml | toml | shell | dockerfile
+    model_loads: list[ModelLoad] = field(default_factory=list)
+    quant_specs: list[QuantSpec] = field(default_factory=list)
+    generations: list[Generation] = field(default_factory=list)
+    batch_settings: list[BatchSetting] = field(default_factory=list)
+    dtype_uses: list[DtypeUse] = field(default_factory=list)
+    servings: list[Serving] = field(default_factory=list)
+    training: bool = False  # the file trains (Trainer, .train(), optimizer steps, training configs)
+    training_reason: str = ""
+    gpu_hints: list[GpuHint] = field(default_factory=list)
+    transformers_default_dtype: Optional[str] = None  # "fp32" | "auto" | None (unknown), from project pins
+    transformers_pin: str = ""
+
+    def model_for(self, spec: QuantSpec) -> list[ModelLoad]:
+        return [m for m in self.model_loads if m.quant is spec]

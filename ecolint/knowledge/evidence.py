@@ -1,0 +1,124 @@
+"""Choosing the measurement rows behind a finding.
+
+Ratios are only taken inside one experiment (:meth:`Knowledge.pairs`). Which pairs a finding cites:
+
+1. the user's GPU (``--gpu`` / ``[tool.ecolint] gpu`` / a GPU named in the file) when it was measured: the
+   pairs nearest in model size on that GPU;
+2. otherwise the pair nearest in model size on *each* measured GPU, and the finding says so.
+
+Absolute J/1k values are never compared across GPUs here: each pair is a within-experiment ratio.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from ecolint.knowledge import Knowledge, Pair
+
+_GRADE = {"raw_runs": 0, "structured_json": 1, "summary_csv": 1, "result_json": 1, "memo_table": 2, "report_table": 3, "guide_only": 4}
+
+
+@dataclass
+class Selection:
+    pairs: list[Pair]
+    how: str  # a sentence saying which rows were chosen and why
+    all_pairs: list[Pair]
+
+    def range_text(self) -> str:
+        deltas = sorted(p.delta_pct for p in self.all_pairs)
+        if not deltas:
+            return ""
+        lo, hi = deltas[0], deltas[-1]
+        return f"{lo:+.1f} % to {hi:+.1f} %" if abs(hi - lo) >= 0.05 else f"{lo:+.1f} %"
+
+    def cited_range(self) -> tuple[float, float]:
+        deltas = [p.delta_pct for p in self.pairs]
+        return min(deltas), max(deltas)
+
+
+def _preference(p: Pair, params: Optional[float]) -> tuple:
+    size = abs(p.base.params_b - params) if params else 0.0
+    return (
+        size,
+        p.base.power_limit_w is not None,  # prefer sessions without a power-limit setting
+        p.base.batch_size != 1,
+        max(_GRADE.get(p.base.evidence, 5), _GRADE.get(p.other.evidence, 5)),
+        int(p.base.row_id) if p.base.row_id.isdigit() else 10**9,
+    )
+
+
+def select(
+    knowledge: Knowledge,
+    base_quant: str,
+    other_quant: str,
+    gpu: Optional[str],
+    params_b: Optional[float],
+    *,
+    max_params: Optional[float] = None,
+    min_params: Optional[float] = None,
+    per_gpu: int = 1,
+) -> Selection:
+    pairs = knowledge.pairs(base_quant, other_quant)
+    if max_params is not None:
+        pairs = [p for p in pairs if p.base.params_b <= max_params]
+    if min_params is not None:
+        pairs = [p for p in pairs if p.base.params_b >= min_params]
+    strict = [p for p in pairs if p.base.evidence != "guide_only" and p.other.evidence != "guide_only"]
+    pool = strict or pairs
+    size_text = f"{params_b:g}B" if params_b else "an unknown-size model"
+    if gpu and any(p.base.gpu == gpu for p in pool):
+        mine = sorted((p for p in pool if p.base.gpu == gpu), key=lambda p: _preference(p, params_b))
+        chosen = _distinct_models(mine, max(per_gpu, 2))
+        how = f"measured on your GPU ({gpu}), nearest model size to {size_text}"
+        return Selection(chosen, how, pool)
+    chosen = []
+    for g in sorted({p.base.gpu for p in pool}):
+        mine = sorted((p for p in pool if p.base.gpu == g), key=lambda p: _preference(p, params_b))
+        chosen.extend(_distinct_models(mine, per_gpu))
+    if gpu:
+        how = f"{gpu} was not measured; nearest model size to {size_text} on each measured GPU"
+    else:
+        how = f"no GPU configured (set --gpu or [tool.ecolint] gpu); nearest model size to {size_text} on each measured GPU"
+    return Selection(chosen, how, pool)
+
+
+def _distinct_models(pairs: list[Pair], n: int) -> list[Pair]:
+    out: list[Pair] = []
+    seen: set[str] = set()
+    for p in pairs:
+        if p.base.model in seen:
+            continue
+        seen.add(p.base.model)
+        out.append(p)
+        if len(out) >= n:
+            break
+    return out
+
+
+def describe_pair(p: Pair) -> str:
+    bs = f", BS={p.base.batch_size}" if p.base.batch_size and p.base.batch_size != 1 else ""
+    return f"{p.base.gpu} {p.base.model}{bs}: {p.delta_pct:+.1f} % (rows {p.base.row_id}->{p.other.row_id})"
+
+
+def next_command(model: Optional[str], gpu: Optional[str], fallback_model: Optional[str] = None, fallback_gpu: Optional[str] = None) -> Optional[str]:
+    """The follow-up command a finding suggests (``ecolint compare --model ... --gpu ...``)."""
+    m = model or fallback_model
+    g = gpu or fallback_gpu
+    if not m:
+        return None
+    cmd = f"ecolint compare --model {m}"
+    if g:
+        cmd += f" --gpu {g}"
+    return cmd
+
+
+def evidence_rows(selection: Selection) -> list:
+    """The cited pairs as :class:`ecolint.rule.Evidence` rows (baseline first, then the compared row)."""
+    from ecolint.rule import Evidence
+
+    out = []
+    for p in selection.pairs:
+        out.append(Evidence.from_row(p.base, note=f"{p.base.quant} baseline; {selection.how}"))
+        out.append(Evidence.from_row(p.other, note=f"{p.other.quant}: {p.delta_pct:+.1f} % energy vs row {p.base.row_id}"))
+    return out

@@ -1,0 +1,109 @@
+"""The project's transformers pin, read from requirements files and pyproject.toml next to the code.
+
+Transformers before 5.0 load weights in float32 unless a dtype is given; 5.0 made ``dtype="auto"`` the
+default. ECO401 needs to know which side of that line a project is on.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+_REQ = re.compile(r"^\s*transformers\s*(?:\[[^\]]*\])?\s*(?P<spec>[<>=!~][^;#]*)?", re.IGNORECASE)
+_CLAUSE = re.compile(r"(==|~=|>=|<=|!=|<|>)\s*([0-9][0-9A-Za-z.*+!-]*)")
+
+
+def _version(text: str) -> tuple[int, ...]:
+    nums = []
+    for part in text.split("."):
+        m = re.match(r"\d+", part)
+        if not m:
+            break
+        nums.append(int(m.group()))
+    return tuple(nums) or (0,)
+
+
+def default_dtype_for(spec: str) -> Optional[str]:
+    """``"fp32"`` if every version the specifier allows is < 5, ``"auto"`` if every one is >= 5, else None."""
+    lo: tuple = (0,)
+    hi: Optional[tuple] = None  # exclusive upper bound
+    clauses = _CLAUSE.findall(spec or "")
+    if not clauses:
+        return None
+    for op, ver in clauses:
+        v = _version(ver.rstrip(".*"))
+        if op == "==":
+            if "*" in ver:
+                lo, hi = max(lo, v), (v[0] + 1,) if len(v) == 1 else v[:-1] + (v[-1] + 1,)
+            else:
+                return "fp32" if v < (5,) else "auto"
+        elif op in (">=", ">"):
+            lo = max(lo, v)
+        elif op == "<":
+            hi = v if hi is None else min(hi, v)
+        elif op == "<=":
+            bound = v[:-1] + (v[-1] + 1,)
+            hi = bound if hi is None else min(hi, bound)
+        elif op == "~=":
+            lo = max(lo, v)
+            bound = (v[0] + 1,) if len(v) <= 2 else v[:-2] + (v[-2] + 1,)
+            hi = bound if hi is None else min(hi, bound)
+    if hi is not None and hi <= (5,):
+        return "fp32"
+    if lo >= (5,):
+        return "auto"
+    return None
+
+
+def _from_requirements(path: Path) -> Optional[str]:
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        m = _REQ.match(line)
+        if m and not line.strip().startswith("#"):
+            return (m.group("spec") or "").strip()
+    return None
+
+
+def _from_pyproject(path: Path) -> Optional[str]:
+    from ecolint.config import load_toml
+
+    try:
+        data = load_toml(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    deps = list(data.get("project", {}).get("dependencies", []) or [])
+    for group in (data.get("project", {}).get("optional-dependencies", {}) or {}).values():
+        deps.extend(group or [])
+    poetry = data.get("tool", {}).get("poetry", {}).get("dependencies", {}) or {}
+    if isinstance(poetry.get("transformers"), str):
+        return poetry["transformers"].replace("^", ">=")
+    for dep in deps:
+        if isinstance(dep, str):
+            m = _REQ.match(dep)
+            if m:
+                return (m.group("spec") or "").strip()
+    return None
+
+
+@lru_cache(maxsize=1024)
+def transformers_pin(directory: Path) -> tuple[str, str]:
+    """(specifier, file) of the nearest transformers requirement at or above ``directory``; ("", "") if none."""
+    for d in [directory, *directory.parents]:
+        candidates = sorted(d.glob("requirements*.txt")) + sorted(d.glob("requirements/*.txt"))
+        for req in candidates:
+            spec = _from_requirements(req)
+            if spec is not None:
+                return spec, str(req)
+        pyproject = d / "pyproject.toml"
+        if pyproject.is_file():
+            spec = _from_pyproject(pyproject)
+            if spec is not None:
+                return spec, str(pyproject)
+        if (d / ".git").exists():
+            break
+    return "", ""

@@ -1,0 +1,65 @@
+"""Output formats. Each module has ``render(findings, ctx) -> str``; ``FORMATS`` maps a format name to it."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+from ecolint.rule import Applicability, Finding, Severity
+
+FORMATS: dict[str, str] = {
+    "full": "ecolint.report.full",
+    "concise": "ecolint.report.concise",
+    "json": "ecolint.report.json_format",
+}
+
+
+@dataclass
+class ReportContext:
+    files_checked: int = 0
+    root: Path = field(default_factory=Path.cwd)
+    colour: bool = False
+    width: int = 100
+    verbose: bool = False
+    source_lines: Callable[[str], Optional[list[str]]] = lambda _p: None
+    unsafe_fixes: bool = False
+    fixed: int = 0  # fixes applied in this run
+
+
+def render(fmt: str, findings: list[Finding], ctx: ReportContext) -> str:
+    return importlib.import_module(FORMATS[fmt]).render(findings, ctx)
+
+
+def counts(findings: list[Finding]) -> dict[str, int]:
+    out = {s.value: 0 for s in Severity}
+    for f in findings:
+        out[f.severity.value] += 1
+    return out
+
+
+def fix_counts(findings: list[Finding]) -> tuple[int, int]:
+    safe = sum(1 for f in findings if f.fix and f.fix.applicability == Applicability.SAFE)
+    unsafe = sum(1 for f in findings if f.fix and f.fix.applicability == Applicability.UNSAFE)
+    return safe, unsafe
+
+
+def summary_line(findings: list[Finding], ctx: ReportContext) -> str:
+    if not findings:
+        head = f"All checks passed! ({ctx.files_checked} file{'s' if ctx.files_checked != 1 else ''} checked)"
+        if ctx.fixed:
+            head = f"Fixed {ctx.fixed} finding{'s' if ctx.fixed != 1 else ''}. " + head
+        return head
+    c = counts(findings)
+    files = len({f.filename for f in findings})
+    parts = ", ".join(f"{n} {sev}" for sev, n in c.items() if n)
+    text = f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} in {files} file{'s' if files != 1 else ''} ({parts}; {ctx.files_checked} checked)."
+    if ctx.fixed:
+        text = f"Fixed {ctx.fixed} finding{'s' if ctx.fixed != 1 else ''}. " + text
+    safe, unsafe = fix_counts(findings)
+    if safe:
+        text += f"\n{safe} fixable with `ecolint check --fix`."
+    if unsafe:
+        text += f"\n{unsafe} more fixable with `--fix --unsafe-fixes` (they change numerics: review them)."
+    return text

@@ -1,0 +1,68 @@
+"""The default output: each finding with a code frame, its evidence rows, the fix or advice and the
+follow-up command, coloured by severity, then a summary."""
+
+from __future__ import annotations
+
+import io
+
+from ecolint.report import ReportContext, summary_line
+from ecolint.rule import Applicability, Finding
+
+_STYLE = {"red": "bold red", "yellow": "bold yellow", "info": "bold cyan"}
+
+
+def render(findings: list[Finding], ctx: ReportContext) -> str:
+    if not findings:
+        return summary_line(findings, ctx) + "\n"
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.text import Text
+
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=ctx.colour, no_color=not ctx.colour, width=ctx.width, highlight=False, soft_wrap=False)
+    for f in findings:
+        head = Text()
+        head.append(f"{f.filename}:{f.span.line}:{f.span.col}: ", style="bold")
+        head.append(f"{f.code} ", style=_STYLE[f.severity.value])
+        head.append(f"[{f.severity.value}] ", style=_STYLE[f.severity.value])
+        head.append(f.name, style="dim")
+        console.print(head)
+        console.print(Text("  " + f.message), soft_wrap=False)
+        lines = ctx.source_lines(f.filename)
+        if lines and 1 <= f.span.line <= len(lines):
+            _frame(console, lines, f)
+        for ev in f.evidence:
+            energy = f"{ev.energy_j_per_1k_tok:,.0f} J/1k tok" if ev.energy_j_per_1k_tok is not None else "no energy value"
+            bs = f" BS={ev.batch_size}" if ev.batch_size else ""
+            console.print(Text(f"   = evidence: row {ev.row_id} {ev.gpu} {ev.model} {ev.quant}{bs}: {energy} ({ev.energy_basis or 'basis n/a'}); {ev.source}", style="dim"))
+        if f.fix is not None:
+            how = {Applicability.SAFE: "safe, --fix", Applicability.UNSAFE: "unsafe, --fix --unsafe-fixes", Applicability.DISPLAY_ONLY: "suggestion"}[f.fix.applicability]
+            console.print(Text(f"   = fix ({how}): {f.fix.message}", style="green"))
+        if f.advice:
+            console.print(Text(f"   = help: {f.advice}"))
+        if f.next_command:
+            console.print(Text(f"   = next: {f.next_command}", style="cyan"))
+        if ctx.verbose and f.detail:
+            console.print(Text(f.detail, style="dim"))
+        console.print()
+    console.print(Text(summary_line(findings, ctx), style="bold"))
+    return buf.getvalue()
+
+
+def _frame(console, lines: list[str], f: Finding) -> None:
+    from rich.text import Text
+
+    start = max(1, f.span.line - 1)
+    width = len(str(f.span.line))
+    console.print(Text(" " * (width + 1) + " |", style="blue"))
+    for n in range(start, f.span.line + 1):
+        text = lines[n - 1].rstrip("\r\n").expandtabs(4)
+        row = Text(f"{n:>{width}} | ", style="blue")
+        row.append(text)
+        console.print(row, soft_wrap=True)
+    line = lines[f.span.line - 1].rstrip("\r\n")
+    end_col = f.span.end_col if f.span.end_line == f.span.line else len(line) + 1
+    length = max(1, end_col - f.span.col)
+    marker = Text(" " * (width + 1) + " | ", style="blue")
+    marker.append(" " * (f.span.col - 1) + "^" * min(length, max(1, len(line) - f.span.col + 1)), style="bold " + ("red" if f.severity.value == "red" else "yellow" if f.severity.value == "yellow" else "cyan"))
+    console.print(marker)

@@ -1,0 +1,258 @@
+"""The rule API shared by built-in rules and third-party rules (entry-point group ``ecolint.rules``).
+
+A rule is a class with a code, a kebab-case name, a default severity, a fix applicability, the trigger tokens
+that make a file worth parsing, a docstring that is its documentation, VALID/INVALID examples that the test
+suite runs, and ``check(facts, ctx)`` yielding :class:`Finding` objects.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import textwrap
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Optional, Sequence
+
+from ecolint.facts import Edit, FileFacts, FixCandidate, Span
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ecolint.knowledge import Knowledge, Measurement
+
+
+class Severity(str, enum.Enum):
+    RED = "red"
+    YELLOW = "yellow"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"red": 3, "yellow": 2, "info": 1}[self.value]
+
+    def lower(self) -> "Severity":
+        return {Severity.RED: Severity.YELLOW, Severity.YELLOW: Severity.INFO, Severity.INFO: Severity.INFO}[self]
+
+
+class Applicability(str, enum.Enum):
+    SAFE = "safe"  # behaviour unchanged
+    UNSAFE = "unsafe"  # changes numerics or behaviour
+    DISPLAY_ONLY = "display-only"  # advice, never applied
+
+
+@dataclass
+class Fix:
+    applicability: Applicability
+    message: str
+    edits: list[Edit] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "applicability": self.applicability.value,
+            "message": self.message,
+            "edits": [
+                {
+                    "content": e.content,
+                    "location": {"row": e.span.line, "column": e.span.col},
+                    "end_location": {"row": e.span.end_line, "column": e.span.end_col},
+                }
+                for e in self.edits
+            ],
+        }
+
+
+@dataclass
+class Evidence:
+    """One measurement row behind a finding's number."""
+
+    row_id: str
+    gpu: str
+    model: str
+    quant: str
+    batch_size: Optional[int]
+    energy_j_per_1k_tok: Optional[float]
+    source: str
+    experiment: str = ""
+    energy_basis: str = ""
+    note: str = ""  # why this row was chosen / what it is compared with
+
+    @classmethod
+    def from_row(cls, row: "Measurement", note: str = "") -> "Evidence":
+        return cls(
+            row_id=row.row_id,
+            gpu=row.gpu,
+            model=row.model,
+            quant=row.quant,
+            batch_size=row.batch_size,
+            energy_j_per_1k_tok=row.energy_j_per_1k_tok,
+            source=row.source,
+            experiment=row.experiment,
+            energy_basis=row.basis,
+            note=note,
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "row_id": self.row_id,
+            "gpu": self.gpu,
+            "model": self.model,
+            "quant": self.quant,
+            "batch_size": self.batch_size,
+            "energy_j_per_1k_tok": self.energy_j_per_1k_tok,
+            "experiment": self.experiment,
+            "energy_basis": self.energy_basis,
+            "source": self.source,
+            "note": self.note,
+        }
+
+
+@dataclass
+class Finding:
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    filename: str
+    span: Span
+    fix: Optional[Fix] = None
+    evidence: list[Evidence] = field(default_factory=list)
+    next_command: Optional[str] = None
+    advice: str = ""
+    detail: str = ""  # e.g. a traceback for internal errors, shown with -v
+
+    def sort_key(self) -> tuple:
+        return (self.filename, self.span.line, self.span.col, self.code, self.message)
+
+    def to_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity.value,
+            "message": self.message,
+            "filename": self.filename,
+            "location": {"row": self.span.line, "column": self.span.col},
+            "end_location": {"row": self.span.end_line, "column": self.span.end_col},
+            "fix": self.fix.to_dict() if self.fix else None,
+            "advice": self.advice or None,
+            "evidence": [e.to_dict() for e in self.evidence],
+            "next_command": self.next_command,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Finding":
+        fix = None
+        if data.get("fix"):
+            f = data["fix"]
+            fix = Fix(
+                Applicability(f["applicability"]),
+                f["message"],
+                [
+                    Edit(Span(e["location"]["row"], e["location"]["column"], e["end_location"]["row"], e["end_location"]["column"]), e["content"])
+                    for e in f["edits"]
+                ],
+            )
+        loc, end = data["location"], data["end_location"]
+        return cls(
+            code=data["code"],
+            name=data["name"],
+            severity=Severity(data["severity"]),
+            message=data["message"],
+            filename=data["filename"],
+            span=Span(loc["row"], loc["column"], end["row"], end["column"]),
+            fix=fix,
+            evidence=[Evidence(**e) for e in data.get("evidence", [])],
+            next_command=data.get("next_command"),
+            advice=data.get("advice") or "",
+        )
+
+
+@dataclass(frozen=True)
+class Example:
+    """A rule example: ``code`` in a file called ``filename``; INVALID examples name the expected line."""
+
+    code: str
+    filename: str = "example.py"
+    line: Optional[int] = None  # expected finding line (INVALID); None = any
+    severity: Optional[Severity] = None
+    gpu: Optional[str] = None  # run with this --gpu
+    fixed: Optional[str] = None  # expected source after applying the rule's fix (unsafe fixes included)
+
+
+@dataclass
+class RuleContext:
+    """What a rule may consult besides the facts: the knowledge layer and the user's settings."""
+
+    knowledge: "Knowledge"
+    gpu: Optional[str] = None  # canonical id from --gpu / [tool.ecolint] gpu
+
+    def gpu_for(self, facts: FileFacts) -> Optional[str]:
+        """The user's GPU, else the GPU the file or config names."""
+        if self.gpu:
+            return self.gpu
+        return facts.gpu_hints[0].gpu if facts.gpu_hints else None
+
+
+class Rule:
+    code: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    severity: ClassVar[Severity] = Severity.YELLOW
+    fix_applicability: ClassVar[Applicability] = Applicability.DISPLAY_ONLY
+    summary: ClassVar[str] = ""  # one line, used in tables and SARIF shortDescription
+    tags: ClassVar[tuple[str, ...]] = ()
+    # Text tokens without which the rule cannot fire on a file; files with none of any rule's tokens
+    # are not parsed at all.
+    triggers: ClassVar[tuple[str, ...]] = ()
+    # Front-end kinds the rule applies to.
+    kinds: ClassVar[tuple[str, ...]] = ("python", "yaml", "toml", "shell", "dockerfile")
+    VALID: ClassVar[Sequence[Example]] = ()
+    INVALID: ClassVar[Sequence[Example]] = ()
+    engine_emitted: ClassVar[bool] = False  # ECO9xx: reported by the engine itself, check() is never called
+
+    def check(self, facts: FileFacts, ctx: RuleContext) -> Iterable[Finding]:  # pragma: no cover - interface
+        return ()
+
+    # -- helpers ------------------------------------------------------------------------------------------
+    def finding(
+        self,
+        facts: FileFacts,
+        span: Span,
+        message: str,
+        *,
+        severity: Optional[Severity] = None,
+        fix: Optional[Fix] = None,
+        evidence: Iterable[Evidence] = (),
+        next_command: Optional[str] = None,
+        advice: str = "",
+    ) -> Finding:
+        return Finding(
+            code=self.code,
+            name=self.name,
+            severity=severity or self.severity,
+            message=message,
+            filename=facts.path,
+            span=span,
+            fix=fix,
+            evidence=list(evidence),
+            next_command=next_command,
+            advice=advice,
+        )
+
+    def make_fix(self, candidate: Optional[FixCandidate], message: str, applicability: Optional[Applicability] = None) -> Optional[Fix]:
+        if candidate is None or not candidate.edits:
+            return None
+        level = applicability or self.fix_applicability
+        if candidate.comment_loss and level == Applicability.SAFE:
+            level = Applicability.UNSAFE
+        return Fix(level, message, list(candidate.edits))
+
+    @classmethod
+    def documentation(cls) -> str:
+        return textwrap.dedent(inspect.getdoc(cls) or "").strip()
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        return {
+            "code": cls.code,
+            "name": cls.name,
+            "severity": cls.severity.value,
+            "fix": cls.fix_applicability.value,
+            "summary": cls.summary,
+        }

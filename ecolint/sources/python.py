@@ -1,0 +1,1187 @@
+"""Python front end: a libcst syntax tree -> :class:`~ecolint.facts.FileFacts`.
+
+Everything comes from the tree, never from raw text: a ``load_in_8bit=True`` inside a comment, docstring or
+string is not a fact. The analysis is deliberately small and local:
+
+* an import-alias map (``import transformers as tf``, ``from transformers import BitsAndBytesConfig as BNB``);
+* per-scope assignment tables (module, each function) so a config built in one place and passed in another
+  resolves, as do dict literals, ``**kwargs`` unpacking, module constants, function defaults, ``argparse``
+  ``default=`` and ``os.environ.get(key, default)``; anything assigned more than once with different values,
+  or computed at run time, is ``unknown``;
+* a loop stack with a little taint tracking to tell "one ``generate`` per prompt" from "one per batch".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Optional, Sequence, Union
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from ecolint.facts import (
+    CERTAIN,
+    DEFAULT,
+    UNKNOWN,
+    BatchSetting,
+    DtypeUse,
+    Edit,
+    FileFacts,
+    FixCandidate,
+    Generation,
+    GpuHint,
+    ModelLoad,
+    ModelRef,
+    QuantSpec,
+    Ref,
+    Serving,
+    Span,
+    Value,
+    unknown,
+)
+
+MAX_DEPTH = 12  # resolution depth (names referring to names ...)
+
+BNB_OPTIONS = (
+    "load_in_8bit",
+    "load_in_4bit",
+    "llm_int8_threshold",
+    "llm_int8_skip_modules",
+    "llm_int8_enable_fp32_cpu_offload",
+    "llm_int8_has_fp16_weight",
+    "bnb_4bit_compute_dtype",
+    "bnb_4bit_quant_type",
+    "bnb_4bit_use_double_quant",
+    "bnb_4bit_quant_storage",
+)
+
+_MODEL_CLASS = re.compile(r"^(Auto)?[A-Za-z0-9]*(Model|ForCausalLM|LMHeadModel|ForConditionalGeneration|ForSeq2SeqLM|For[A-Za-z]+)$")
+_NOT_MODEL = re.compile(r"(Tokenizer|Config|Processor|FeatureExtractor|ImageProcessor|PeftModel)")
+_CAUSAL = re.compile(r"(CausalLM|LMHeadModel|ForConditionalGeneration|Seq2SeqLM)$")
+_GENERATIVE_TASKS = {None, "text-generation", "text2text-generation", "summarization", "translation", "conversational", "image-text-to-text"}
+_TRAINER_CLASSES = {"Trainer", "Seq2SeqTrainer", "SFTTrainer", "DPOTrainer", "PPOTrainer", "ORPOTrainer", "KTOTrainer", "RewardTrainer", "GRPOTrainer"}
+_TRAIN_CALLS = {"gradient_checkpointing_enable", "prepare_model_for_kbit_training", "backward", "zero_grad"}
+_BATCHING_CALLS = {"chunked", "batched", "batch", "chunks", "ichunked", "array_split", "grouper", "sliced", "batchify", "iter_batches", "make_batches", "get_batches"}
+_DTYPE_NAMES = {
+    "float32": "fp32",
+    "float": "fp32",
+    "fp32": "fp32",
+    "float16": "fp16",
+    "half": "fp16",
+    "fp16": "fp16",
+    "bfloat16": "bf16",
+    "bf16": "bf16",
+    "auto": "auto",
+}
+_GPU_WORDS = re.compile(
+    r"\b(?:(?:Tesla|NVIDIA)[\s-]+)?(T4|V100|P100|P40|K80|A100|A800|H100|H200|L4|L40S?|A10G?|RTX[\s-]?(?:20[6-8]0(?:[\s-]?Ti)?|30[6-9]0|40[6-9]0D?|5090))\b"
+)
+
+
+def _dtype_of(value: Any) -> Optional[str]:
+    """``torch.float16`` / ``"float16"`` / ``torch.half`` -> canonical name."""
+    if isinstance(value, str):
+        last = value.rsplit(".", 1)[-1].lower()
+        if isinstance(value, Ref) and not value.startswith("torch."):
+            return None
+        return _DTYPE_NAMES.get(last, "other")
+    return None
+
+
+@dataclass
+class _Scope:
+    node: Optional[cst.CSTNode]
+    parent: Optional["_Scope"]
+    assigns: dict[str, list[Optional[cst.BaseExpression]]] = field(default_factory=dict)
+    params: dict[str, Optional[cst.BaseExpression]] = field(default_factory=dict)
+    name: str = "<module>"
+    returns: list[Optional[cst.BaseExpression]] = field(default_factory=list)
+
+
+@dataclass
+class _Loop:
+    header: Span
+    targets: set[str]
+    tainted: set[str]
+    batched: bool
+    scope: _Scope
+    desc: str
+
+
+@dataclass
+class _Pending:
+    """A call to a local function inside a per-item loop: a generation if that function generates."""
+
+    func: str
+    span: Span
+    loop: _Loop
+
+
+class _Analyzer:
+    def __init__(self, module: cst.Module, positions, path: str):
+        self.module = module
+        self.pos = positions
+        self.path = path
+        self.facts = FileFacts(path=path, kind="python")
+        self.aliases: dict[str, str] = {}
+        self.module_scope = _Scope(None, None)
+        self.scopes: dict[cst.CSTNode, _Scope] = {}
+        self.functions: dict[str, _Scope] = {}
+        self.argparse_defaults: dict[str, Value] = {}
+        self.namespaces: set[str] = set()  # names bound to parser.parse_args()
+        self.quant_by_node: dict[int, QuantSpec] = {}
+        self.model_by_node: dict[int, ModelLoad] = {}
+        self.dataloaders: dict[str, tuple[BatchSetting, list[cst.BaseExpression]]] = {}
+        self.generating_functions: dict[str, Generation] = {}
+        self.pending: list[_Pending] = []
+        self.gpu_vars: set[str] = set()
+        self.converted_vars: set[str] = set()
+        self.assigned_to: dict[int, str] = {}  # id(call node) -> simple target name
+
+    # -- helpers -----------------------------------------------------------------------------------------
+    def span(self, node: cst.CSTNode) -> Span:
+        r = self.pos[node]
+        return Span(r.start.line, r.start.column + 1, r.end.line, r.end.column + 1)
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    def dotted(self, node: cst.BaseExpression) -> Optional[str]:
+        if isinstance(node, cst.Name):
+            return node.value
+        if isinstance(node, cst.Attribute):
+            base = self.dotted(node.value)
+            return f"{base}.{node.attr.value}" if base else None
+        return None
+
+    def qualify(self, node: cst.BaseExpression) -> Optional[str]:
+        name = self.dotted(node)
+        if not name:
+            return None
+        root, _, rest = name.partition(".")
+        if root in self.aliases:
+            full = self.aliases[root]
+            return f"{full}.{rest}" if rest else full
+        return name
+
+    # -- pass 1: imports, scopes, assignments, argparse, training markers ---------------------------------
+    def collect(self) -> None:
+        collector = _Collector(self)
+        self.module.visit(collector)
+
+    # -- value resolution ------------------------------------------------------------------------------
+    def scope_of_name(self, scope: _Scope, name: str) -> Optional[_Scope]:
+        s: Optional[_Scope] = scope
+        while s is not None:
+            if name in s.assigns or name in s.params:
+                return s
+            s = s.parent
+        return None
+
+    def resolve(self, node: Optional[cst.BaseExpression], scope: _Scope, depth: int = 0) -> Value:
+        if node is None:
+            return unknown()
+        span = self.span(node)
+        src = self.code(node).strip()
+        if depth > MAX_DEPTH:
+            return unknown(span, src)
+        if isinstance(node, (cst.Integer, cst.Float)):
+            try:
+                return Value(node.evaluated_value, CERTAIN, span, src)
+            except Exception:  # noqa: BLE001 - odd literal
+                return unknown(span, src)
+        if isinstance(node, cst.SimpleString):
+            try:
+                return Value(node.evaluated_value, CERTAIN, span, src)
+            except Exception:  # noqa: BLE001
+                return unknown(span, src)
+        if isinstance(node, cst.ConcatenatedString):
+            left = self.resolve(node.left, scope, depth + 1)
+            right = self.resolve(node.right, scope, depth + 1)
+            if left.known and right.known and isinstance(left.value, str) and isinstance(right.value, str):
+                return Value(left.value + right.value, _weakest(left, right), span, src)
+            return unknown(span, src)
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+            inner = self.resolve(node.expression, scope, depth + 1)
+            if inner.known and isinstance(inner.value, (int, float)) and not isinstance(inner.value, bool):
+                return Value(-inner.value, inner.certainty, span, src)
+            return unknown(span, src)
+        if isinstance(node, cst.Name):
+            if node.value in ("True", "False", "None"):
+                return Value({"True": True, "False": False, "None": None}[node.value], CERTAIN, span, src)
+            if node.value in self.aliases:
+                return Value(Ref(self.aliases[node.value]), CERTAIN, span, src)
+            owner = self.scope_of_name(scope, node.value)
+            if owner is None:
+                return unknown(span, src)
+            if node.value in owner.assigns:
+                values = owner.assigns[node.value]
+                if owner.node is not None and node.value in owner.params:
+                    values = values + [owner.params[node.value]]
+                resolved = [self.resolve(v, owner, depth + 1) if v is not None else unknown() for v in values]
+                if not resolved or not all(r.known for r in resolved):
+                    return unknown(span, src)
+                first = resolved[0]
+                if all(_same(r.value, first.value) for r in resolved[1:]):
+                    return Value(first.value, first.certainty, first.span, src)
+                return unknown(span, src)
+            default = owner.params.get(node.value)
+            if default is None:
+                return unknown(span, src)
+            inner = self.resolve(default, owner.parent or self.module_scope, depth + 1)
+            return Value(inner.value, DEFAULT if inner.known else UNKNOWN, inner.span, src)
+        if isinstance(node, cst.Attribute):
+            base = node.value
+            if isinstance(base, cst.Name) and base.value in self.namespaces:
+                dest = node.attr.value
+                if dest in self.argparse_defaults:
+                    d = self.argparse_defaults[dest]
+                    return Value(d.value, DEFAULT if d.known else UNKNOWN, d.span, src)
+                return unknown(span, src)
+            q = self.qualify(node)
+            if q and q.split(".", 1)[0] in self.aliases.values() or (q and q.startswith("torch.")):
+                return Value(Ref(q), CERTAIN, span, src)
+            if q and q.split(".", 1)[0] in {v.split(".", 1)[0] for v in self.aliases.values()}:
+                return Value(Ref(q), CERTAIN, span, src)
+            return unknown(span, src)
+        if isinstance(node, cst.Dict):
+            return Value(self.dict_items(node, scope, depth), CERTAIN, span, src)
+        if isinstance(node, cst.Call):
+            return self.resolve_call(node, scope, depth, span, src)
+        if isinstance(node, cst.Subscript):
+            base = self.resolve(node.value, scope, depth + 1)
+            if base.known and isinstance(base.value, dict) and len(node.slice) == 1:
+                idx = node.slice[0].slice
+                if isinstance(idx, cst.Index):
+                    key = self.resolve(idx.value, scope, depth + 1)
+                    if key.known and isinstance(key.value, str) and key.value in base.value:
+                        item = base.value[key.value].value
+                        return Value(item.value, _weakest(base, key, item), item.span, src)
+            return unknown(span, src)
+        if isinstance(node, cst.IfExp):
+            a = self.resolve(node.body, scope, depth + 1)
+            b = self.resolve(node.orelse, scope, depth + 1)
+            if a.known and b.known and _same(a.value, b.value):
+                return Value(a.value, _weakest(a, b), span, src)
+            return unknown(span, src)
+        return unknown(span, src)
+
+    def dict_items(self, node: cst.Dict, scope: _Scope, depth: int) -> dict:
+        out: dict[str, Value] = {}
+        for el in node.elements:
+            if isinstance(el, cst.DictElement):
+                key = self.resolve(el.key, scope, depth + 1)
+                if key.known and isinstance(key.value, str):
+                    v = self.resolve(el.value, scope, depth + 1)
+                    v.span = v.span or self.span(el.value)
+                    out[key.value] = _Item(v, el, node)
+            elif isinstance(el, cst.StarredDictElement):
+                inner = self.resolve(el.value, scope, depth + 1)
+                if inner.known and isinstance(inner.value, dict):
+                    out.update(inner.value)
+                else:
+                    out["**"] = _Item(unknown(self.span(el)), el, node)
+        return out
+
+    def resolve_call(self, node: cst.Call, scope: _Scope, depth: int, span: Span, src: str) -> Value:
+        q = self.qualify(node.func) or ""
+        last = q.rsplit(".", 1)[-1]
+        if q in ("os.environ.get", "os.getenv") or q.endswith("environ.get"):
+            if len(node.args) >= 2:
+                d = self.resolve(node.args[1].value, scope, depth + 1)
+                return Value(d.value, DEFAULT if d.known else UNKNOWN, d.span, src)
+            return unknown(span, src)
+        if last == "dict" and q == "dict":
+            out = {}
+            for arg in node.args:
+                if arg.keyword is not None:
+                    out[arg.keyword.value] = _Item(self.resolve(arg.value, scope, depth + 1), arg, node)
+                elif arg.star == "**":
+                    inner = self.resolve(arg.value, scope, depth + 1)
+                    if inner.known and isinstance(inner.value, dict):
+                        out.update(inner.value)
+                    else:
+                        out["**"] = _Item(unknown(self.span(arg)), arg, node)
+            return Value(out, CERTAIN, span, src)
+        if last == "BitsAndBytesConfig" or q.endswith("BitsAndBytesConfig.from_dict"):
+            spec = self.quant_spec_for_call(node, scope)
+            return Value(spec, CERTAIN, span, src)
+        if isinstance(node.func, cst.Name) and node.func.value in self.functions:
+            fn = self.functions[node.func.value]
+            if len(fn.returns) == 1 and fn.returns[0] is not None:
+                inner = self.resolve(fn.returns[0], fn, depth + 1)
+                if inner.known:
+                    return inner
+        if q in ("torch.device",) and node.args:
+            return self.resolve(node.args[0].value, scope, depth + 1)
+        return unknown(span, src)
+
+    # -- facts -------------------------------------------------------------------------------------------
+    def kwargs_of(self, call: cst.Call, scope: _Scope) -> tuple[dict[str, "_Item"], bool]:
+        """Keyword arguments of a call, ``**dict`` unpacking resolved; second value: an unresolved ``**``."""
+        out: dict[str, _Item] = {}
+        opaque = False
+        for arg in call.args:
+            if arg.keyword is not None:
+                out[arg.keyword.value] = _Item(self.resolve(arg.value, scope), arg, call)
+            elif arg.star == "**":
+                inner = self.resolve(arg.value, scope)
+                if inner.known and isinstance(inner.value, dict):
+                    for k, item in inner.value.items():
+                        if k == "**":
+                            opaque = True
+                        else:
+                            out.setdefault(k, item)
+                else:
+                    opaque = True
+        return out, opaque
+
+    def quant_spec_for_call(self, call: cst.Call, scope: _Scope) -> QuantSpec:
+        key = id(call)
+        if key in self.quant_by_node:
+            return self.quant_by_node[key]
+        q = self.qualify(call.func) or ""
+        if q.endswith("from_dict"):
+            items: dict = {}
+            if call.args:
+                d = self.resolve(call.args[0].value, scope)
+                if d.known and isinstance(d.value, dict):
+                    items = d.value
+            kw, _ = self.kwargs_of(call, scope)
+            items = {**items, **{k: v for k, v in kw.items() if k != "return_unused_kwargs"}}
+            origin = "from_dict"
+        else:
+            items, _ = self.kwargs_of(call, scope)
+            origin = "BitsAndBytesConfig"
+        spec = self.make_spec(call, origin, items)
+        self.quant_by_node[key] = spec
+        self.facts.quant_specs.append(spec)
+        return spec
+
+    def make_spec(self, call: cst.Call, origin: str, items: dict) -> QuantSpec:
+        options = {k: it.value for k, it in items.items() if k in BNB_OPTIONS}
+        for name, it in items.items():
+            if name in BNB_OPTIONS:
+                it.value.span = self.span(it.element)
+        spec = QuantSpec(span=self.span(call), origin=origin, options=options)
+        spec.set_option = lambda name, literal, _c=call, _items=items: self.set_option_edit(_c, _items, name, literal)
+        spec.remove_options = lambda names, _items=items: self.remove_items_edit(_items, names)
+        for name in ("bnb_4bit_compute_dtype",):
+            item = items.get(name)
+            if item is not None:
+                self.note_dtype(item.value, "bnb_4bit_compute_dtype", item)
+        return spec
+
+    def set_option_edit(self, call: cst.Call, items: dict, name: str, literal: str) -> Optional[FixCandidate]:
+        item = items.get(name)
+        if item is not None:
+            value_node = item.element.value
+            return FixCandidate([Edit(self.span(value_node), literal)])
+        # Add the option where the other options were written: the call itself or a dict literal.
+        others = [it for k, it in items.items() if k in BNB_OPTIONS]
+        if not others:
+            return None
+        container = others[0].container
+        if any(it.container is not container for it in others):
+            return None
+        if isinstance(container, cst.Call):
+            return self.set_option_edit_call(container, name, literal)
+        if isinstance(container, cst.Dict):
+            key = cst.SimpleString(f'"{name}"')
+            elements = _append(list(container.elements), cst.DictElement(key=key, value=cst.parse_expression(literal)), container.lbrace.whitespace_after)
+            new = container.with_changes(elements=elements)
+            return FixCandidate([Edit(self.span(container), self.code(new))])
+        return None
+
+    def remove_items_edit(self, items: dict, names: Sequence[str]) -> Optional[FixCandidate]:
+        doomed = [items[n] for n in names if n in items]
+        if not doomed:
+            return None
+        edits: list[Edit] = []
+        loss = False
+        by_container: dict[int, list[_Item]] = {}
+        for it in doomed:
+            by_container.setdefault(id(it.container), []).append(it)
+        for group in by_container.values():
+            container = group[0].container
+            remove = {id(it.element) for it in group}
+            loss = loss or any("#" in self.code(it.element) for it in group)
+            if isinstance(container, cst.Call):
+                seq = list(container.args)
+            elif isinstance(container, cst.Dict):
+                seq = list(container.elements)
+            else:
+                return None
+            kept = [el for el in seq if id(el) not in remove]
+            if kept and id(seq[-1]) in remove:
+                kept[-1] = kept[-1].with_changes(comma=seq[-1].comma)
+            if isinstance(container, cst.Call):
+                new = container.with_changes(args=kept)
+            else:
+                new = container.with_changes(elements=kept)
+            edits.append(Edit(self.span(container), self.code(new)))
+        return FixCandidate(edits, comment_loss=loss)
+
+    def note_dtype(self, value: Value, where: str, item: Optional["_Item"] = None, node: Optional[cst.CSTNode] = None) -> Optional[str]:
+        dtype = _dtype_of(value.value) if value.known else None
+        if dtype is None:
+            return None
+        target = item.element.value if item is not None else node
+        span = self.span(target) if target is not None else value.span
+        use = DtypeUse(span=span, dtype=dtype, where=where)
+        if target is not None:
+            use.replace_with = lambda new, _n=target: self.replace_dtype_edit(_n, new)
+        self.facts.dtype_uses.append(use)
+        return dtype
+
+    def replace_dtype_edit(self, node: cst.CSTNode, new: str) -> Optional[FixCandidate]:
+        """``torch.bfloat16`` -> ``torch.float16`` (same base name) or ``"bfloat16"`` -> ``"float16"``."""
+        if isinstance(node, cst.Attribute):
+            base = self.code(node.value)
+            return FixCandidate([Edit(self.span(node), f"{base}.{new}")])
+        if isinstance(node, cst.SimpleString):
+            quote = node.quote
+            return FixCandidate([Edit(self.span(node), f"{node.prefix}{quote}{new}{quote}")])
+        return None
+
+    def model_ref(self, node: Optional[cst.BaseExpression], scope: _Scope, overrides: dict) -> Optional[ModelRef]:
+        from ecolint.knowledge.models import lookup_model
+
+        if node is None:
+            return None
+        v = self.resolve(node, scope)
+        if not v.known or not isinstance(v.value, str) or isinstance(v.value, Ref):
+            return ModelRef(None, UNKNOWN, self.span(node))
+        info = lookup_model(v.value, overrides)
+        return ModelRef(v.value, v.certainty, self.span(node), info.params_b if info else None, info.how if info else "")
+
+
+class _Item:
+    """A resolved option: its value, the syntax element (Arg or DictElement) and its container."""
+
+    __slots__ = ("value", "element", "container", "certainty", "span")
+
+    def __init__(self, value: Value, element: cst.CSTNode, container: cst.CSTNode):
+        self.value = value
+        self.element = element
+        self.container = container
+        # behave like a Value for dict lookups through Subscript
+        self.certainty = value.certainty
+        self.span = value.span
+
+    @property
+    def known(self) -> bool:
+        return self.value.known
+
+
+def _weakest(*values) -> str:
+    order = {CERTAIN: 0, DEFAULT: 1, UNKNOWN: 2}
+    return max((getattr(v, "certainty", CERTAIN) for v in values), key=lambda c: order[c])
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (dict, QuantSpec)) or isinstance(b, (dict, QuantSpec)):
+        return a is b
+    return type(a) is type(b) and a == b
+
+
+def _names_in(node: cst.CSTNode) -> set[str]:
+    names: set[str] = set()
+
+    class V(cst.CSTVisitor):
+        def visit_Name(self, n: cst.Name) -> None:
+            names.add(n.value)
+
+        def visit_Attribute(self, n: cst.Attribute) -> Optional[bool]:
+            n.value.visit(self)
+            return False
+
+    node.visit(V())
+    return names
+
+
+def _target_names(target: cst.BaseExpression) -> set[str]:
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, (cst.Tuple, cst.List)):
+        out: set[str] = set()
+        for el in target.elements:
+            out |= _target_names(el.value)
+        return out
+    if isinstance(target, cst.StarredElement):
+        return _target_names(target.value)
+    return set()
+
+
+class _Collector(cst.CSTVisitor):
+    """Pass 1: imports, scopes and assignments, argparse defaults, training markers, GPU mentions."""
+
+    def __init__(self, a: _Analyzer):
+        self.a = a
+        self.stack: list[_Scope] = [a.module_scope]
+        a.scopes[None] = a.module_scope  # type: ignore[index]
+
+    @property
+    def scope(self) -> _Scope:
+        return self.stack[-1]
+
+    def _bind(self, name: str, value: Optional[cst.BaseExpression]) -> None:
+        self.scope.assigns.setdefault(name, []).append(value)
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            full = self.a.dotted(alias.name)
+            if not full:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self.a.aliases[alias.asname.name.value] = full
+            else:
+                root = full.split(".", 1)[0]
+                self.a.aliases[root] = root
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+            return
+        base = self.a.dotted(node.module)
+        if not base:
+            return
+        for alias in node.names:
+            if not isinstance(alias.name, cst.Name):
+                continue
+            local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else alias.name.value
+            self.a.aliases[local] = f"{base}.{alias.name.value}"
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        scope = _Scope(node, self.scope, name=node.name.value)
+        for p in list(node.params.params) + list(node.params.kwonly_params) + list(node.params.posonly_params):
+            scope.params[p.name.value] = p.default
+        for p in (node.params.star_arg, node.params.star_kwarg):
+            if isinstance(p, cst.Param):
+                scope.params[p.name.value] = None
+        self.a.scopes[node] = scope
+        self.a.functions.setdefault(node.name.value, scope)
+        self.stack.append(scope)
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.stack.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> Optional[bool]:
+        return False
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.scope.returns.append(node.value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            if isinstance(t.target, cst.Name):
+                self._bind(t.target.value, node.value)
+                if isinstance(node.value, cst.Call):
+                    self.a.assigned_to[id(node.value)] = t.target.value
+                self._note_namespace(t.target.value, node.value)
+            else:
+                for n in _target_names(t.target):
+                    self._bind(n, None)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if isinstance(node.target, cst.Name) and node.value is not None:
+            self._bind(node.target.value, node.value)
+            if isinstance(node.value, cst.Call):
+                self.a.assigned_to[id(node.value)] = node.target.value
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.target, cst.Name):
+            self._bind(node.target.value, None)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        if isinstance(node.target, cst.Name):
+            self._bind(node.target.value, None)
+
+    def visit_For(self, node: cst.For) -> None:
+        for n in _target_names(node.target):
+            self._bind(n, None)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            for n in _target_names(node.asname.name):
+                self._bind(n, None)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        for n in node.names:
+            self._bind(n.name.value, None)
+
+    def _note_namespace(self, name: str, value: cst.BaseExpression) -> None:
+        call = value
+        if isinstance(call, cst.Subscript):
+            call = call.value
+        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value in ("parse_args", "parse_known_args"):
+            self.a.namespaces.add(name)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        if name == "add_argument":
+            self._argparse(node)
+        q = self.a.qualify(func) or ""
+        last = q.rsplit(".", 1)[-1]
+        if not self.a.facts.training:
+            reason = ""
+            if last in _TRAINER_CLASSES and (q.startswith(("transformers.", "trl.")) or q == last):
+                reason = f"{last}(...)"
+            elif isinstance(func, cst.Attribute) and name == "train" and not node.args:
+                receiver = self.a.dotted(func.value) or ""
+                if "trainer" in receiver.lower() or receiver.lower().endswith("model"):
+                    reason = f"{receiver}.train()"
+            elif name in _TRAIN_CALLS:
+                reason = f"{name}()"
+            elif isinstance(func, cst.Attribute) and name == "step":
+                receiver = (self.a.dotted(func.value) or "").lower()
+                if "optim" in receiver or receiver.endswith("opt"):
+                    reason = f"{receiver}.step()"
+            if reason:
+                self.a.facts.training = True
+                self.a.facts.training_reason = f"{reason} on line {self.a.span(node).line}"
+
+    def _argparse(self, node: cst.Call) -> None:
+        options = []
+        dest = None
+        default: Optional[cst.BaseExpression] = None
+        action = None
+        has_default = False
+        for arg in node.args:
+            if arg.keyword is None:
+                if isinstance(arg.value, cst.SimpleString):
+                    try:
+                        options.append(arg.value.evaluated_value)
+                    except Exception:  # noqa: BLE001
+                        pass
+            elif arg.keyword.value == "dest" and isinstance(arg.value, cst.SimpleString):
+                dest = arg.value.evaluated_value
+            elif arg.keyword.value == "default":
+                default = arg.value
+                has_default = True
+            elif arg.keyword.value == "action" and isinstance(arg.value, cst.SimpleString):
+                action = arg.value.evaluated_value
+        if dest is None:
+            longs = [o for o in options if isinstance(o, str) and o.startswith("--")]
+            pick = longs[0] if longs else (options[0] if options else None)
+            if not isinstance(pick, str):
+                return
+            dest = pick.lstrip("-").replace("-", "_")
+        span = self.a.span(node)
+        if has_default:
+            v = self.a.resolve(default, self.a.module_scope)
+            self.a.argparse_defaults[dest] = Value(v.value, v.certainty, v.span or span, self.a.code(default))
+        elif action == "store_true":
+            self.a.argparse_defaults[dest] = Value(False, DEFAULT, span, "store_true")
+        elif action == "store_false":
+            self.a.argparse_defaults[dest] = Value(True, DEFAULT, span, "store_false")
+        else:
+            self.a.argparse_defaults[dest] = Value(None, DEFAULT, span, "no default")
+
+    def visit_Comment(self, node: cst.Comment) -> None:
+        self._gpu_mention(node.value, node)
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if len(node.value) < 200:
+            self._gpu_mention(node.value, node)
+
+    def _gpu_mention(self, text: str, node: cst.CSTNode) -> None:
+        from ecolint.knowledge.gpus import resolve_gpu
+
+        m = _GPU_WORDS.search(text)
+        if not m:
+            return
+        info = resolve_gpu(m.group(0))
+        if info and not any(h.gpu == info.id for h in self.a.facts.gpu_hints):
+            self.a.facts.gpu_hints.append(GpuHint(info.id, self.a.span(node), "comment" if isinstance(node, cst.Comment) else "string"))
+
+
+class _Extractor(cst.CSTVisitor):
+    """Pass 2: model loads, quantization specs, generation calls, batch sizes, dtypes, loops."""
+
+    def __init__(self, a: _Analyzer, overrides: dict):
+        self.a = a
+        self.overrides = overrides
+        self.scope_stack: list[_Scope] = [a.module_scope]
+        self.loops: list[_Loop] = []
+        self.func_stack: list[str] = []
+        self.kinds: dict[str, str] = {}  # variable -> "hf-model" | "pipeline" | "vllm" | "dataloader" | "tokenizer"
+        self.loop_generations: dict[int, list[Generation]] = {}
+
+    @property
+    def scope(self) -> _Scope:
+        return self.scope_stack[-1]
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.scope_stack.append(self.a.scopes.get(node, self.scope))
+        self.func_stack.append(node.name.value)
+        self.saved_loops = getattr(self, "saved_loops", [])
+        self.saved_loops.append(self.loops)
+        self.loops = []
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.scope_stack.pop()
+        self.func_stack.pop()
+        self.loops = self.saved_loops.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> Optional[bool]:
+        return False
+
+    # -- loops ---------------------------------------------------------------------------------------
+    def _loop_batched(self, targets: set[str], iter_node: cst.BaseExpression) -> bool:
+        if any(("batch" in t.lower() or "chunk" in t.lower()) for t in targets):
+            return True
+        node = iter_node
+        while isinstance(node, cst.Call) and (self.a.dotted(node.func) or "").rsplit(".", 1)[-1] in ("enumerate", "zip", "tqdm", "list", "iter", "sorted", "reversed") and node.args:
+            node = node.args[0].value
+        if isinstance(node, cst.Call):
+            last = (self.a.dotted(node.func) or "").rsplit(".", 1)[-1]
+            if last in _BATCHING_CALLS:
+                return True
+            if last == "range" and len(node.args) >= 3:
+                return True
+        name = self.a.dotted(node) or ""
+        if "batch" in name.lower() or "chunk" in name.lower():
+            return True
+        if isinstance(node, cst.Name) and self.kinds.get(node.value) == "dataloader":
+            return True
+        return False
+
+    def visit_For(self, node: cst.For) -> None:
+        targets = _target_names(node.target)
+        header = self.a.span(node)
+        header = Span(header.line, header.col, self.a.span(node.iter).end_line, self.a.span(node.iter).end_col)
+        loop = _Loop(header, targets, set(targets), self._loop_batched(targets, node.iter), self.scope, f"for {self.a.code(node.target).strip()} in {self.a.code(node.iter).strip()}")
+        self.loops.append(loop)
+        if isinstance(node.iter, cst.Name) and self.kinds.get(node.iter.value) == "dataloader":
+            loop.desc += "::dataloader:" + node.iter.value
+
+    def leave_For(self, node: cst.For) -> None:
+        loop = self.loops.pop()
+        if "::dataloader:" in loop.desc:
+            name = loop.desc.split("::dataloader:", 1)[1]
+            gens = self.loop_generations.get(id(loop), [])
+            if gens and name in self.a.dataloaders:
+                setting, _ = self.a.dataloaders[name]
+                if setting not in self.a.facts.batch_settings and setting.value.known and setting.value.value == 1:
+                    setting.feeds_generation = True
+                    self.a.facts.batch_settings.append(setting)
+
+    def _visit_comp(self, node) -> None:
+        targets: set[str] = set()
+        batched = False
+        for_in = node.for_in
+        first = for_in
+        while for_in is not None:
+            t = _target_names(for_in.target)
+            targets |= t
+            batched = batched or self._loop_batched(t, for_in.iter)
+            for_in = for_in.inner_for_in
+        header = self.a.span(first)
+        loop = _Loop(header, targets, set(targets), batched, self.scope, self.a.code(first).strip())
+        self.loops.append(loop)
+
+    def _leave_comp(self, node) -> None:
+        self.loops.pop()
+
+    visit_ListComp = _visit_comp
+    visit_SetComp = _visit_comp
+    visit_GeneratorExp = _visit_comp
+    visit_DictComp = _visit_comp
+    leave_ListComp = _leave_comp
+    leave_SetComp = _leave_comp
+    leave_GeneratorExp = _leave_comp
+    leave_DictComp = _leave_comp
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        used = _names_in(node.value)
+        targets: set[str] = set()
+        for t in node.targets:
+            targets |= _target_names(t.target)
+        for loop in self.loops:
+            if used & loop.tainted:
+                loop.tainted |= targets
+                if isinstance(node.value, cst.Call) and used & loop.targets:
+                    # tokenizer(prompts_chunk, padding=True): the loop item is itself a batch
+                    for arg in node.value.args:
+                        if arg.keyword is not None and arg.keyword.value == "padding":
+                            pv = self.a.resolve(arg.value, self.scope)
+                            if not pv.is_false():
+                                loop.batched = True
+        # attribute assignments: generation_config.use_cache = False / model.config.use_cache = False
+        for t in node.targets:
+            target = t.target
+            if isinstance(target, cst.Attribute) and target.attr.value == "use_cache":
+                base = self.a.dotted(target.value) or ""
+                if base.endswith("generation_config"):
+                    v = self.a.resolve(node.value, self.scope)
+                    gen = Generation(self.a.span(node), "transformers", f"{base}.use_cache", use_cache=Value(v.value, v.certainty, self.a.span(node), v.source))
+                    self.a.facts.generations.append(gen)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is None:
+            return
+        used = _names_in(node.value)
+        targets = _target_names(node.target)
+        for loop in self.loops:
+            if used & loop.tainted:
+                loop.tainted |= targets
+
+    # -- calls ---------------------------------------------------------------------------------------
+    def visit_Call(self, node: cst.Call) -> None:
+        a = self.a
+        q = a.qualify(node.func) or ""
+        parts = q.split(".")
+        last = parts[-1]
+        owner = parts[-2] if len(parts) >= 2 else ""
+        target = a.assigned_to.get(id(node))
+        if last == "BitsAndBytesConfig" or (last == "from_dict" and owner == "BitsAndBytesConfig"):
+            a.quant_spec_for_call(node, self.scope)
+            return
+        if last == "from_pretrained" and _MODEL_CLASS.match(owner) and not _NOT_MODEL.search(owner) and not _foreign(q):
+            self._model_load(node, q, owner, target)
+            return
+        if last == "from_pretrained" and "Tokenizer" in owner and target:
+            self.kinds[target] = "tokenizer"
+        if q in ("transformers.pipeline", "pipeline") or (last == "pipeline" and q.startswith("transformers")):
+            self._pipeline(node, q, target)
+            return
+        if q in ("vllm.LLM", "vllm.entrypoints.llm.LLM") or (last == "LLM" and q.startswith("vllm")):
+            self._vllm(node, q, target)
+            return
+        if last == "GenerationConfig" and (q.startswith("transformers") or q == "GenerationConfig"):
+            kw, _ = a.kwargs_of(node, self.scope)
+            self._generation(node, "transformers", q, kw, in_loop=False)
+            return
+        if last == "DataLoader":
+            kw, _ = a.kwargs_of(node, self.scope)
+            bs = kw.get("batch_size")
+            if len(node.args) >= 2 and node.args[1].keyword is None:
+                bs = _Item(a.resolve(node.args[1].value, self.scope), node.args[1], node)
+            if target:
+                self.kinds[target] = "dataloader"
+                if bs is not None:
+                    setting = BatchSetting(a.span(bs.element), bs.value, "dataloader", feeds_generation=False)
+                    a.dataloaders[target] = (setting, [])
+            return
+        if isinstance(node.func, cst.Attribute):
+            method = node.func.attr.value
+            receiver = a.dotted(node.func.value)
+            if method == "generate" and not _foreign(q):
+                engine = "vllm" if receiver and self.kinds.get(receiver) == "vllm" else "transformers"
+                kw, _ = a.kwargs_of(node, self.scope)
+                self._generation(node, engine, f"{receiver or '<expr>'}.generate", kw, in_loop=True)
+                return
+            if method in ("chat",) and receiver and self.kinds.get(receiver) == "vllm":
+                kw, _ = a.kwargs_of(node, self.scope)
+                self._generation(node, "vllm", f"{receiver}.chat", kw, in_loop=True)
+                return
+            if receiver and self.kinds.get(receiver) in ("hf-model", "pipeline"):
+                self._placement(node, receiver, method)
+            if method in ("to", "bfloat16", "half", "float") or (method == "autocast") or q.startswith("torch.autocast") or q == "torch.set_default_dtype":
+                self._dtype_call(node, q, method)
+            self._maybe_local_call(node, method)
+            return
+        if isinstance(node.func, cst.Name):
+            name = node.func.value
+            if self.kinds.get(name) == "pipeline":
+                kw, _ = a.kwargs_of(node, self.scope)
+                self._generation(node, "pipeline", f"{name}(...)", kw, in_loop=True)
+                bs = kw.get("batch_size")
+                if bs is not None and bs.value.known and bs.value.value == 1 and not a.facts.training:
+                    a.facts.batch_settings.append(BatchSetting(a.span(bs.element), bs.value, "pipeline call"))
+                return
+            if q.startswith("torch.autocast") or q == "torch.set_default_dtype" or name == "autocast":
+                self._dtype_call(node, q, name)
+            self._maybe_local_call(node, name)
+
+    def _maybe_local_call(self, node: cst.Call, name: str) -> None:
+        if not self.loops or name not in self.a.functions:
+            return
+        loop = self._per_item_loop(node)
+        if loop is not None:
+            self.a.pending.append(_Pending(name, self.a.span(node), loop))
+
+    def _per_item_loop(self, node: cst.Call) -> Optional[_Loop]:
+        used = set()
+        for arg in node.args:
+            used |= _names_in(arg.value)
+        for loop in reversed(self.loops):
+            if loop.scope is not self.scope:
+                continue
+            if used & loop.tainted:
+                return None if loop.batched else loop
+        return None
+
+    def _model_load(self, node: cst.Call, q: str, owner: str, target: Optional[str]) -> None:
+        a = self.a
+        kw, opaque = a.kwargs_of(node, self.scope)
+        model_node = node.args[0].value if node.args and node.args[0].keyword is None else (kw["pretrained_model_name_or_path"].element.value if "pretrained_model_name_or_path" in kw else None)
+        load = ModelLoad(span=a.span(node), api=q if "." in q else f"transformers.{owner}.from_pretrained", engine="transformers")
+        load.model = a.model_ref(model_node, self.scope, self.overrides)
+        load.causal_lm = bool(_CAUSAL.search(owner))
+        load.quant = self._quant_from_kwargs(node, kw)
+        self._dtype_and_device(load, node, kw)
+        a.facts.model_loads.append(load)
+        a.model_by_node[id(node)] = load
+        if target:
+            self.kinds[target] = "hf-model"
+            a.model_targets = getattr(a, "model_targets", {})
+            a.model_targets[target] = load
+
+    def _quant_from_kwargs(self, node: cst.Call, kw: dict) -> Optional[QuantSpec]:
+        a = self.a
+        qc = kw.get("quantization_config")
+        if qc is not None:
+            v = qc.value
+            if v.known and isinstance(v.value, QuantSpec):
+                return v.value
+            if v.known and isinstance(v.value, dict):
+                return self._dict_spec(node, v.value)
+            return None
+        direct = {k: it for k, it in kw.items() if k in ("load_in_8bit", "load_in_4bit", "llm_int8_threshold") or k.startswith("bnb_4bit_")}
+        if direct:
+            key = id(node)
+            if key not in a.quant_by_node:
+                spec = a.make_spec(node, "from_pretrained", direct)
+                a.quant_by_node[key] = spec
+                a.facts.quant_specs.append(spec)
+            return a.quant_by_node[key]
+        mk = kw.get("model_kwargs")
+        if mk is not None and mk.value.known and isinstance(mk.value.value, dict):
+            inner = mk.value.value
+            if "quantization_config" in inner:
+                v = inner["quantization_config"].value
+                if v.known and isinstance(v.value, QuantSpec):
+                    return v.value
+            sub = {k: it for k, it in inner.items() if k in ("load_in_8bit", "load_in_4bit", "llm_int8_threshold") or k.startswith("bnb_4bit_")}
+            if sub:
+                return self._dict_spec(node, sub)
+        return None
+
+    def _dict_spec(self, node: cst.CSTNode, items: dict) -> QuantSpec:
+        first = next(iter(items.values()))
+        container = first.container
+        key = id(container)
+        if key not in self.a.quant_by_node:
+            spec = self.a.make_spec(container if isinstance(container, cst.Call) else node, "dict", items)
+            spec.span = self.a.span(container)
+            self.a.quant_by_node[key] = spec
+            self.a.facts.quant_specs.append(spec)
+        return self.a.quant_by_node[key]
+
+    def _dtype_and_device(self, load: ModelLoad, node: cst.Call, kw: dict) -> None:
+        a = self.a
+        dt = kw.get("torch_dtype") or kw.get("dtype")
+        if dt is None and "model_kwargs" in kw and kw["model_kwargs"].value.known and isinstance(kw["model_kwargs"].value.value, dict):
+            inner = kw["model_kwargs"].value.value
+            dt = inner.get("torch_dtype") or inner.get("dtype")
+        if dt is not None:
+            load.dtype = dt.value
+            a.note_dtype(dt.value, load.api.rsplit(".", 1)[-1], dt)
+            load.set_dtype = lambda new, _it=dt: a.replace_dtype_edit(_it.element.value, new)
+        elif "**" not in kw:
+            load.add_dtype = lambda literal, _n=node: a.set_option_edit_call(_n, "torch_dtype", literal)
+        dm = kw.get("device_map")
+        if dm is not None:
+            if not (dm.value.known and isinstance(dm.value.value, str) and dm.value.value == "cpu"):
+                load.on_gpu = True
+        dev = kw.get("device")
+        if dev is not None and self._cuda(dev.element.value, dev.value):
+            load.on_gpu = True
+
+    def _cuda(self, node: cst.BaseExpression, value: Optional[Value] = None) -> bool:
+        v = value or self.a.resolve(node, self.scope)
+        if v.known:
+            if isinstance(v.value, int) and not isinstance(v.value, bool):
+                return v.value >= 0
+            if isinstance(v.value, str):
+                return "cuda" in v.value.lower() or v.value in ("auto", "balanced", "sequential") or v.value.isdigit()
+            return False
+        # runtime choice: "cuda" if torch.cuda.is_available() else "cpu" -> the GPU path exists
+        text = self.a.code(node)
+        if "cuda" in text:
+            return True
+        if isinstance(node, cst.Name):
+            owner = self.a.scope_of_name(self.scope, node.value)
+            if owner is not None:
+                for val in owner.assigns.get(node.value, []):
+                    if val is not None and "cuda" in self.a.code(val):
+                        return True
+        return False
+
+    def _placement(self, node: cst.Call, receiver: str, method: str) -> None:
+        load = getattr(self.a, "model_targets", {}).get(receiver)
+        if load is None:
+            return
+        if method == "cuda":
+            load.on_gpu = True
+        elif method == "to" and node.args:
+            arg = node.args[0].value
+            v = self.a.resolve(arg, self.scope)
+            if self._cuda(arg, v):
+                load.on_gpu = True
+            dtype = _dtype_of(v.value) if v.known else None
+            if dtype in ("fp16", "bf16"):
+                load.converted = True
+            for extra in node.args[1:]:
+                ev = self.a.resolve(extra.value, self.scope)
+                if ev.known and _dtype_of(ev.value) in ("fp16", "bf16"):
+                    load.converted = True
+        elif method in ("half", "bfloat16"):
+            load.converted = True
+
+    def _dtype_call(self, node: cst.Call, q: str, method: str) -> None:
+        a = self.a
+        if method == "bfloat16" and not node.args:
+            use = DtypeUse(a.span(node), "bf16", ".bfloat16()")
+            a.facts.dtype_uses.append(use)
+            return
+        if method == "to" or q == "torch.set_default_dtype":
+            for arg in node.args:
+                v = a.resolve(arg.value, self.scope)
+                if v.known and isinstance(v.value, Ref) and _dtype_of(v.value) in ("bf16", "fp16", "fp32"):
+                    a.note_dtype(v, ".to()" if method == "to" else "set_default_dtype", node=arg.value)
+            return
+        if method == "autocast" or q.startswith("torch.autocast") or q.endswith("amp.autocast"):
+            for arg in node.args:
+                if arg.keyword is not None and arg.keyword.value == "dtype":
+                    v = a.resolve(arg.value, self.scope)
+                    a.note_dtype(v, "autocast", node=arg.value)
+
+    def _pipeline(self, node: cst.Call, q: str, target: Optional[str]) -> None:
+        a = self.a
+        kw, _ = a.kwargs_of(node, self.scope)
+        task_node = node.args[0].value if node.args and node.args[0].keyword is None else (kw["task"].element.value if "task" in kw else None)
+        task = a.resolve(task_node, self.scope).value if task_node is not None else None
+        model_node = kw["model"].element.value if "model" in kw else (node.args[1].value if len(node.args) > 1 and node.args[1].keyword is None else None)
+        generative = task in _GENERATIVE_TASKS or not isinstance(task, str)
+        if target and generative:
+            self.kinds[target] = "pipeline"
+        load = ModelLoad(span=a.span(node), api="transformers.pipeline", engine="transformers")
+        load.model = a.model_ref(model_node, self.scope, self.overrides)
+        load.causal_lm = isinstance(task, str) and task in ("text-generation", "text2text-generation")
+        load.quant = self._quant_from_kwargs(node, kw)
+        self._dtype_and_device(load, node, kw)
+        if model_node is not None and isinstance(model_node, cst.Name) and getattr(a, "model_targets", {}).get(model_node.value):
+            # pipeline(model=<already loaded model>): the load is reported where it happened
+            load = None  # type: ignore[assignment]
+        if load is not None:
+            a.facts.model_loads.append(load)
+            if target:
+                a.model_targets = getattr(a, "model_targets", {})
+                a.model_targets[target] = load
+        bs = kw.get("batch_size")
+        if bs is not None and generative and bs.value.known and bs.value.value == 1 and not a.facts.training:
+            a.facts.batch_settings.append(BatchSetting(a.span(bs.element), bs.value, "pipeline"))
+
+    def _vllm(self, node: cst.Call, q: str, target: Optional[str]) -> None:
+        a = self.a
+        kw, _ = a.kwargs_of(node, self.scope)
+        if target:
+            self.kinds[target] = "vllm"
+        model_node = kw["model"].element.value if "model" in kw else (node.args[0].value if node.args and node.args[0].keyword is None else None)
+        load = ModelLoad(span=a.span(node), api="vllm.LLM", engine="vllm", causal_lm=True, on_gpu=True)
+        load.model = a.model_ref(model_node, self.scope, self.overrides)
+        quant = kw.get("quantization")
+        if quant is not None and quant.value.known and isinstance(quant.value.value, str) and quant.value.value.lower() in ("bitsandbytes", "bnb"):
+            spec = QuantSpec(span=a.span(quant.element), origin="vllm", engine="vllm",
+                             options={"load_in_4bit": Value(True, quant.value.certainty, a.span(quant.element), quant.value.source)})
+            a.facts.quant_specs.append(spec)
+            load.quant = spec
+        dt = kw.get("dtype")
+        if dt is not None:
+            load.dtype = dt.value
+            a.note_dtype(dt.value, "vllm dtype", dt)
+            load.set_dtype = lambda new, _it=dt: a.replace_dtype_edit(_it.element.value, new)
+        mns = kw.get("max_num_seqs")
+        if mns is not None and mns.value.known and mns.value.value == 1:
+            a.facts.batch_settings.append(BatchSetting(a.span(mns.element), mns.value, "vllm max_num_seqs"))
+        a.facts.model_loads.append(load)
+        a.facts.servings.append(Serving(a.span(node), "vllm", load.model))
+
+    def _generation(self, node: cst.Call, engine: str, api: str, kw: dict, in_loop: bool) -> None:
+        a = self.a
+        gen = Generation(span=a.span(node), engine=engine, api=api)
+        uc = kw.get("use_cache")
+        if uc is not None:
+            gen.use_cache = Value(uc.value.value, uc.value.certainty, a.span(uc.element), uc.value.source)
+            gen.remove_use_cache = lambda _it=uc: a.remove_items_edit({"use_cache": _it}, ["use_cache"])
+        mnt = kw.get("max_new_tokens")
+        if mnt is not None:
+            gen.max_new_tokens = mnt.value
+        if in_loop and self.loops:
+            loop = self._per_item_loop(node)
+            if loop is not None:
+                gen.per_item_loop = loop.header
+                gen.loop_detail = loop.desc.split("::", 1)[0]
+        for loop in self.loops:
+            self.loop_generations.setdefault(id(loop), []).append(gen)
+        if in_loop and self.func_stack:
+            a.generating_functions.setdefault(self.func_stack[-1], gen)
+        a.facts.generations.append(gen)
+
+
+def _foreign(q: str) -> bool:
+    """Qualified names from libraries whose ``from_pretrained``/``generate`` are not LLM inference."""
+    root = q.split(".", 1)[0]
+    return root in {"peft", "sentence_transformers", "diffusers", "openai", "anthropic", "random", "numpy", "np", "uuid", "secrets"}
+
+
+def _set_option_edit_call(self: "_Analyzer", call: cst.Call, name: str, literal: str) -> Optional[FixCandidate]:
+    new_arg = cst.Arg(
+        keyword=cst.Name(name),
+        value=cst.parse_expression(literal),
+        equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")),
+    )
+    new = call.with_changes(args=_append(list(call.args), new_arg, call.whitespace_before_args))
+    return FixCandidate([Edit(self.span(call), self.code(new))])
+
+
+def _append(items: list, new, leading_ws) -> list:
+    """Append an argument or dict element, keeping a multi-line layout: the old last item gets the same
+    separator as the items before it, the new one inherits the old trailing comma (if any)."""
+    if not items:
+        return [new]
+    last = items[-1]
+    if isinstance(last.comma, cst.MaybeSentinel):
+        return [*items, new]
+    sep_ws = items[-2].comma.whitespace_after if len(items) >= 2 and not isinstance(items[-2].comma, cst.MaybeSentinel) else leading_ws
+    if isinstance(sep_ws, cst.SimpleWhitespace) and sep_ws.value == "":
+        sep_ws = cst.SimpleWhitespace(" ")
+    if isinstance(sep_ws, cst.ParenthesizedWhitespace):  # copy the line break and indent, not a comment
+        sep_ws = sep_ws.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+    sep = cst.Comma(whitespace_before=last.comma.whitespace_before, whitespace_after=sep_ws)
+    return [*items[:-1], last.with_changes(comma=sep), new.with_changes(comma=last.comma)]
+
+
+_Analyzer.set_option_edit_call = _set_option_edit_call  # type: ignore[attr-defined]
+
+
+def parse(text: str) -> cst.Module:
+    return cst.parse_module(text)
+
+
+def extract(path: str, text: str, overrides: Optional[dict] = None) -> FileFacts:
+    """Parse ``text`` and return its facts. Raises ``libcst.ParserSyntaxError`` on invalid Python."""
+    module = cst.parse_module(text)
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    analyzer = _Analyzer(wrapper.module, positions, path)
+    analyzer.collect()
+    extractor = _Extractor(analyzer, overrides or {})
+    wrapper.module.visit(extractor)
+    for pending in analyzer.pending:
+        inner = analyzer.generating_functions.get(pending.func)
+        if inner is None:
+            continue
+        gen = Generation(
+            span=pending.span,
+            engine=inner.engine,
+            api=f"{pending.func}() -> {inner.api}",
+            per_item_loop=pending.loop.header,
+            loop_detail=pending.loop.desc.split("::", 1)[0],
+        )
+        analyzer.facts.generations.append(gen)
+    return analyzer.facts

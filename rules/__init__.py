@@ -1,0 +1,1 @@
+"""Built-in ecolint rules, one rule per module (shipped inside the wheel as ``ecolint.rules``)."""

@@ -1,0 +1,159 @@
+"""ECO101 int8-default-threshold."""
+
+from __future__ import annotations
+
+from ecolint.facts import FileFacts, QuantSpec
+from ecolint.knowledge.evidence import describe_pair, evidence_rows, next_command, select
+from ecolint.rule import Applicability, Example, Rule, RuleContext, Severity
+
+
+class Int8DefaultThreshold(Rule):
+    """
+    ## What it does
+    Flags bitsandbytes 8-bit loading (`load_in_8bit=True`, TGI `--quantize bitsandbytes`, `load_in_8bit: true`
+    in a config) where `llm_int8_threshold` is absent (default 6.0) or above zero.
+
+    ## Why is this bad?
+    With a threshold above zero, LLM.int8() splits every matrix multiplication into an INT8 part and an FP16
+    part for "outlier" features (mixed-precision decomposition). The extra work makes default INT8 *slower and
+    hungrier than plain FP16*: in every measured pair it used more energy per token, from +17.4 % (RTX 4090D,
+    Qwen2.5-7B) to +147.1 % (A800, Mistral-7B, batch 4), while throughput fell by 55–76 %. A threshold of
+    0.5 still decomposes.
+
+    ## Example
+    ```python
+    bnb = BitsAndBytesConfig(load_in_8bit=True)
+    model = AutoModelForCausalLM.from_pretrained("mistralai/Mistral-7B-v0.1", quantization_config=bnb)
+    ```
+
+    Use instead (if the FP16 weights fit in GPU memory):
+    ```python
+    model = AutoModelForCausalLM.from_pretrained("mistralai/Mistral-7B-v0.1", torch_dtype=torch.float16)
+    ```
+    or, for models of about 6B parameters and more on memory-bound consumer GPUs, NF4 4-bit.
+
+    ## Fix safety
+    The fix sets `llm_int8_threshold=0.0` ("pure" INT8). It is **unsafe**: it recovers 27–42 % energy versus
+    default INT8, but costs +1.3 % to +25.4 % perplexity in the measurements (Yi-1.5-6B: 11.16 -> 14.00),
+    and on the A800 pure INT8 still used 32–56 % *more* energy than FP16. Prefer FP16 (or NF4 above the size
+    crossover) and measure accuracy before accepting the fix.
+
+    ## Evidence
+    `fp16` vs `int8_default` pairs within one experiment: RTX 4090D rows 23/24, 27/28, 31/33, 34/36; A800
+    rows 51/52, 54/55, 57/58, 67/68, 72/73, 77/78. Perplexity: rows 48–50, 67–69, 72–74.
+    """
+
+    code = "ECO101"
+    name = "int8-default-threshold"
+    severity = Severity.RED
+    fix_applicability = Applicability.UNSAFE
+    summary = "bitsandbytes INT8 with the default outlier threshold (mixed-precision decomposition)"
+    tags = ("energy", "quantization", "bitsandbytes")
+    triggers = ("load_in_8bit", "BitsAndBytesConfig", "bitsandbytes", "from_dict", "quantization", "QUANTIZE", "8bit")
+
+    VALID = (
+        Example("from transformers import BitsAndBytesConfig\nbnb = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=0.0)\n"),
+        Example('"""Docs: BitsAndBytesConfig(load_in_8bit=True) is slow."""\n# load_in_8bit=True\ns = "load_in_8bit=True"\n'),
+        Example(
+            "import argparse\nfrom transformers import BitsAndBytesConfig\np = argparse.ArgumentParser()\n"
+            "p.add_argument('--threshold', type=float, default=0.0)\nargs = p.parse_args()\n"
+            "bnb = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=args.threshold)\n"
+        ),
+        Example("from transformers import BitsAndBytesConfig\nT = 0.0\nbnb = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=T)\n"),
+    )
+    INVALID = (
+        Example(
+            "from transformers import AutoModelForCausalLM, BitsAndBytesConfig\n"
+            "bnb = BitsAndBytesConfig(load_in_8bit=True)\n"
+            'model = AutoModelForCausalLM.from_pretrained("mistralai/Mistral-7B-v0.1", quantization_config=bnb, device_map="auto")\n',
+            line=2,
+            severity=Severity.RED,
+            fixed="from transformers import AutoModelForCausalLM, BitsAndBytesConfig\n"
+            "bnb = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=0.0)\n"
+            'model = AutoModelForCausalLM.from_pretrained("mistralai/Mistral-7B-v0.1", quantization_config=bnb, device_map="auto")\n',
+        ),
+        Example(
+            "import transformers as tf\nbnb = tf.BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=0.5)\n",
+            line=2,
+            fixed="import transformers as tf\nbnb = tf.BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=0.0)\n",
+        ),
+        Example(
+            'from transformers import AutoModelForCausalLM\nkw = {"load_in_8bit": True}\n'
+            'm = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B-Instruct", **kw)\n',
+            line=2,
+        ),
+        Example(
+            "from transformers import BitsAndBytesConfig as BNB\n"
+            'cfg = BNB.from_dict({"load_in_8bit": True})\n',
+            line=2,
+        ),
+        Example(
+            "import argparse\nfrom transformers import BitsAndBytesConfig\np = argparse.ArgumentParser()\n"
+            "p.add_argument('--eight-bit', action='store_true')\nargs = p.parse_args()\n"
+            "bnb = BitsAndBytesConfig(load_in_8bit=args.eight_bit)\n",
+            line=6,
+            severity=Severity.YELLOW,
+        ),
+    )
+
+    def check(self, facts: FileFacts, ctx: RuleContext):
+        for spec in facts.quant_specs:
+            eight = spec.eight_bit
+            if eight is None or eight.is_false():
+                continue
+            if eight.known and eight.value is not True:
+                continue
+            thr = spec.threshold
+            if thr is not None:
+                if not thr.known:
+                    continue  # set from a value we cannot see: the user chose it deliberately
+                if not isinstance(thr.value, (int, float)) or isinstance(thr.value, bool) or thr.value <= 0:
+                    continue
+            yield self._finding(spec, facts, ctx)
+
+    def _finding(self, spec: QuantSpec, facts: FileFacts, ctx: RuleContext):
+        eight = spec.eight_bit
+        thr = spec.threshold
+        loads = facts.model_for(spec)
+        model = loads[0].model if loads else None
+        params = model.params_b if model else None
+        gpu = ctx.gpu_for(facts)
+        sel = select(ctx.knowledge, "fp16", "int8_default", gpu, params)
+        severity = self.severity
+        if facts.training:
+            severity = Severity.YELLOW
+        uncertain = eight.certainty == "unknown"
+        if uncertain:
+            severity = severity.lower()
+        lo, hi = sel.cited_range() if sel.pairs else (0.0, 0.0)
+        what = f"llm_int8_threshold={thr.source or thr.value}" if thr is not None else "the default llm_int8_threshold (6.0)"
+        cond = f"when `{eight.source}` is true, " if uncertain else ""
+        message = (
+            f"{cond}bitsandbytes INT8 with {what} runs mixed-precision decomposition: "
+            f"measured {sel.range_text()} energy per token vs FP16"
+        )
+        if sel.pairs:
+            message += "; " + "; ".join(describe_pair(p) for p in sel.pairs)
+        if facts.training:
+            message += f" (training context: {facts.training_reason})"
+        advice = (
+            "Load in FP16 if the weights fit (about 2 GB per billion parameters), or NF4 4-bit for models of ~6B+ "
+            "on memory-bound GPUs. `llm_int8_threshold=0.0` saves 27-42 % vs default INT8 but costs +1.3 % to "
+            "+25 % perplexity and is still worse than FP16 on A800."
+        )
+        fix = None
+        if spec.set_option is not None and spec.origin in ("BitsAndBytesConfig", "from_dict", "dict") and not uncertain:
+            fix = self.make_fix(spec.set_option("llm_int8_threshold", "0.0"), "Set `llm_int8_threshold=0.0` (pure INT8; check perplexity)")
+        fallback_model = sel.pairs[0].base.hf_id if sel.pairs else None
+        fallback_gpu = sel.pairs[0].base.gpu if sel.pairs else None
+        span = eight.span or spec.span
+        return self.finding(
+            facts,
+            span,
+            message,
+            severity=severity,
+            fix=fix,
+            evidence=evidence_rows(sel),
+            next_command=next_command(model.id if model else None, gpu, fallback_model, fallback_gpu),
+            advice=advice,
+        )
