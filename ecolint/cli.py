@@ -103,19 +103,10 @@ def _settings_for(args) -> "object":
     return replace(settings, **changes)
 
 
-def _display(path: Path) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        rel = str(path)
-    return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()
-
-
 def cmd_check(args) -> int:
-    from ecolint.discovery import discover
     from ecolint.report import ReportContext, render
     from ecolint.rule import Severity
-    from ecolint.runner import Engine, engine_finding, lint_bytes
+    from ecolint.runner import Engine, lint_paths
 
     paths = args.paths or [Path(".")]
     missing = [p for p in paths if not p.exists() and not p.is_symlink()]
@@ -123,27 +114,8 @@ def cmd_check(args) -> int:
         raise UsageError(f"path does not exist: {missing[0]}")
     settings = _settings_for(args)
     engine = Engine.create(settings)
-    findings = []
-    texts: dict[str, str] = {}
-    files = 0
-    for cand in discover(list(paths), settings, force_exclude=args.force_exclude):
-        if cand.kind is None:
-            continue
-        files += 1
-        display = _display(cand.path)
-        try:
-            data = cand.path.read_bytes()
-        except IsADirectoryError:
-            findings.append(engine_finding("ECO901", display, "is a directory, not a file"))
-            continue
-        except OSError as exc:
-            findings.append(engine_finding("ECO901", display, f"cannot read file: {exc.strerror or exc}"))
-            continue
-        result = lint_bytes(display, data, cand.kind, engine)
-        if result.text is not None:
-            texts[display] = result.text
-        findings.extend(result.findings)
-    findings.sort(key=lambda f: f.sort_key())
+    run = lint_paths(list(paths), engine, force_exclude=args.force_exclude)
+    findings, texts, files = run.findings, run.texts, run.files_checked
 
     fmt = args.output_format or "full"
     out_stream = sys.stdout

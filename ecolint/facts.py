@@ -80,6 +80,7 @@ class QuantSpec:
     set_option: Optional[Callable[[str, str], Optional[FixCandidate]]] = None
     remove_options: Optional[Callable[[list[str]], Optional[FixCandidate]]] = None
     engine: str = "transformers"
+    opaque: bool = False  # options may also arrive through a **kwargs we cannot resolve
 
     def get(self, name: str) -> Optional[Value]:
         return self.options.get(name)

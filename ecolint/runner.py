@@ -194,3 +194,47 @@ def _project_facts(facts: FileFacts, path: str, settings: Settings, project_dir:
     if where:
         facts.transformers_pin = f"transformers{spec} ({where})"
         facts.transformers_default_dtype = default_dtype_for(spec) if spec else None
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)  # display path -> decoded text (code frames, fixes)
+    files_checked: int = 0
+
+
+def display_path(path: Path) -> str:
+    """How a path is shown in reports: relative to the working directory when below it, else as given."""
+    import os
+
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        rel = str(path)
+    return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()
+
+
+def lint_paths(paths: list[Path], engine: Engine, force_exclude: bool = False) -> RunResult:
+    """Discover and lint files; findings sorted by file, line, column, code."""
+    from ecolint.discovery import discover
+
+    run = RunResult()
+    for cand in discover(paths, engine.settings, force_exclude=force_exclude):
+        if cand.kind is None:
+            continue
+        run.files_checked += 1
+        display = display_path(cand.path)
+        try:
+            data = cand.path.read_bytes()
+        except IsADirectoryError:
+            run.findings.append(engine_finding("ECO901", display, "is a directory, not a file"))
+            continue
+        except OSError as exc:
+            run.findings.append(engine_finding("ECO901", display, f"cannot read file: {exc.strerror or exc}"))
+            continue
+        result = lint_bytes(display, data, cand.kind, engine)
+        if result.text is not None:
+            run.texts[display] = result.text
+        run.findings.extend(result.findings)
+    run.findings.sort(key=Finding.sort_key)
+    return run

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecolint.facts import FileFacts, QuantSpec
+from ecolint.facts import CERTAIN, DEFAULT, UNKNOWN, FileFacts, QuantSpec
 from ecolint.knowledge.evidence import describe_pair, evidence_rows, next_command, select
 from ecolint.rule import Applicability, Example, Rule, RuleContext, Severity
 
@@ -99,11 +99,11 @@ class Int8DefaultThreshold(Rule):
     def check(self, facts: FileFacts, ctx: RuleContext):
         for spec in facts.quant_specs:
             eight = spec.eight_bit
-            if eight is None or eight.is_false():
-                continue
-            if eight.known and eight.value is not True:
+            if eight is None or (eight.certainty == CERTAIN and eight.value is not True):
                 continue
             thr = spec.threshold
+            if thr is None and spec.opaque:
+                continue  # the threshold may arrive through **kwargs we cannot see
             if thr is not None:
                 if not thr.known:
                     continue  # set from a value we cannot see: the user chose it deliberately
@@ -122,7 +122,8 @@ class Int8DefaultThreshold(Rule):
         severity = self.severity
         if facts.training:
             severity = Severity.YELLOW
-        uncertain = eight.certainty == "unknown"
+        # Run-time values and overridable defaults that are off (``--eight-bit`` flags) may be switched on.
+        uncertain = eight.certainty == UNKNOWN or (eight.certainty == DEFAULT and eight.value is not True)
         if uncertain:
             severity = severity.lower()
         lo, hi = sel.cited_range() if sel.pairs else (0.0, 0.0)

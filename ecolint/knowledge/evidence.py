@@ -122,3 +122,27 @@ def evidence_rows(selection: Selection) -> list:
         out.append(Evidence.from_row(p.base, note=f"{p.base.quant} baseline; {selection.how}"))
         out.append(Evidence.from_row(p.other, note=f"{p.other.quant}: {p.delta_pct:+.1f} % energy vs row {p.base.row_id}"))
     return out
+
+
+def batch_pairs(knowledge: Knowledge) -> list[Pair]:
+    """BS=1 -> BS=n pairs inside one experiment (same model, quantization and power limit)."""
+    out = []
+    for base in knowledge.query(batch_size=1):
+        for other in knowledge.query(experiment=base.experiment, quant=base.quant):
+            if other.model == base.model and other.power_limit_w == base.power_limit_w and other.batch_size and other.batch_size > 1:
+                out.append(Pair(base, other))
+    return sorted(out, key=lambda p: (p.base.experiment, p.base.quant, p.other.batch_size))
+
+
+def batching_selection(knowledge: Knowledge, sizes: tuple[int, ...] = (8, 64)) -> Selection:
+    """The batching evidence findings cite: the raw A800 sweep at the given batch sizes, plus the FP16
+    BS 1 -> 8 pair of the validation run."""
+    pairs = batch_pairs(knowledge)
+    chosen = [p for p in pairs if p.base.evidence == "raw_runs" and p.other.batch_size in sizes]
+    fp16 = [p for p in pairs if p.base.quant == "fp16" and p.other.batch_size == 8]
+    chosen += fp16[:1]
+    return Selection(chosen, "the only batch-size measurements: A800, Mistral-7B, HF transformers static batches", pairs)
+
+
+def describe_batch_pair(p: Pair) -> str:
+    return f"BS 1->{p.other.batch_size} {p.delta_pct:+.1f} % ({p.base.gpu} {p.base.model} {p.base.quant}, rows {p.base.row_id}->{p.other.row_id})"

@@ -348,13 +348,15 @@ class _Analyzer:
                 d = self.resolve(call.args[0].value, scope)
                 if d.known and isinstance(d.value, dict):
                     items = d.value
-            kw, _ = self.kwargs_of(call, scope)
+            kw, opaque = self.kwargs_of(call, scope)
+            opaque = opaque or "**" in items or not call.args
             items = {**items, **{k: v for k, v in kw.items() if k != "return_unused_kwargs"}}
             origin = "from_dict"
         else:
-            items, _ = self.kwargs_of(call, scope)
+            items, opaque = self.kwargs_of(call, scope)
             origin = "BitsAndBytesConfig"
         spec = self.make_spec(call, origin, items)
+        spec.opaque = opaque
         self.quant_by_node[key] = spec
         self.facts.quant_specs.append(spec)
         return spec
@@ -708,6 +710,7 @@ class _Extractor(cst.CSTVisitor):
         self.func_stack: list[str] = []
         self.kinds: dict[str, str] = {}  # variable -> "hf-model" | "pipeline" | "vllm" | "dataloader" | "tokenizer"
         self.loop_generations: dict[int, list[Generation]] = {}
+        self.chained: dict[int, tuple[cst.Call, str]] = {}  # id(inner call) -> (outer call, method)
 
     @property
     def scope(self) -> _Scope:
@@ -865,6 +868,13 @@ class _Extractor(cst.CSTVisitor):
                     setting = BatchSetting(a.span(bs.element), bs.value, "dataloader", feeds_generation=False)
                     a.dataloaders[target] = (setting, [])
             return
+        if isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Call):
+            # AutoModel...from_pretrained(...).to("cuda") / .half() / .eval(): applies to the inner load
+            method = node.func.attr.value
+            if method in ("to", "cuda", "half", "bfloat16", "eval", "float"):
+                self.chained[id(node.func.value)] = (node, method)
+                if target:
+                    a.assigned_to[id(node.func.value)] = target
         if isinstance(node.func, cst.Attribute):
             method = node.func.attr.value
             receiver = a.dotted(node.func.value)
@@ -921,16 +931,20 @@ class _Extractor(cst.CSTVisitor):
         load = ModelLoad(span=a.span(node), api=q if "." in q else f"transformers.{owner}.from_pretrained", engine="transformers")
         load.model = a.model_ref(model_node, self.scope, self.overrides)
         load.causal_lm = bool(_CAUSAL.search(owner))
-        load.quant = self._quant_from_kwargs(node, kw)
+        load.quant = self._quant_from_kwargs(node, kw, opaque)
         self._dtype_and_device(load, node, kw)
         a.facts.model_loads.append(load)
         a.model_by_node[id(node)] = load
+        if id(node) in self.chained:
+            outer, method = self.chained[id(node)]
+            self._place(load, outer, method)
+            target = a.assigned_to.get(id(node), target)
         if target:
             self.kinds[target] = "hf-model"
             a.model_targets = getattr(a, "model_targets", {})
             a.model_targets[target] = load
 
-    def _quant_from_kwargs(self, node: cst.Call, kw: dict) -> Optional[QuantSpec]:
+    def _quant_from_kwargs(self, node: cst.Call, kw: dict, opaque: bool = False) -> Optional[QuantSpec]:
         a = self.a
         qc = kw.get("quantization_config")
         if qc is not None:
@@ -945,6 +959,7 @@ class _Extractor(cst.CSTVisitor):
             key = id(node)
             if key not in a.quant_by_node:
                 spec = a.make_spec(node, "from_pretrained", direct)
+                spec.opaque = opaque
                 a.quant_by_node[key] = spec
                 a.facts.quant_specs.append(spec)
             return a.quant_by_node[key]
@@ -967,6 +982,7 @@ class _Extractor(cst.CSTVisitor):
         if key not in self.a.quant_by_node:
             spec = self.a.make_spec(container if isinstance(container, cst.Call) else node, "dict", items)
             spec.span = self.a.span(container)
+            spec.opaque = "**" in items
             self.a.quant_by_node[key] = spec
             self.a.facts.quant_specs.append(spec)
         return self.a.quant_by_node[key]
@@ -1013,8 +1029,10 @@ class _Extractor(cst.CSTVisitor):
 
     def _placement(self, node: cst.Call, receiver: str, method: str) -> None:
         load = getattr(self.a, "model_targets", {}).get(receiver)
-        if load is None:
-            return
+        if load is not None:
+            self._place(load, node, method)
+
+    def _place(self, load: ModelLoad, node: cst.Call, method: str) -> None:
         if method == "cuda":
             load.on_gpu = True
         elif method == "to" and node.args:
@@ -1052,7 +1070,7 @@ class _Extractor(cst.CSTVisitor):
 
     def _pipeline(self, node: cst.Call, q: str, target: Optional[str]) -> None:
         a = self.a
-        kw, _ = a.kwargs_of(node, self.scope)
+        kw, opaque = a.kwargs_of(node, self.scope)
         task_node = node.args[0].value if node.args and node.args[0].keyword is None else (kw["task"].element.value if "task" in kw else None)
         task = a.resolve(task_node, self.scope).value if task_node is not None else None
         model_node = kw["model"].element.value if "model" in kw else (node.args[1].value if len(node.args) > 1 and node.args[1].keyword is None else None)
@@ -1062,7 +1080,7 @@ class _Extractor(cst.CSTVisitor):
         load = ModelLoad(span=a.span(node), api="transformers.pipeline", engine="transformers")
         load.model = a.model_ref(model_node, self.scope, self.overrides)
         load.causal_lm = isinstance(task, str) and task in ("text-generation", "text2text-generation")
-        load.quant = self._quant_from_kwargs(node, kw)
+        load.quant = self._quant_from_kwargs(node, kw, opaque)
         self._dtype_and_device(load, node, kw)
         if model_node is not None and isinstance(model_node, cst.Name) and getattr(a, "model_targets", {}).get(model_node.value):
             # pipeline(model=<already loaded model>): the load is reported where it happened

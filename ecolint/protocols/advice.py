@@ -1,0 +1,295 @@
+"""Shared reasoning for the advisor commands: one row per quantization, the data-driven precision choice, the
+batch-size choice, and the paradox warnings — each statement carrying the row ids that support it.
+
+Where the measurements contradict the seed's decision tree, the measurements win, and the text says why:
+
+* default bitsandbytes INT8 is never recommended: every within-experiment pair shows a penalty vs FP16;
+* Pure INT8 (``llm_int8_threshold=0.0``) is not recommended either: on the A800 it costs more energy than FP16
+  in every pair, and where it saves a few percent (RTX 4090D) the measured perplexity cost is up to +25 %;
+* NF4 is chosen only where the data show a saving beyond ±5 %; on the A800 it is about break-even, so FP16 wins
+  (no accuracy risk); the "≤3B penalty" is taken from the GPU's own rows (the T4 shows none);
+* NF4 with double quantization costs energy vs plain NF4 wherever both were measured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from ecolint.knowledge.data import Measurement
+from ecolint.knowledge.estimator import (ENERGY, MAX_BATCH, REGIME, TOTAL, Estimate, _same_experiment,
+                                         vram_estimate)
+from ecolint.protocols.context import Context
+from ecolint.protocols.validate import COMPARE_QUANTS, Params
+
+QUANT_LABEL = {"fp16": "FP16", "bf16": "BF16", "fp32": "FP32", "nf4": "NF4", "nf4_dq": "NF4 + double quant",
+               "int8_default": "INT8 (default)", "int8_pure": "INT8 (pure, threshold 0)", "int8": "INT8"}
+QUANT_CODE = {
+    "fp16": "torch_dtype=torch.float16",
+    "nf4": 'BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.float16)',
+    "nf4_dq": "… bnb_4bit_use_double_quant=True",
+    "int8_default": "BitsAndBytesConfig(load_in_8bit=True)",
+    "int8_pure": "BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=0.0)",
+}
+USE_CASE_BATCH = {"chat": 4, "api": 16, "batch": 64}
+BREAK_EVEN_PCT = 5.0
+
+
+@dataclass
+class Evidence:
+    lo: float
+    hi: float
+    row_ids: tuple[str, ...]
+    n: int
+    gpus: tuple[str, ...]
+
+    def text(self) -> str:
+        rng = f"{self.lo:+.1f} %" if abs(self.hi - self.lo) < 0.05 else f"{self.lo:+.1f} % to {self.hi:+.1f} %"
+        return f"{rng} ({self.n} pair{'s' if self.n != 1 else ''} on {', '.join(self.gpus)}; rows {_short_ids(self.row_ids)})"
+
+
+def _short_ids(ids, limit: int = 10) -> str:
+    ids = list(dict.fromkeys(ids))
+    return ", ".join(ids[:limit]) + (f" (+{len(ids) - limit})" if len(ids) > limit else "")
+
+
+def energy_pairs_evidence(ctx: Context, base: str, other: str, gpu: Optional[str] = None) -> Optional[Evidence]:
+    """Range of within-experiment energy deltas ``other`` vs ``base`` (on one GPU, or all)."""
+    pairs = ctx.knowledge.pairs(base, other, gpu)
+    if not pairs:
+        return None
+    deltas = [p.delta_pct for p in pairs]
+    ids = tuple(i for p in pairs for i in (p.base.row_id, p.other.row_id))
+    return Evidence(min(deltas), max(deltas), ids, len(pairs), tuple(sorted({p.base.gpu for p in pairs})))
+
+
+def ppl_pairs_evidence(ctx: Context, quant: str) -> Optional[Evidence]:
+    """Perplexity change of ``quant`` vs FP16 where both were measured with the same protocol."""
+    rows = [r for r in ctx.knowledge.rows if r.ppl is not None]
+    deltas, ids, gpus = [], [], set()
+    for b in rows:
+        if b.quant != "fp16":
+            continue
+        for o in rows:
+            if o.quant == quant and o.gpu == b.gpu and o.model == b.model and o.ppl_dataset == b.ppl_dataset:
+                deltas.append((o.ppl - b.ppl) / b.ppl * 100.0)  # type: ignore[operator]
+                ids += [b.row_id, o.row_id]
+                gpus.add(b.gpu)
+    if not deltas:
+        return None
+    return Evidence(min(deltas), max(deltas), tuple(ids), len(deltas), tuple(sorted(gpus)))
+
+
+def _row(ctx: Context, est: Optional[Estimate]) -> Optional[Measurement]:
+    if est is None or not est.measured:
+        return None
+    try:
+        return ctx.knowledge.row(est.row_ids[0])
+    except KeyError:
+        return None
+
+
+def _ppl(ctx: Context, p: Params, quant: str) -> Optional[Measurement]:
+    from ecolint.knowledge.estimator import model_match
+
+    rows = [r for r in ctx.knowledge.rows if r.gpu == p.gpu.id and r.quant == quant and r.ppl is not None
+            and model_match(r, p.model, p.params_b) == "exact"]
+    return rows[0] if rows else None
+
+
+def quant_rows(ctx: Context, p: Params, batch_size: int, quants=COMPARE_QUANTS) -> list[dict]:
+    """One dict per quantization: energy, throughput, Δ vs FP16, tokens/J, power, VRAM, perplexity, rank."""
+    gid = p.gpu.id
+    fp16_e = ctx.energy(p.model, gid, "fp16", batch_size, p.params_b)
+    fp16_ppl = _ppl(ctx, p, "fp16")
+    out: list[dict] = []
+    for q in quants:
+        e = fp16_e if q == "fp16" else ctx.energy(p.model, gid, q, batch_size, p.params_b)
+        t = ctx.throughput(p.model, gid, q, batch_size, p.params_b)
+        row = _row(ctx, e)
+        v = vram_estimate(p.model, p.params_b, q, batch_size, p.seq_len, p.gen_len)
+        d: dict = {
+            "quant": q,
+            "energy_j_per_1k_tok": None if e is None else round(e.value, 1),
+            "energy_std": None if e is None or e.std is None else round(e.std, 1),
+            "energy_interval": None if e is None else [round(e.low, 1), round(e.high, 1)],
+            "delta_vs_fp16_pct": None,
+            "delta_basis": None,
+            "throughput_tok_s": None if t is None else round(t.value, 2),
+            "throughput_std": None if t is None or t.std is None else round(t.std, 2),
+            "throughput_basis": None if t is None else t.basis,
+            "tokens_per_joule": None if e is None else round(1000.0 / e.value, 4),
+            "power_w": row.power_w if row else None,
+            "power_std": row.power_std if row else None,
+            "vram_gb": round(v.total_gb, 1),
+            "fits": v.total_gb <= p.spec.vram_gb,
+            "ppl": None,
+            "ppl_delta_vs_fp16_pct": None,
+            "ppl_dataset": None,
+            "rank": None,
+            "basis": None if e is None else e.basis,
+            "confidence": None if e is None else e.confidence,
+            "energy_basis": None if e is None else e.energy_basis,
+            "experiment": row.experiment if row else None,
+            "methods": [] if e is None else [s.to_dict() for s in e.steps],
+            "row_ids": [] if e is None else list(e.row_ids),
+            "other_sessions": [] if e is None else list(e.other_sessions),
+        }
+        if e is not None and fp16_e is not None:
+            d["delta_vs_fp16_pct"], d["delta_basis"] = _delta(ctx, p, e, fp16_e, q, batch_size)
+        pr = _ppl(ctx, p, q)
+        if pr is not None:
+            d["ppl"], d["ppl_dataset"] = pr.ppl, pr.ppl_dataset
+            d["ppl_row_id"] = pr.row_id
+            if fp16_ppl is not None and fp16_ppl.ppl_dataset == pr.ppl_dataset and q != "fp16":
+                d["ppl_delta_vs_fp16_pct"] = round((pr.ppl - fp16_ppl.ppl) / fp16_ppl.ppl * 100.0, 1)  # type: ignore
+        out.append(d)
+    ranked = sorted((d for d in out if d["energy_j_per_1k_tok"] is not None), key=lambda d: d["energy_j_per_1k_tok"])
+    for i, d in enumerate(ranked, 1):
+        d["rank"] = i
+    return out
+
+
+def _delta(ctx: Context, p: Params, e: Estimate, base: Estimate, q: str, bs: int) -> tuple[float, str]:
+    if e is base:
+        return 0.0, "measured" if e.measured else "extrapolated"
+    if e.measured and base.measured:
+        ra, rb = ctx.knowledge.row(base.row_ids[0]), ctx.knowledge.row(e.row_ids[0])
+        if _same_experiment(ra, rb):
+            return round((e.value - base.value) / base.value * 100.0, 1), "measured"
+    if e.energy_basis != base.energy_basis:
+        e2 = ctx.energy(p.model, p.gpu.id, q, bs, p.params_b, total=True)
+        b2 = ctx.energy(p.model, p.gpu.id, "fp16", bs, p.params_b, total=True)
+        if e2 is not None and b2 is not None:
+            return round((e2.value - b2.value) / b2.value * 100.0, 1), "extrapolated"
+    return round((e.value - base.value) / base.value * 100.0, 1), "extrapolated"
+
+
+def recommend_quant(ctx: Context, p: Params, rows: list[dict]) -> dict:
+    """Pick the precision from the rows (see the module docstring for the rules and why)."""
+    by_q = {r["quant"]: r for r in rows}
+    fp16, nf4 = by_q.get("fp16"), by_q.get("nf4")
+    reasons: list[str] = []
+    gid = p.gpu.id
+
+    def ok(r):
+        return r is not None and r["energy_j_per_1k_tok"] is not None and r["fits"]
+
+    def cite(r) -> str:
+        return f"rows {_short_ids(r['row_ids'], 6)}" if r["row_ids"] else "no rows"
+
+    choice: Optional[str] = None
+    if ok(fp16) and ok(nf4):
+        d = nf4["delta_vs_fp16_pct"]
+        if d <= -BREAK_EVEN_PCT:
+            choice = "nf4"
+            reasons.append(f"NF4 uses {abs(d):.1f} % less energy per token than FP16 for this model on {gid} "
+                           f"({nf4['delta_basis']}; {cite(nf4)}).")
+            reasons.append("NF4 changes the weights: check task accuracy before switching.")
+        else:
+            choice = "fp16"
+            if d >= BREAK_EVEN_PCT:
+                reasons.append(f"NF4 costs {d:+.1f} % energy vs FP16 here ({nf4['delta_basis']}; {cite(nf4)}): "
+                               "de-quantization work outweighs the smaller weight reads at this size.")
+            else:
+                reasons.append(f"NF4 is within ±{BREAK_EVEN_PCT:g} % of FP16 here ({d:+.1f} %, "
+                               f"{nf4['delta_basis']}): no energy to gain, so keep FP16's full accuracy and "
+                               "simpler stack.")
+    elif ok(fp16):
+        choice = "fp16"
+        reasons.append("FP16 is the only measured-or-estimated option that fits.")
+    elif ok(nf4):
+        choice = "nf4"
+        if fp16 is not None and not fp16["fits"]:
+            reasons.append(f"FP16 needs about {fp16['vram_gb']:.1f} GB, more than the {p.spec.vram_gb:g} GB of "
+                           f"{p.spec.name}; NF4 ({nf4['vram_gb']:.1f} GB) fits.")
+        else:
+            reasons.append("NF4 is the only option that can be estimated here.")
+    if choice is None:
+        return {"quant": None, "reasons": ["No precision fits in this GPU's memory at this batch size and length."],
+                "config": None}
+    # What the seed would have said, where the data disagree.
+    i8 = by_q.get("int8_pure")
+    if i8 is not None and i8["energy_j_per_1k_tok"] is not None and i8["fits"] and i8["rank"] == 1:
+        ev = ppl_pairs_evidence(ctx, "int8_pure")
+        reasons.append(f"Pure INT8 is estimated lowest in energy here, but it is not recommended: measured "
+                       f"perplexity cost {ev.text() if ev else 'unknown'}.")
+    return {"quant": choice, "reasons": reasons, "config": QUANT_CODE.get(choice)}
+
+
+def paradox_warnings(ctx: Context, p: Params, rows: list[dict]) -> list[str]:
+    """Data-backed warnings about the configurations people reach for."""
+    gid = p.gpu.id
+    by_q = {r["quant"]: r for r in rows}
+    out: list[str] = []
+    ev = energy_pairs_evidence(ctx, "fp16", "int8_default", gid) or energy_pairs_evidence(ctx, "fp16", "int8_default")
+    r = by_q.get("int8_default")
+    if ev is not None:
+        here = f" Here: {pct_text(r['delta_vs_fp16_pct'])} ({r['delta_basis']})." if r and r["delta_vs_fp16_pct"] is not None else ""
+        out.append(f"INT8 (default, load_in_8bit=True): costs energy vs FP16 in every measured pair, {ev.text()}."
+                   + here + " The outlier decomposition runs at every linear layer.")
+    ev = energy_pairs_evidence(ctx, "fp16", "int8_pure", gid) or energy_pairs_evidence(ctx, "fp16", "int8_pure")
+    pe = ppl_pairs_evidence(ctx, "int8_pure")
+    if ev is not None:
+        out.append(f"INT8 (pure, llm_int8_threshold=0.0): energy vs FP16 {ev.text()}"
+                   + (f"; perplexity vs FP16 {pe.text()}" if pe else "") + ". Faster than default INT8, but not a "
+                   "free win: the seed's 'saves ~5 % on A800' is contradicted by every A800 pair.")
+    ev = energy_pairs_evidence(ctx, "fp16", "nf4", gid)
+    r = by_q.get("nf4")
+    if ev is not None and r is not None and r["delta_vs_fp16_pct"] is not None and r["delta_vs_fp16_pct"] > 0:
+        out.append(f"NF4 costs energy for this model on {gid} ({pct_text(r['delta_vs_fp16_pct'])}, "
+                   f"{r['delta_basis']}); NF4 pairs on {gid}: {ev.text()}.")
+    ev = energy_pairs_evidence(ctx, "nf4", "nf4_dq")
+    if ev is not None:
+        out.append(f"NF4 double quantization (bnb_4bit_use_double_quant=True) vs plain NF4: {ev.text()} — it "
+                   "saves a little memory and costs energy.")
+    lower_power_worse = [r for r in rows if r["power_w"] and by_q.get("fp16", {}).get("power_w")
+                         and r["power_w"] < by_q["fp16"]["power_w"] and (r["delta_vs_fp16_pct"] or 0) > 0]
+    if lower_power_worse:
+        names = ", ".join(QUANT_LABEL[r["quant"]] for r in lower_power_worse)
+        out.append(f"Lower power is not lower energy: {names} draw less power than FP16 here but use more energy "
+                   "per token, because throughput drops more than power.")
+    return out
+
+
+def pct_text(x: Optional[float]) -> str:
+    return "—" if x is None else f"{x:+.1f} %"
+
+
+def fits(p: Params, quant: str, bs: int) -> bool:
+    return vram_estimate(p.model, p.params_b, quant, bs, p.seq_len, p.gen_len).total_gb <= p.spec.vram_gb
+
+
+def recommend_batch(p: Params, quant: str, current: Optional[int]) -> tuple[int, list[str]]:
+    """Batch size for the use case (chat 4, api 16, batch 64 — never below what the user already runs), halved
+    until weights + KV cache fit."""
+    notes: list[str] = []
+    target = max(current or 1, USE_CASE_BATCH.get(p.use_case, 16))
+    target = min(target, MAX_BATCH)
+    while target > 1 and not fits(p, quant, target):
+        target //= 2
+    if target < USE_CASE_BATCH.get(p.use_case, 16):
+        notes.append(f"batch size limited to {target} by GPU memory at {p.seq_len}+{p.gen_len} tokens")
+    return target, notes
+
+
+def scope_note() -> str:
+    return f"All measurements: {REGIME}."
+
+
+def step_lines(methods: list[dict]) -> list[str]:
+    return [m["detail"] if m["method"] == "anchor" else f"{m['method']} ({m['confidence']}): {m['detail']}"
+            for m in methods]
+
+
+def est_dict(e: Optional[Estimate]) -> Optional[dict]:
+    return None if e is None else e.to_dict()
+
+
+def total_energy(ctx: Context, p: Params, quant: str, bs: int) -> Optional[Estimate]:
+    return ctx.energy(p.model, p.gpu.id, quant, bs, p.params_b, total=True)
+
+
+def per_request_j(e: Estimate, gen_len: int) -> float:
+    return e.value * gen_len / 1000.0
+

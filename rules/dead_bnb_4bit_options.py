@@ -1,0 +1,88 @@
+"""ECO104 dead-bnb-4bit-options."""
+
+from __future__ import annotations
+
+from ecolint.facts import FileFacts
+from ecolint.rule import Applicability, Example, Rule, RuleContext, Severity
+
+
+class DeadBnb4bitOptions(Rule):
+    """
+    ## What it does
+    Flags `bnb_4bit_*` options (`bnb_4bit_quant_type`, `bnb_4bit_compute_dtype`, `bnb_4bit_use_double_quant`,
+    `bnb_4bit_quant_storage`) in a config where 4-bit loading is not enabled.
+
+    ## Why is this bad?
+    bitsandbytes ignores them unless `load_in_4bit=True`. A reader sees `bnb_4bit_quant_type="nf4"` and
+    believes the model runs in NF4 when it runs in 8-bit or full precision; energy and memory estimates built
+    on that belief are wrong. Often the 4-bit flag was lost in a copy-paste.
+
+    ## Example
+    ```python
+    bnb = BitsAndBytesConfig(load_in_8bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.float16)
+    ```
+
+    Use instead:
+    ```python
+    bnb = BitsAndBytesConfig(load_in_8bit=True)
+    ```
+
+    ## Fix safety
+    Removing the options is **safe**: they have no effect without 4-bit loading. When a removed option
+    carries a comment, the fix is downgraded to unsafe so no comment disappears silently.
+
+    ## Evidence
+    Behavioural, not an energy measurement: transformers' `BitsAndBytesConfig` reads these keys only in the
+    4-bit path.
+    """
+
+    code = "ECO104"
+    name = "dead-bnb-4bit-options"
+    severity = Severity.INFO
+    fix_applicability = Applicability.SAFE
+    summary = "bnb_4bit_* options without 4-bit loading have no effect"
+    tags = ("clarity", "quantization", "bitsandbytes")
+    triggers = ("bnb_4bit_",)
+
+    VALID = (
+        Example('from transformers import BitsAndBytesConfig\nbnb = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4")\n'),
+        Example('from transformers import BitsAndBytesConfig\nbnb = BitsAndBytesConfig(load_in_4bit=flag, bnb_4bit_quant_type="nf4")\n'),
+        Example('from transformers import BitsAndBytesConfig\nbnb = BitsAndBytesConfig(bnb_4bit_quant_type="nf4", **extra)\n'),
+    )
+    INVALID = (
+        Example(
+            'from transformers import BitsAndBytesConfig\nbnb = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=0.0, bnb_4bit_quant_type="nf4")\n',
+            line=2,
+            severity=Severity.INFO,
+            fixed="from transformers import BitsAndBytesConfig\nbnb = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=0.0)\n",
+        ),
+        Example(
+            "from transformers import BitsAndBytesConfig\nimport torch\nbnb = BitsAndBytesConfig(\n"
+            '    load_in_4bit=False,\n    bnb_4bit_compute_dtype=torch.float16,\n    bnb_4bit_use_double_quant=True,\n)\n',
+            line=5,
+            fixed="from transformers import BitsAndBytesConfig\nimport torch\nbnb = BitsAndBytesConfig(\n    load_in_4bit=False,\n)\n",
+        ),
+    )
+
+    def check(self, facts: FileFacts, ctx: RuleContext):
+        for spec in facts.quant_specs:
+            dead = sorted(name for name in spec.options if name.startswith("bnb_4bit_"))
+            if not dead:
+                continue
+            four = spec.four_bit
+            if four is not None and not four.is_false():
+                continue  # enabled, or decided at run time
+            if four is None and spec.opaque:
+                continue
+            first = min((spec.options[n] for n in dead), key=lambda v: (v.span.line, v.span.col) if v.span else (0, 0))
+            state = "`load_in_4bit` is false" if four is not None else "4-bit loading is not enabled"
+            fix = None
+            if spec.remove_options is not None:
+                fix = self.make_fix(spec.remove_options(dead), f"Remove {', '.join(dead)}")
+            yield self.finding(
+                facts,
+                first.span or spec.span,
+                f"{', '.join(dead)} ha{'s' if len(dead) == 1 else 've'} no effect because {state}: the model does not run in 4-bit",
+                fix=fix,
+                advice="Remove the options, or enable `load_in_4bit=True` if 4-bit was intended (and the model is larger than ~3B, see ECO102).",
+            )

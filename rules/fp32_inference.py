@@ -1,0 +1,131 @@
+"""ECO401 fp32-inference."""
+
+from __future__ import annotations
+
+from ecolint.facts import FileFacts, ModelLoad
+from ecolint.rule import Applicability, Example, Rule, RuleContext, Severity
+
+
+class Fp32Inference(Rule):
+    """
+    ## What it does
+    Flags a causal language model loaded for GPU inference in float32: an explicit `torch_dtype=torch.float32`
+    (`dtype="float32"`, vLLM `--dtype float32`), or no dtype at all where the project's transformers pin is
+    older than 5.0 (those versions load float32 unless told otherwise; 5.0 defaults to `"auto"`).
+
+    ## Why is this bad?
+    Token-by-token decoding is bound by memory bandwidth: each step reads every weight once. float32 weights
+    are twice the bytes of float16/bfloat16, so each token moves twice the data and the model needs twice the
+    memory (often forcing a larger GPU or CPU offload). ecolint's data hold **no fp32 measurements**; the
+    factor of about 2 is a bandwidth estimate, labelled as such.
+
+    ## Example
+    ```python
+    model = AutoModelForCausalLM.from_pretrained(model_id, device_map="auto")  # transformers 4.x: float32
+    ```
+
+    Use instead:
+    ```python
+    model = AutoModelForCausalLM.from_pretrained(model_id, device_map="auto", torch_dtype="auto")
+    ```
+
+    ## Fix safety
+    **Unsafe**: changing precision changes numerics. An explicit float32 is replaced by float16; a missing dtype
+    gets `torch_dtype="auto"` (the checkpoint's own precision, usually bf16 or fp16).
+
+    ## Evidence
+    No measurement rows (no source measured fp32). Not flagged for tokenizers, configs, quantized loads,
+    models converted with `.half()`/`.to(torch.float16)` after loading, or CPU-only loads.
+    """
+
+    code = "ECO401"
+    name = "fp32-inference"
+    severity = Severity.YELLOW
+    fix_applicability = Applicability.UNSAFE
+    summary = "causal LM loaded in float32 for GPU inference"
+    tags = ("energy", "precision")
+    triggers = ("from_pretrained", "pipeline", "float32", "LLM(", "dtype")
+
+    VALID = (
+        Example(
+            "import torch\nfrom transformers import AutoModelForCausalLM, AutoConfig, AutoTokenizer\n"
+            "cfg = AutoConfig.from_pretrained('gpt2')\ntok = AutoTokenizer.from_pretrained('gpt2')\n"
+            "m = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype=torch.float16, device_map='auto')\n"
+        ),
+        Example(
+            "from transformers import AutoModelForCausalLM\nm = AutoModelForCausalLM.from_pretrained('gpt2', device_map='auto')\nm = m.half()\n"
+        ),
+        Example("from transformers import AutoModelForCausalLM\nm = AutoModelForCausalLM.from_pretrained('gpt2')\n"),
+    )
+    INVALID = (
+        Example(
+            "import torch\nfrom transformers import AutoModelForCausalLM\n"
+            "m = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype=torch.float32, device_map='auto')\n",
+            line=3,
+            fixed="import torch\nfrom transformers import AutoModelForCausalLM\n"
+            "m = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype=torch.float16, device_map='auto')\n",
+        ),
+        Example(
+            "from transformers import AutoModelForCausalLM\nm = AutoModelForCausalLM.from_pretrained('gpt2').to('cuda')\n",
+            line=2,
+            severity=Severity.YELLOW,
+        ),
+        Example("from vllm import LLM\nllm = LLM(model='mistralai/Mistral-7B-v0.1', dtype='float32')\n", line=2),
+    )
+
+    def check(self, facts: FileFacts, ctx: RuleContext):
+        if facts.training:
+            return
+        for load in facts.model_loads:
+            if not load.causal_lm or not load.on_gpu or load.quant is not None or load.converted:
+                continue
+            if load.dtype is not None:
+                if not load.dtype.known or not _is_fp32(load.dtype.value):
+                    continue
+                yield self._explicit(facts, load)
+            elif load.engine == "transformers":
+                yield from self._implicit(facts, load)
+
+    def _explicit(self, facts: FileFacts, load: ModelLoad):
+        new = "float16"
+        fix = self.make_fix(load.set_dtype(new) if load.set_dtype else None, "Load in float16")
+        return self.finding(
+            facts,
+            load.dtype.span or load.span,
+            f"{_model(load)} is loaded in float32 for GPU inference: every decoding step reads twice the bytes of "
+            "fp16/bf16 (estimated ~2x energy per token from memory bandwidth; no fp32 rows are measured)",
+            fix=fix,
+            advice="Use torch_dtype=torch.float16 (or bfloat16 on Ampere and newer) or 'auto'.",
+        )
+
+    def _implicit(self, facts: FileFacts, load: ModelLoad):
+        default = facts.transformers_default_dtype
+        if default == "auto":
+            return
+        severity = self.severity if default == "fp32" else Severity.INFO
+        pin = facts.transformers_pin or "no transformers pin found"
+        why = (
+            f"the project pins {facts.transformers_pin}, which loads float32 when no dtype is given"
+            if default == "fp32"
+            else f"transformers < 5 loads float32 when no dtype is given ({pin})"
+        )
+        fix = self.make_fix(load.add_dtype('"auto"') if load.add_dtype else None, 'Add torch_dtype="auto"')
+        yield self.finding(
+            facts,
+            load.span,
+            f"{_model(load)} is loaded without a dtype for GPU inference: {why}; fp32 doubles the bytes read per token "
+            "(estimated ~2x energy; no fp32 rows are measured)",
+            severity=severity,
+            fix=fix,
+            advice='Pass torch_dtype="auto" (the checkpoint precision) or torch.float16.',
+        )
+
+
+def _is_fp32(value) -> bool:
+    if not isinstance(value, str):
+        return False
+    return value.rsplit(".", 1)[-1].lower() in ("float32", "float", "fp32")
+
+
+def _model(load: ModelLoad) -> str:
+    return f"`{load.model.id}`" if load.model and load.model.id else "the model"
