@@ -342,7 +342,8 @@ class Estimator:
             raise NotEstimable(
                 f"no row or method reaches {model} on {info.id} with {quant} at batch size {batch_size}")
         if pre:
-            est = _finish(metric, est.value, tuple(pre) + est.steps, est.energy_basis, None, target)
+            inner = tuple(replace(s, method="anchor") if s.method == "measured" else s for s in est.steps)
+            est = _finish(metric, est.value, tuple(pre) + inner, est.energy_basis, None, target)
             est = replace(est, quant=quant)
         return est
 
