@@ -45,7 +45,7 @@ def basis_label(r: dict) -> str:
         return "no data"
     if r["basis"] == "measured":
         return "measured"
-    return f"extrap. ({r['confidence']})"
+    return "extr. " + {"high": "high", "medium": "med", "low": "low"}.get(r["confidence"], r["confidence"])
 
 
 def document(report: dict) -> Document:
@@ -62,7 +62,8 @@ def document(report: dict) -> Document:
                      "—" if r["ppl"] is None else f"{r['ppl']:.2f}", r["rank"] or "—", basis_label(r)])
     doc.table(["Quant", "J/1k tok", "Δ FP16", "tok/s", "W", "VRAM", "PPL", "#", "Basis"], rows, "lrrrrrrrl",
               caption="J/1k tok: energy per 1,000 generated tokens (± std of the runs where measured). "
-                      "VRAM: estimated GB, '!' = does not fit. PPL: perplexity where measured. #: energy rank.")
+                      "VRAM: estimated GB, '!' = does not fit. PPL: perplexity where measured. #: energy rank. "
+                      "extr. = extrapolated, with its confidence.")
     rec = report["recommendation"]
     doc.h("Recommendation")
     if rec["quant"]:
