@@ -192,6 +192,7 @@ def _project_facts(facts: FileFacts, path: str, settings: Settings, project_dir:
     directory = project_dir or Path(path).resolve().parent
     spec, where = transformers_pin(directory)
     if where:
+        where = display_path(Path(where))
         facts.transformers_pin = f"transformers{spec} ({where})"
         facts.transformers_default_dtype = default_dtype_for(spec) if spec else None
 

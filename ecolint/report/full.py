@@ -4,6 +4,7 @@ follow-up command, coloured by severity, then a summary."""
 from __future__ import annotations
 
 import io
+import textwrap
 
 from ecolint.report import ReportContext, summary_line
 from ecolint.rule import Applicability, Finding
@@ -27,19 +28,20 @@ def render(findings: list[Finding], ctx: ReportContext) -> str:
         head.append(f"[{f.severity.value}] ", style=_STYLE[f.severity.value])
         head.append(f.name, style="dim")
         console.print(head)
-        console.print(Text("  " + f.message), soft_wrap=False)
+        console.print(Text(_wrap(f.message, ctx.width, "  ", "  ")), soft_wrap=True)
         lines = ctx.source_lines(f.filename)
         if lines and 1 <= f.span.line <= len(lines):
             _frame(console, lines, f)
         for ev in f.evidence:
             energy = f"{ev.energy_j_per_1k_tok:,.0f} J/1k tok" if ev.energy_j_per_1k_tok is not None else "no energy value"
             bs = f" BS={ev.batch_size}" if ev.batch_size else ""
-            console.print(Text(f"   = evidence: row {ev.row_id} {ev.gpu} {ev.model} {ev.quant}{bs}: {energy} ({ev.energy_basis or 'basis n/a'}); {ev.source}", style="dim"))
+            line = f"row {ev.row_id} {ev.gpu} {ev.model} {ev.quant}{bs}: {energy} ({ev.energy_basis or 'basis n/a'}); {ev.source}"
+            console.print(Text(_wrap(line, ctx.width, "   = evidence: ", " " * 5), style="dim"), soft_wrap=True)
         if f.fix is not None:
             how = {Applicability.SAFE: "safe, --fix", Applicability.UNSAFE: "unsafe, --fix --unsafe-fixes", Applicability.DISPLAY_ONLY: "suggestion"}[f.fix.applicability]
-            console.print(Text(f"   = fix ({how}): {f.fix.message}", style="green"))
+            console.print(Text(_wrap(f.fix.message, ctx.width, f"   = fix ({how}): ", " " * 5), style="green"), soft_wrap=True)
         if f.advice:
-            console.print(Text(f"   = help: {f.advice}"))
+            console.print(Text(_wrap(f.advice, ctx.width, "   = help: ", " " * 5)), soft_wrap=True)
         if f.next_command:
             console.print(Text(f"   = next: {f.next_command}", style="cyan"))
         if ctx.verbose and f.detail:
@@ -47,6 +49,10 @@ def render(findings: list[Finding], ctx: ReportContext) -> str:
         console.print()
     console.print(Text(summary_line(findings, ctx), style="bold"))
     return buf.getvalue()
+
+
+def _wrap(text: str, width: int, first: str, rest: str) -> str:
+    return textwrap.fill(text, width=max(40, width - 1), initial_indent=first, subsequent_indent=rest, break_on_hyphens=False, break_long_words=False)
 
 
 def _frame(console, lines: list[str], f: Finding) -> None:

@@ -32,7 +32,25 @@ def extract(path: str, text: str, settings) -> FileFacts:
     try:
         return analysis.extract(path, text, settings.model_overrides)
     except libcst.ParserSyntaxError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error"
-        raise SourceError(f"cannot parse Python: {exc.message if hasattr(exc, 'message') else first}", exc.raw_line, exc.raw_column + 1) from None
+        raise _syntax_error(text, exc) from None
     except RecursionError:
         raise SourceError("cannot parse Python: nesting too deep", code="ECO900") from None
+
+
+def _syntax_error(text: str, exc) -> SourceError:
+    """Prefer CPython's own message and position (what users know from tracebacks) over libcst's."""
+    import ast
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text)
+    except SyntaxError as err:
+        line = err.lineno or 1
+        col = err.offset or 1
+        return SourceError(f"cannot parse Python: {err.msg} (line {line})", line, max(1, col))
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    message = getattr(exc, "message", None) or str(exc).strip().splitlines()[0]
+    return SourceError(f"cannot parse Python: {message}", getattr(exc, "raw_line", 1) or 1, (getattr(exc, "raw_column", 0) or 0) + 1)

@@ -1,0 +1,83 @@
+"""The bundled fixtures: every finding pinned by file, line, column, code and severity."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import FIXTURES, run_cli
+
+EXPECTED_PYTHON = [
+    ("fixtures/batch_eval_pipeline.py", 13, 17, "ECO401", "yellow"),
+    ("fixtures/batch_eval_pipeline.py", 15, 5, "ECO202", "yellow"),
+    ("fixtures/batch_eval_pipeline.py", 18, 16, "ECO201", "yellow"),
+    ("fixtures/chat_int8.py", 16, 5, "ECO101", "red"),
+    ("fixtures/chat_int8.py", 42, 22, "ECO201", "yellow"),
+    ("fixtures/chat_int8.py", 42, 82, "ECO301", "yellow"),
+    ("fixtures/colab_t4_bf16.py", 10, 5, "ECO104", "info"),
+    ("fixtures/colab_t4_bf16.py", 11, 28, "ECO402", "yellow"),
+    ("fixtures/colab_t4_bf16.py", 18, 17, "ECO402", "yellow"),
+    ("fixtures/conflicting_quant.py", 6, 5, "ECO101", "red"),
+    ("fixtures/conflicting_quant.py", 7, 5, "ECO103", "red"),
+    ("fixtures/legacy_fp32_default.py", 8, 9, "ECO401", "yellow"),
+    ("fixtures/small_model_nf4.py", 15, 5, "ECO102", "yellow"),
+    ("fixtures/suppressed.py", 7, 72, "ECO902", "info"),
+    ("fixtures/traps.py", 23, 37, "ECO101", "red"),
+    ("fixtures/traps.py", 64, 74, "ECO102", "yellow"),
+    ("fixtures/vllm_offline.py", 7, 45, "ECO202", "yellow"),
+    ("fixtures/vllm_offline.py", 15, 14, "ECO201", "yellow"),
+]
+
+
+def _json(*args):
+    proc = run_cli("check", *args, "--output-format", "json")
+    assert proc.stderr == ""
+    return proc, json.loads(proc.stdout)
+
+
+def test_python_fixture_findings_are_pinned():
+    proc, findings = _json("fixtures/")
+    assert proc.returncode == 1
+    got = [
+        (f["filename"], f["location"]["row"], f["location"]["column"], f["code"], f["severity"])
+        for f in findings
+        if f["filename"].endswith(".py")
+    ]
+    assert got == EXPECTED_PYTHON
+
+
+def test_every_rule_code_fires_with_evidence_where_measured():
+    _, findings = _json("fixtures/")
+    codes = {f["code"] for f in findings}
+    assert {"ECO101", "ECO102", "ECO103", "ECO104", "ECO201", "ECO202", "ECO301", "ECO401", "ECO402"} <= codes
+    for f in findings:
+        if f["code"] in ("ECO101", "ECO102", "ECO201", "ECO202"):
+            assert f["evidence"], f
+            for ev in f["evidence"]:
+                assert ev["row_id"] and ev["source"] and ev["gpu"]
+        if f["code"] in ("ECO101", "ECO102"):
+            assert f["next_command"].startswith("ecolint compare --model ")
+
+
+def test_clean_fixtures_exit_zero():
+    proc = run_cli("check", "fixtures/clean")
+    assert proc.returncode == 0, proc.stdout
+    assert "All checks passed!" in proc.stdout
+
+
+def test_traps_only_flag_the_real_problems():
+    _, findings = _json("fixtures/traps.py")
+    assert [(f["location"]["row"], f["code"]) for f in findings] == [(23, "ECO101"), (64, "ECO102")]
+
+
+def test_full_output_reads_like_a_linter():
+    proc = run_cli("check", "fixtures/chat_int8.py")
+    out = proc.stdout
+    assert "fixtures/chat_int8.py:16:5: ECO101 [red] int8-default-threshold" in out
+    assert "16 |     load_in_8bit=True," in out
+    assert "= evidence: row 27 rtx4090d Mistral-7B-Instruct-v0.3 fp16 BS=1: 5,661 J/1k tok" in out
+    assert "= next: ecolint compare --model mistralai/Mistral-7B-Instruct-v0.3" in out
+    assert "Found 3 findings in 1 file (1 red, 2 yellow; 1 checked)." in out
+
+
+def test_fixture_folder_exists():
+    assert (FIXTURES / "clean").is_dir()
