@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ecolint.facts import FileFacts
-from ecolint.knowledge.evidence import batching_selection, describe_batch_pair, evidence_rows
+from ecolint.knowledge.evidence import batching_selection, describe_batch_pair, evidence_rows, next_command
 from ecolint.rule import Applicability, Example, Rule, RuleContext, Severity
 
 _ADVICE = {
@@ -119,7 +119,4 @@ class SequentialGenerate(Rule):
 
 def _next(gen, ctx: RuleContext, facts: FileFacts):
     model = next((m.model.id for m in facts.model_loads if m.model and m.model.id), None)
-    if not model:
-        return None
-    gpu = ctx.gpu_for(facts)
-    return f"ecolint optimize --model {model}" + (f" --gpu {gpu}" if gpu else "") + " --batch-size 1"
+    return next_command(model, ctx.gpu_for(facts), command="optimize", batch_size=1)

@@ -101,16 +101,15 @@ def describe_pair(p: Pair) -> str:
     return f"{p.base.gpu} {p.base.model}{bs}: {p.delta_pct:+.1f} % (rows {p.base.row_id}->{p.other.row_id})"
 
 
-def next_command(model: Optional[str], gpu: Optional[str], fallback_model: Optional[str] = None, fallback_gpu: Optional[str] = None) -> Optional[str]:
-    """The follow-up command a finding suggests (``ecolint compare --model ... --gpu ...``)."""
+def next_command(model: Optional[str], gpu: Optional[str], fallback_model: Optional[str] = None, fallback_gpu: Optional[str] = None, command: str = "compare", batch_size: Optional[int] = None) -> Optional[str]:
+    """The follow-up command a finding suggests; when the file does not say which model or GPU, the one of
+    the cited evidence row stands in (so the command runs and shows the rows the finding cites)."""
+    from ecolint.protocols import next_command as build
+
     m = model or fallback_model
-    g = gpu or fallback_gpu
     if not m:
         return None
-    cmd = f"ecolint compare --model {m}"
-    if g:
-        cmd += f" --gpu {g}"
-    return cmd
+    return build(m, gpu or fallback_gpu, command=command, batch_size=batch_size)
 
 
 def evidence_rows(selection: Selection) -> list:
