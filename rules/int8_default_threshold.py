@@ -134,7 +134,7 @@ class Int8DefaultThreshold(Rule):
             f"measured {sel.range_text()} energy per token vs FP16"
         )
         if sel.pairs:
-            message += "; " + "; ".join(describe_pair(p) for p in sel.pairs)
+            message += "; " + "; ".join(describe_pair(p) for p in sel.pairs) + f" ({sel.how})"
         if facts.training:
             message += f" (training context: {facts.training_reason})"
         advice = (

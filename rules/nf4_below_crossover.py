@@ -113,9 +113,10 @@ class Nf4BelowCrossover(Rule):
                 note += " Double quantization adds to it: NF4 with double quant used +9.0 % to +19.0 % more energy than FP16 on A800 (rows 67/71, 77/81, 72/76)."
             message = (
                 f"4-bit bitsandbytes on {load.model.id} ({params:g}B, at or below the ~{CROSSOVER_B:g}B crossover): "
-                f"4-bit used {sel.range_text()} energy per token vs FP16 for models <= {CROSSOVER_B:g}B; "
+                f"on models <= {CROSSOVER_B:g}B, 4-bit changed energy per token by {sel.range_text()} vs FP16 "
+                "(a penalty on every measured GPU but the T4); "
                 + "; ".join(describe_pair(p) for p in sel.pairs)
-                + "."
+                + f" ({sel.how})."
                 + note
             )
             fp16_gb = params * 2
