@@ -1,11 +1,42 @@
 """Applying fixes. Edits are span-exact text replacements (Python fixes are produced by libcst transforms of
-the node concerned, config fixes by the config front ends), so one mechanism applies both."""
+the node concerned, config fixes by the config front ends), so one mechanism applies both.
+
+Three layers:
+
+* :func:`apply_edits` replaces spans in a string.
+* :func:`fix_text` runs the fix loop on one decoded text, the way ruff does: apply every applicable fix that
+  does not overlap an earlier one, re-lint the result (through :func:`ecolint.runner.lint_text`, so any front
+  end works), repeat until nothing is left to apply or :data:`MAX_ITERATIONS` is reached. A result that no
+  longer parses (a new ECO900, or a new ECO903 from a front end or rule) is thrown away and the original text
+  kept.
+* :func:`fix_file` / :func:`fix_run` do the same for files on disk: decode as the linter does, encode back with
+  the file's own encoding and BOM, write atomically with the file's mode, and never overwrite a file whose
+  bytes changed while ecolint was working on it.
+"""
 
 from __future__ import annotations
 
-from typing import Iterable
+import codecs
+import difflib
+import io
+import os
+import re
+import stat
+import tempfile
+import tokenize
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
 from ecolint.facts import Edit
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ecolint.rule import Finding, Fix
+    from ecolint.runner import Engine, RunResult
+
+MAX_ITERATIONS = 10
+# Findings that mean "this text is broken": a fix must never introduce one.
+_BROKEN = ("ECO900", "ECO903")
 
 
 class OverlapError(ValueError):
@@ -50,4 +81,310 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
         out.append(content)
         pos = end
     out.append(text[pos:])
+    return "".join(out)
+
+
+# -- one pass over one text -------------------------------------------------------------------------------
+
+def applicable(fix: Optional["Fix"], unsafe: bool) -> bool:
+    """Would ``--fix`` (plus ``--unsafe-fixes`` when ``unsafe``) apply this fix? Display-only fixes never."""
+    from ecolint.rule import Applicability
+
+    if fix is None or not fix.edits:
+        return False
+    if fix.applicability == Applicability.SAFE:
+        return True
+    return unsafe and fix.applicability == Applicability.UNSAFE
+
+
+def _line_ending_at(text: str, starts: list[int], line: int) -> str:
+    """The newline sequence that ends ``line`` (or the file's first one, for the last line)."""
+    for n in (line, 1):
+        if n < len(starts):
+            end = starts[n] - 1
+            if text[end] == "\n" and end > 0 and text[end - 1] == "\r":
+                return "\r\n"
+            return text[end]
+    return "\n"
+
+
+def _normalise_newlines(content: str, newline: str) -> str:
+    if "\r" not in content and (newline == "\n" or "\n" not in content):
+        return content
+    return content.replace("\r\n", "\n").replace("\r", "\n").replace("\n", newline)
+
+
+def apply_fixes(text: str, findings: Sequence["Finding"], unsafe: bool = False) -> tuple[str, list["Finding"]]:
+    """Apply, in source order, every applicable fix whose edits overlap no fix taken before it; the others
+    wait for the next pass. Inserted text uses the newline style of the line it lands on.
+    Returns the new text and the findings whose fixes were applied."""
+    starts = _offsets(text)
+    size = len(text)
+    candidates = []
+    for f in findings:
+        if not applicable(f.fix, unsafe):
+            continue
+        ranges = []
+        for e in f.fix.edits:
+            try:
+                start, end = to_offset(starts, e.span.line, e.span.col), to_offset(starts, e.span.end_line, e.span.end_col)
+            except IndexError:
+                ranges = None
+                break
+            if not 0 <= start <= end <= size:
+                ranges = None
+                break
+            ranges.append((start, end, _normalise_newlines(e.content, _line_ending_at(text, starts, e.span.line))))
+        if ranges:
+            candidates.append((min(r[0] for r in ranges), f, sorted(ranges)))
+    candidates.sort(key=lambda c: (c[0], c[1].sort_key()))
+    taken: list[tuple[int, int, str]] = []
+    applied: list["Finding"] = []
+    seen: set[tuple] = set()
+    for _, finding, ranges in candidates:
+        key = tuple(ranges)
+        if key in seen:  # two findings proposing the very same edits: apply once
+            applied.append(finding)
+            continue
+        if _overlaps(ranges, taken) or any(_overlaps([r], [o]) for i, r in enumerate(ranges) for o in ranges[i + 1:]):
+            continue
+        seen.add(key)
+        taken.extend(ranges)
+        applied.append(finding)
+    if not taken:
+        return text, []
+    taken.sort()
+    out = []
+    pos = 0
+    for start, end, content in taken:
+        out.append(text[pos:start])
+        out.append(content)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out), applied
+
+
+def _overlaps(a: Iterable[tuple[int, int, str]], b: Iterable[tuple[int, int, str]]) -> bool:
+    b = list(b)
+    for s1, e1, _ in a:
+        for s2, e2, _ in b:
+            if s1 < e2 and s2 < e1:
+                return True
+            if s1 == s2 and (s1 == e1 or s2 == e2):  # two insertions (or an insertion and a replacement) at one point
+                return True
+    return False
+
+
+# -- the loop ---------------------------------------------------------------------------------------------
+
+@dataclass
+class FixResult:
+    """The outcome of fixing one text."""
+
+    path: str
+    original: str
+    fixed: str
+    applied: int = 0  # number of fixes applied
+    findings: list["Finding"] = field(default_factory=list)  # what remains after fixing
+    error: Optional[str] = None  # why nothing was written (the text was reverted or refused)
+    converged: bool = True
+    codes: list[str] = field(default_factory=list)  # codes of the applied fixes, in order
+
+    @property
+    def changed(self) -> bool:
+        return self.fixed != self.original
+
+
+def fix_text(
+    path: str,
+    text: str,
+    kind: str,
+    engine: "Engine",
+    unsafe: bool = False,
+    findings: Optional[Sequence["Finding"]] = None,
+    max_iterations: int = MAX_ITERATIONS,
+    project_dir: Optional[Path] = None,
+) -> FixResult:
+    """Fix ``text`` until no applicable fix is left (or ``max_iterations`` passes were made).
+
+    ``findings`` are the findings of ``text`` when the caller already has them (saves one parse)."""
+    from ecolint.runner import lint_text
+
+    if findings is None:
+        findings = lint_text(path, text, kind, engine, project_dir).findings
+    broken_before = {f.code for f in findings if f.code in _BROKEN}
+    result = FixResult(path, text, text, findings=list(findings))
+    current, current_findings = text, list(findings)
+    for _ in range(max_iterations):
+        new, applied = apply_fixes(current, current_findings, unsafe)
+        if not applied or new == current:
+            break
+        new_findings = lint_text(path, new, kind, engine, project_dir).findings
+        broken = [f for f in new_findings if f.code in _BROKEN and f.code not in broken_before]
+        if broken:
+            codes = sorted({f.code for f in applied})
+            result.error = (
+                f"fixing {path} ({', '.join(codes)}) produced text that does not parse ({broken[0].code} at "
+                f"{broken[0].span.line}:{broken[0].span.col}: {broken[0].message}); the file was left unchanged. "
+                f"This is a bug in ecolint: please report it with the file"
+            )
+            result.fixed, result.findings, result.applied, result.codes = text, list(findings), 0, []
+            return result
+        result.applied += len(applied)
+        result.codes.extend(f.code for f in applied)
+        current, current_findings = new, new_findings
+    else:
+        if apply_fixes(current, current_findings, unsafe)[0] != current:
+            result.converged = False
+    result.fixed, result.findings = current, current_findings
+    return result
+
+
+# -- files on disk ----------------------------------------------------------------------------------------
+
+def source_encoding(data: bytes, kind: str) -> str:
+    """The codec that writes ``data``'s text back byte-for-byte: ``utf-8-sig`` keeps a BOM, a PEP 263 cookie
+    is honoured for Python."""
+    if kind == "python":
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+            return encoding
+        except SyntaxError:
+            return "utf-8"
+    return "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path``'s content by ``data`` through a temporary file in the same directory and a rename;
+    the file keeps its permission bits, and a symlink keeps pointing at the (rewritten) target."""
+    real = Path(os.path.realpath(path))
+    mode = stat.S_IMODE(real.stat().st_mode)
+    fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".ecolint-tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, real)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def fix_file(
+    path: Path,
+    display: str,
+    kind: str,
+    engine: "Engine",
+    unsafe: bool = False,
+    write: bool = True,
+    findings: Optional[Sequence["Finding"]] = None,
+    expected_text: Optional[str] = None,
+) -> FixResult:
+    """Fix one file. ``expected_text`` is the text the findings were computed on: if the file no longer holds
+    it, nothing is written. With ``write=False`` (``--diff``) the result is computed but never written."""
+    from ecolint.runner import decode
+
+    try:
+        data = path.read_bytes()
+        text = decode(data, kind)
+    except Exception as exc:  # noqa: BLE001 - unreadable now: leave it
+        message = getattr(exc, "message", None) or getattr(exc, "strerror", None) or str(exc)
+        return FixResult(display, "", "", findings=list(findings or ()), error=f"cannot read {display} for fixing: {message}")
+    if expected_text is not None and text != expected_text:
+        return FixResult(display, text, text, findings=list(findings or ()), error=f"{display} changed on disk during the run; not fixed")
+    result = fix_text(display, text, kind, engine, unsafe, findings=findings if expected_text is not None else None)
+    if result.error or not result.changed:
+        return result
+    encoding = source_encoding(data, kind)
+    try:
+        new_data = result.fixed.encode(encoding)
+    except UnicodeEncodeError as exc:
+        result.error = f"the fixed text of {display} cannot be written in its encoding ({encoding}: {exc.reason}); the file was left unchanged"
+        result.fixed, result.applied = result.original, 0
+        return result
+    if new_data == data or not write:
+        return result
+    try:
+        if path.read_bytes() != data:
+            result.error = f"{display} changed on disk during the run; the fixes were not written"
+            result.fixed, result.applied = result.original, 0
+            return result
+        write_atomic(path, new_data)
+    except OSError as exc:
+        result.error = f"cannot write {display}: {exc.strerror or exc}"
+        result.fixed, result.applied = result.original, 0
+    return result
+
+
+@dataclass
+class FixRun:
+    """What ``--fix`` / ``--diff`` did to a whole run."""
+
+    findings: list["Finding"]  # remaining findings, all files, sorted
+    results: list[FixResult]  # one per file that had an applicable fix
+    fixed: int = 0  # fixes applied (or, with --diff, that would be)
+
+    @property
+    def errors(self) -> list[str]:
+        return [r.error for r in self.results if r.error]
+
+    @property
+    def changed(self) -> list[FixResult]:
+        return [r for r in self.results if r.changed and not r.error]
+
+    def diff(self) -> str:
+        return "".join(unified_diff(r.original, r.fixed, r.path) for r in self.changed)
+
+
+def fix_run(run: "RunResult", engine: "Engine", unsafe: bool = False, write: bool = True) -> FixRun:
+    """Fix every file of a lint run that has an applicable fix; the other files keep their findings."""
+    from ecolint.rule import Finding
+    from ecolint.sources import kind_for
+
+    by_file: dict[str, list[Finding]] = {}
+    for f in run.findings:
+        by_file.setdefault(f.filename, []).append(f)
+    remaining: list[Finding] = []
+    results: list[FixResult] = []
+    fixed = 0
+    for display, findings in by_file.items():
+        kind = kind_for(Path(display))
+        if kind is None or display not in run.texts or not any(applicable(f.fix, unsafe) for f in findings):
+            remaining.extend(findings)
+            continue
+        result = fix_file(Path(display), display, kind, engine, unsafe, write=write, findings=findings, expected_text=run.texts[display])
+        results.append(result)
+        remaining.extend(result.findings if not result.error else findings)
+        if not result.error:
+            fixed += result.applied
+            run.texts[display] = result.fixed
+    remaining.sort(key=Finding.sort_key)
+    return FixRun(remaining, results, fixed)
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their endings; only \\n, \\r\\n and \\r end a line (unlike ``str.splitlines``)."""
+    return _LINE.findall(text)
+
+
+def unified_diff(before: str, after: str, path: str, context: int = 3) -> str:
+    """A ``git apply``-able unified diff of one file (``a/`` and ``b/`` prefixes)."""
+    if before == after:
+        return ""
+    out = []
+    for line in difflib.unified_diff(split_lines(before), split_lines(after), f"a/{path}", f"b/{path}", n=context):
+        if line.startswith(("---", "+++")):
+            out.append(line.rstrip("\r\n") + "\n")
+        elif line.endswith(("\n", "\r")):
+            out.append(line)
+        else:
+            out.append(line + "\n\\ No newline at end of file\n")
     return "".join(out)
