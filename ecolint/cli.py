@@ -16,7 +16,7 @@ from typing import Optional, Sequence
 from ecolint import __version__
 
 SUBCOMMANDS = {"check", "rule", "rules", "compare", "optimize", "estimate", "diagnose", "clean", "help"}
-OUTPUT_FORMATS = ("full", "concise", "json")
+OUTPUT_FORMATS = ("full", "concise", "json", "sarif", "github", "markdown")
 
 
 class UsageError(Exception):
@@ -65,6 +65,13 @@ def add_check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gpu", help="the GPU you deploy on (evidence selection, ECO402), e.g. t4, a100, rtx4090d")
     p.add_argument("--config", type=Path, help="use this ecolint.toml / pyproject.toml instead of discovery")
     p.add_argument("--force-exclude", action="store_true", help="apply exclude patterns to files named explicitly too")
+    # -- fixes, stdin, statistics
+    p.add_argument("--fix", action="store_true", help="apply safe fixes to the files")
+    p.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes (they change numerics or behaviour: review them)")
+    p.add_argument("--diff", action="store_true", help="print the fixes as a unified diff and write nothing (exit 1 if there would be changes)")
+    p.add_argument("--exit-non-zero-on-fix", action="store_true", help="exit 1 when fixes were applied, even if no finding remains")
+    p.add_argument("--stdin-filename", metavar="NAME", help="lint standard input as the file NAME (with --fix, print the fixed source)")
+    p.add_argument("--statistics", action="store_true", help="print the number of findings per rule instead of the findings")
     p.add_argument("-v", "--verbose", action="store_true", help="show tracebacks of internal errors")
     p.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
 
@@ -108,6 +115,8 @@ def cmd_check(args) -> int:
     from ecolint.rule import Severity
     from ecolint.runner import Engine, lint_paths
 
+    if args.stdin_filename:
+        return _check_stdin(args)
     paths = args.paths or [Path(".")]
     missing = [p for p in paths if not p.exists() and not p.is_symlink()]
     if missing:
@@ -116,6 +125,16 @@ def cmd_check(args) -> int:
     engine = Engine.create(settings)
     run = lint_paths(list(paths), engine, force_exclude=args.force_exclude)
     findings, texts, files = run.findings, run.texts, run.files_checked
+    fixed = 0
+    if args.fix or args.diff:
+        from ecolint.fix import fix_run
+
+        fixes = fix_run(run, engine, unsafe=args.unsafe_fixes, write=not args.diff)
+        for error in fixes.errors:
+            print(f"ecolint: error: {error}", file=sys.stderr)
+        if args.diff:
+            return _report_diff(args, fixes.diff(), fixes.fixed, len(fixes.changed))
+        findings, fixed = fixes.findings, fixes.fixed
 
     fmt = args.output_format or "full"
     out_stream = sys.stdout
@@ -129,8 +148,15 @@ def cmd_check(args) -> int:
         width=_width(),
         verbose=args.verbose,
         source_lines=lambda p: texts[p].splitlines() if p in texts else None,
+        unsafe_fixes=args.unsafe_fixes,
+        fixed=fixed,
     )
-    text = render(fmt, findings, ctx)
+    if args.statistics:
+        from ecolint.report import statistics
+
+        text = statistics.render(findings, "json" if fmt == "json" else "text", args.unsafe_fixes)
+    else:
+        text = render(fmt, findings, ctx)
     if args.quiet and fmt in ("full", "concise"):
         text = "\n".join(text.rstrip("\n").splitlines()[:-1]) + "\n" if findings else ""
     if args.output_file:
@@ -139,10 +165,101 @@ def cmd_check(args) -> int:
         sys.stdout.write(text)
     if any(f.code == "ECO903" for f in findings):
         return 2
+    return _exit_code(args, settings, findings, fixed)
+
+
+def _exit_code(args, settings, findings, fixed: int) -> int:
     if args.exit_zero:
         return 0
+    if args.exit_non_zero_on_fix and fixed:
+        return 1
     threshold = settings.fail_on.rank
     return 1 if any(f.severity.rank >= threshold for f in findings) else 0
+
+
+def _report_diff(args, diff: str, fixed: int, files: int) -> int:
+    """``--diff``: the diff on stdout (or -o), a one-line summary on stderr; exit 1 if anything would change."""
+    if args.output_file:
+        args.output_file.write_text(diff, encoding="utf-8", newline="")
+    else:
+        sys.stdout.write(diff)
+    if not args.quiet:
+        if fixed:
+            print(f"Would fix {fixed} finding{'s' if fixed != 1 else ''} in {files} file{'s' if files != 1 else ''}.", file=sys.stderr)
+        else:
+            print("No fixes to apply." + ("" if args.unsafe_fixes else " (Unsafe fixes are applied only with --unsafe-fixes.)"), file=sys.stderr)
+    return 1 if diff and not args.exit_zero else 0
+
+
+def _check_stdin(args) -> int:
+    """``--stdin-filename NAME``: lint standard input as NAME. With ``--fix`` the (fixed) source goes to stdout
+    and the report to stderr, so editors and pipes can replace the buffer with stdout."""
+    from ecolint.discovery import discover
+    from ecolint.fix import applicable, fix_text, source_encoding, unified_diff
+    from ecolint.report import ReportContext, render
+    from ecolint.runner import Engine, display_path, lint_bytes
+    from ecolint.sources import kind_for
+
+    if any(str(p) != "-" for p in args.paths):
+        raise UsageError("--stdin-filename reads standard input; do not also name paths")
+    name = Path(args.stdin_filename)
+    args.paths = [name if name.exists() else name.parent]
+    settings = _settings_for(args)
+    engine = Engine.create(settings)
+    data = sys.stdin.buffer.read()
+    display = display_path(name)
+    kind = kind_for(name)
+    excluded = args.force_exclude and not list(discover([name], settings, force_exclude=True))
+    findings, text, original, out = [], None, None, data
+    fixed = 0
+    if kind is not None and not excluded:
+        result = lint_bytes(display, data, kind, engine)
+        findings, text = result.findings, result.text
+        original = text
+        if (args.fix or args.diff) and text is not None and any(applicable(f.fix, args.unsafe_fixes) for f in findings):
+            fix = fix_text(display, text, kind, engine, args.unsafe_fixes, findings=findings)
+            if fix.error:
+                print(f"ecolint: error: {fix.error}", file=sys.stderr)
+            elif fix.changed:
+                try:
+                    out = fix.fixed.encode(source_encoding(data, kind))
+                    findings, fixed, text = fix.findings, fix.applied, fix.fixed
+                except UnicodeEncodeError as exc:
+                    print(f"ecolint: error: the fixed source cannot be encoded ({exc.reason}); left unchanged", file=sys.stderr)
+    if args.diff:
+        return _report_diff(args, unified_diff(original, text, display) if fixed else "", fixed, 1 if fixed else 0)
+    fmt = args.output_format or "full"
+    ctx = ReportContext(
+        files_checked=0 if kind is None or excluded else 1,
+        root=settings.root,
+        width=_width(),
+        verbose=args.verbose,
+        source_lines=lambda p: text.splitlines() if p == display and text is not None else None,
+        unsafe_fixes=args.unsafe_fixes,
+        fixed=fixed,
+    )
+    if args.statistics:
+        from ecolint.report import statistics
+
+        report = statistics.render(findings, "json" if fmt == "json" else "text", args.unsafe_fixes)
+    else:
+        report = render(fmt, findings, ctx)
+    if args.quiet and fmt in ("full", "concise"):
+        report = "\n".join(report.rstrip("\n").splitlines()[:-1]) + "\n" if findings else ""
+    if args.fix:
+        sys.stdout.buffer.write(out)
+        sys.stdout.flush()
+        if args.output_file:
+            args.output_file.write_text(report, encoding="utf-8")
+        else:
+            sys.stderr.write(report)
+    elif args.output_file:
+        args.output_file.write_text(report, encoding="utf-8")
+    else:
+        sys.stdout.write(report)
+    if any(f.code == "ECO903" for f in findings):
+        return 2
+    return _exit_code(args, settings, findings, fixed)
 
 
 def _width() -> int:

@@ -13,6 +13,9 @@ FORMATS: dict[str, str] = {
     "full": "ecolint.report.full",
     "concise": "ecolint.report.concise",
     "json": "ecolint.report.json_format",
+    "sarif": "ecolint.report.sarif",
+    "github": "ecolint.report.github",
+    "markdown": "ecolint.report.markdown",
 }
 
 
