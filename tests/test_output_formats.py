@@ -129,3 +129,32 @@ def test_output_file(project, capsys):
     code, out, _ = run(capsys, "check", ".", "--output-format", "sarif", "-o", "report.sarif")
     assert code == 1 and out == ""
     assert json.loads((project / "report.sarif").read_text(encoding="utf-8"))["version"] == "2.1.0"
+
+
+def test_github_action_run_step(project, tmp_path):
+    """action.yml's run step, executed with bash as the runner would (inputs arrive as environment variables)."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    ecolint_bin = Path(sys.executable).with_name("ecolint")
+    if not ecolint_bin.exists() or shutil.which("bash") is None:
+        pytest.skip("needs bash and the installed ecolint script")
+    action = yaml.safe_load((Path(__file__).parent.parent / "action.yml").read_text(encoding="utf-8"))
+    assert action["runs"]["using"] == "composite"
+    assert {"paths", "args", "sarif-file"} <= set(action["inputs"])
+    step = next(s for s in action["runs"]["steps"] if s.get("id") == "run")
+    outputs = tmp_path / "github_output"
+    env = {**os.environ, **{k: str(v) for k, v in step["env"].items() if "${{" not in str(v)}}
+    env.update(ECOLINT_BIN=str(ecolint_bin), ECOLINT_PATHS="chat_int8.py clean.py", ECOLINT_ARGS="--fail-on red",
+               ECOLINT_SARIF="out dir.sarif", ECOLINT_ANNOTATIONS="true", ECOLINT_FAIL="true", GITHUB_OUTPUT=str(outputs))
+    proc = subprocess.run(["bash", "-c", step["run"]], cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stderr
+    assert "::error file=chat_int8.py,line=6," in proc.stdout
+    log = json.loads((project / "out dir.sarif").read_text(encoding="utf-8"))
+    assert log["runs"][0]["results"]
+    assert outputs.read_text().splitlines() == ["sarif-file=out dir.sarif", "exit-code=1"]
+    env["ECOLINT_FAIL"] = "false"
+    proc = subprocess.run(["bash", "-c", step["run"]], cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0
