@@ -14,11 +14,54 @@ from typing import Optional
 
 FRONT_ENDS: dict[str, str] = {
     "python": "ecolint.sources.python_frontend",
+    "yaml": "ecolint.sources.yaml_frontend",
+    "toml": "ecolint.sources.toml_frontend",
+    "shell": "ecolint.sources.shell_frontend",
+    "dockerfile": "ecolint.sources.shell_frontend",
 }
 
 SUFFIXES: dict[str, str] = {
     ".py": "python",
     ".pyi": "python",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".toml": "toml",
+    ".sh": "shell",
+    ".bash": "shell",
+    ".dockerfile": "dockerfile",
+    ".containerfile": "dockerfile",
+}
+
+# Files that share a linted suffix but are never deploy or training configs: tool settings and lock files.
+_NOT_CONFIG = {
+    "pyproject.toml",  # project metadata; ecolint's own settings live in [tool.ecolint] and are read by config.py
+    "ecolint.toml",
+    ".ecolint.toml",
+    "ruff.toml",
+    ".ruff.toml",
+    "cargo.toml",
+    "poetry.toml",
+    "pixi.toml",
+    "taplo.toml",
+    ".taplo.toml",
+    "rustfmt.toml",
+    ".rustfmt.toml",
+    "clippy.toml",
+    "typos.toml",
+    "_typos.toml",
+    "pnpm-lock.yaml",
+    "pnpm-workspace.yaml",
+    "yarn.lock",
+    ".pre-commit-config.yaml",
+    ".pre-commit-hooks.yaml",
+    "mkdocs.yml",
+    "mkdocs.yaml",
+    ".readthedocs.yaml",
+    ".readthedocs.yml",
+    "codecov.yml",
+    ".codecov.yml",
+    "environment.yml",
+    "environment.yaml",
 }
 
 
@@ -34,6 +77,11 @@ class SourceError(Exception):
 
 
 def kind_for(path: PurePath) -> Optional[str]:
+    name = path.name.lower()
+    if name in _NOT_CONFIG or name.endswith((".lock", "-lock.yaml", "-lock.yml", ".lock.yaml", ".lock.yml", ".lock.toml")):
+        return None
+    if name in ("dockerfile", "containerfile") or name.startswith(("dockerfile.", "containerfile.")):
+        return "dockerfile"
     return SUFFIXES.get(path.suffix.lower())
 
 

@@ -1,0 +1,144 @@
+"""YAML front end: Kubernetes, docker-compose, vLLM, axolotl, LLaMA-Factory and SageMaker-style configs.
+
+Parsing stops at ``yaml.compose_all``: the node graph with a start/end mark on every key and scalar. No
+constructor ever runs, so no tag (``!!python/object``, ``!Ref``) can build an object, and an anchor used many
+times is one shared node: the tree built here keeps that sharing (each node converted once), so an alias
+bomb costs no more than its text, and a recursive alias becomes a cycle that the walkers visit once.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from ecolint.facts import FileFacts
+from ecolint.sources import SourceError
+from ecolint.sources.tree import CEntry, CNode, Tree, template_mark
+from ecolint.sources.words import Source, align_word, literal_word
+
+_MERGE = "tag:yaml.org,2002:merge"
+_MAX_NODES = 200_000
+_BOOL = {"yes": True, "true": True, "on": True, "no": False, "false": False, "off": False}
+
+
+def extract(path: str, text: str, settings) -> FileFacts:
+    from ecolint.sources import configs
+
+    mark = template_mark(text)
+    if mark is not None:
+        raise SourceError(
+            "templated YAML (Helm/Jinja tags such as {{ ... }}) cannot be analysed as written; lint the rendered output "
+            "(e.g. `helm template ... > rendered.yaml`)",
+            mark[0],
+            mark[1],
+            code="ECO905",
+        )
+    tree = parse(text)
+    facts = FileFacts(path=path, kind="yaml")
+    configs.extract(tree, facts, path, getattr(settings, "model_overrides", None) or {})
+    return facts
+
+
+def parse(text: str) -> Tree:
+    import yaml
+
+    source = Source(text)
+    tree = Tree(source, "yaml")
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        what = exc.problem or exc.context or "invalid YAML"
+        raise SourceError(f"cannot parse YAML: {what} (line {line}, column {col})", line, col) from None
+    except yaml.YAMLError as exc:
+        raise SourceError(f"cannot parse YAML: {exc}") from None
+    builder = _Builder(source)
+    for node in nodes:
+        if node is not None:
+            tree.docs.append(builder.convert(node))
+    return tree
+
+
+class _Builder:
+    def __init__(self, source: Source):
+        self.source = source
+        self.memo: dict[int, CNode] = {}
+        self.count = 0
+
+    def convert(self, node) -> CNode:
+        import yaml
+
+        known = self.memo.get(id(node))
+        if known is not None:
+            return known
+        self.count += 1
+        begin, end = node.start_mark.index, node.end_mark.index
+        if self.count > _MAX_NODES:
+            raise SourceError("YAML document too large to analyse (over 200,000 nodes)", node.start_mark.line + 1, node.start_mark.column + 1, code="ECO904")
+        if isinstance(node, yaml.ScalarNode):
+            out = CNode("scalar", begin, end, self.source, tag=node.tag)
+            out.value = _scalar(node)
+            if isinstance(out.value, str):
+                out.word = self._word(node, out.value, begin, end)
+            self.memo[id(node)] = out
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            out = CNode("seq", begin, end, self.source, tag=node.tag)
+            self.memo[id(node)] = out
+            out.items = [self.convert(child) for child in node.value]
+            return out
+        out = CNode("map", begin, end, self.source, tag=node.tag)
+        self.memo[id(node)] = out
+        merged: list[CNode] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                target = self.convert(value_node)
+                merged.extend(target.items if target.kind == "seq" else [target])
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue
+            value = self.convert(value_node)
+            kb, ke = key_node.start_mark.index, key_node.end_mark.index
+            line_start = self.source.starts[self.source.pos(kb)[0] - 1]
+            block = node.flow_style is not True and self.source.text[line_start:kb].strip(" \t") == ""
+            out.entries.pop(key_node.value, None)  # duplicate key: the last one wins, as in PyYAML
+            out.entries[key_node.value] = CEntry(key_node.value, kb, ke, value, out, block=block)
+        for m in merged:  # explicit keys override merged ones
+            if m.kind != "map":
+                continue
+            for k, e in m.entries.items():
+                out.entries.setdefault(k, e)
+        return out
+
+    def _word(self, node, value: str, begin: int, end: int):
+        raw = self.source.text[begin:end]
+        style = node.style or ""
+        if style in ("'", '"') and len(raw) >= 2 and raw[1:-1] == value:
+            return literal_word(self.source, begin + 1, end - 1)
+        if not style and raw == value:
+            return literal_word(self.source, begin, end)
+        return align_word(value, self.source, begin, end)
+
+
+_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
+
+
+def _scalar(node):
+    tag = node.tag
+    v = node.value
+    if tag.endswith(":bool"):
+        return _BOOL.get(v.lower(), v)
+    if tag.endswith(":null"):
+        return None
+    if tag.endswith(":int"):
+        try:
+            return int(v.replace("_", ""), 0) if not _INT.match(v) else int(v.replace("_", ""))
+        except ValueError:
+            return v
+    if tag.endswith(":float"):
+        try:
+            return float(v.replace("_", ""))
+        except ValueError:
+            return v
+    return v
