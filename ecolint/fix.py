@@ -354,10 +354,11 @@ def fix_run(run: "RunResult", engine: "Engine", unsafe: bool = False, write: boo
     fixed = 0
     for display, findings in by_file.items():
         kind = kind_for(Path(display))
-        if kind is None or display not in run.texts or not any(applicable(f.fix, unsafe) for f in findings):
+        if kind is None or not any(applicable(f.fix, unsafe) for f in findings):
             remaining.extend(findings)
             continue
-        result = fix_file(Path(display), display, kind, engine, unsafe, write=write, findings=findings, expected_text=run.texts[display])
+        # Without the text the findings came from (a cached result), the file is linted afresh.
+        result = fix_file(Path(display), display, kind, engine, unsafe, write=write, findings=findings, expected_text=run.texts.get(display))
         results.append(result)
         remaining.extend(result.findings if not result.error else findings)
         if not result.error:

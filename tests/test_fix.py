@@ -297,3 +297,18 @@ def test_stdin_end_to_end(project):
     assert proc.stdout.decode() == FIXED_SAFE
     assert b"pipe.py:3:5: ECO101" in proc.stderr
     assert proc.returncode == 1
+
+
+def test_fix_run_without_texts_lints_afresh(project):
+    """Findings that come without their text (e.g. from a results cache) still get fixed."""
+    from ecolint.config import load_settings
+    from ecolint.fix import fix_run
+    from ecolint.runner import Engine, lint_paths
+
+    f = write(project / "bad.py", BAD)
+    engine = Engine.create(load_settings(project, None))
+    run = lint_paths([Path("bad.py")], engine)
+    run.texts.clear()
+    result = fix_run(run, engine)
+    assert result.fixed == 1 and f.read_text(encoding="utf-8") == FIXED_SAFE
+    assert [x.code for x in result.findings] == ["ECO101"]

@@ -155,6 +155,8 @@ def test_github_action_run_step(project, tmp_path):
     log = json.loads((project / "out dir.sarif").read_text(encoding="utf-8"))
     assert log["runs"][0]["results"]
     assert outputs.read_text().splitlines() == ["sarif-file=out dir.sarif", "exit-code=1"]
-    env["ECOLINT_FAIL"] = "false"
+    env.update(ECOLINT_FAIL="false", ECOLINT_SARIF="", ECOLINT_ANNOTATIONS="false")
+    outputs.write_text("")
     proc = subprocess.run(["bash", "-c", step["run"]], cwd=project, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0
+    assert outputs.read_text().splitlines() == ["exit-code=1"]

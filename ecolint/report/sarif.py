@@ -137,14 +137,14 @@ def _project_urls() -> dict[str, str]:
 
 def rule_descriptor(rule: type[Rule]) -> dict:
     doc = rule.documentation()
-    what = _section(doc, "What it does") or rule.summary
+    what = _section(doc, "What it does") or doc or rule.summary or rule.name
     tags = list(dict.fromkeys([*rule.tags, _family(rule.code)]))[:20]
     return {
         "id": rule.code,
         "name": rule.name,
         "shortDescription": {"text": _clip(rule.summary or rule.name)},
         "fullDescription": {"text": _clip(_plain(what))},
-        "help": {"text": _plain(doc) or rule.summary, "markdown": doc or rule.summary},
+        "help": {"text": _plain(doc) or rule.summary or rule.name, "markdown": doc or rule.summary or rule.name},
         "helpUri": help_uri(rule),
         "defaultConfiguration": {"level": LEVEL[rule.severity]},
         "properties": {
