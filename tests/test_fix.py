@@ -312,3 +312,29 @@ def test_fix_run_without_texts_lints_afresh(project):
     result = fix_run(run, engine)
     assert result.fixed == 1 and f.read_text(encoding="utf-8") == FIXED_SAFE
     assert [x.code for x in result.findings] == ["ECO101"]
+
+
+def test_fixing_all_bundled_fixtures_converges(tmp_path, monkeypatch, capsys):
+    """Every fix in the bundled example scripts and deploy configs (Python, YAML, TOML, shell), unsafe ones
+    included: the result parses, and a second run has nothing left to change."""
+    src = Path(__file__).resolve().parent.parent / "fixtures"
+    if not src.is_dir():
+        pytest.skip("no bundled fixtures")
+    import shutil
+
+    shutil.copytree(src, tmp_path / "fixtures")
+    monkeypatch.chdir(tmp_path)
+    import json
+
+    def unparsable(out: str) -> set:
+        return {f["filename"] for f in json.loads(out) if f["code"] == "ECO900"}
+
+    cli.main(["check", "fixtures", "--output-format", "json"])
+    broken_before = unparsable(capsys.readouterr().out)  # the fixtures include deliberately broken files
+    cli.main(["check", "fixtures", "--fix", "--unsafe-fixes", "--output-format", "json"])
+    out, err = capsys.readouterr()
+    assert "does not parse" not in err and "ecolint: error" not in err, err
+    assert unparsable(out) == broken_before
+    code = cli.main(["check", "fixtures", "--diff", "--unsafe-fixes"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (0, ""), out

@@ -159,3 +159,16 @@ def test_paths_outside_the_root_are_absolute_file_uris(tmp_path):
     other = tmp_path / "elsewhere" / "x.py"
     loc = artifact_location(str(other), tmp_path / "repo")
     assert loc == {"uri": other.as_uri()}
+
+
+def test_bundled_fixtures_give_valid_sarif(tmp_path, monkeypatch, capsys):
+    src = Path(__file__).resolve().parent.parent / "fixtures"
+    if not src.is_dir():
+        pytest.skip("no bundled fixtures")
+    shutil.copytree(src, tmp_path / "fixtures")
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    log = sarif(capsys, "fixtures")
+    assert errors(log) == []
+    kinds = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].rsplit(".", 1)[-1] for r in log["runs"][0]["results"]}
+    assert {"py", "yaml"} <= kinds
