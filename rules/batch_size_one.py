@@ -19,8 +19,10 @@ class BatchSizeOne(Rule):
     """
     ## What it does
     Flags an explicit batch size of 1 for inference: `pipeline(..., batch_size=1)`, a `DataLoader(batch_size=1)`
-    whose batches feed `generate`, vLLM `max_num_seqs=1` (`--max-num-seqs 1`), TGI `--max-batch-size 1`.
-    Training micro-batches are not flagged.
+    whose batches feed `generate`, vLLM `max_num_seqs=1` (`--max-num-seqs 1`, `max-num-seqs: 1` in a vLLM
+    config), TGI `--max-batch-size 1` (`MAX_BATCH_SIZE=1` in its environment), LLaMA-Factory
+    `per_device_eval_batch_size: 1` in a prediction config. Training micro-batches (axolotl
+    `micro_batch_size`, LLaMA-Factory training files) are not flagged.
 
     ## Why is this bad?
     Batch size is the biggest energy lever the measurements show: energy per token on the A800 fell by 84 %
@@ -60,6 +62,8 @@ class BatchSizeOne(Rule):
             "loader = DataLoader(ds, batch_size=1)\ntrainer = Trainer(model=model)\ntrainer.train()\n"
         ),
         Example("from torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=1)\nfor x in loader:\n    print(x)\n"),
+        Example("base_model: NousResearch/Llama-2-7b-hf\nadapter: lora\nmicro_batch_size: 1\n", filename="lora.yml"),
+        Example("services:\n  vllm:\n    image: vllm/vllm-openai:v0.6.3\n    command: --model Qwen/Qwen2.5-7B-Instruct --max-num-seqs 128\n", filename="compose.yaml"),
     )
     INVALID = (
         Example("from transformers import pipeline\npipe = pipeline('text-generation', model='gpt2', batch_size=1)\n", line=2),
@@ -69,6 +73,16 @@ class BatchSizeOne(Rule):
             line=2,
         ),
         Example("from vllm import LLM\nllm = LLM(model='Qwen/Qwen2.5-7B-Instruct', max_num_seqs=1)\n", line=2),
+        Example(
+            "services:\n  vllm:\n    image: vllm/vllm-openai:v0.6.3\n    command: --model Qwen/Qwen2.5-7B-Instruct --max-num-seqs 1\n",
+            filename="compose.yaml",
+            line=4,
+        ),
+        Example(
+            'app = "llm"\n[build]\n  image = "ghcr.io/huggingface/text-generation-inference:2.0"\n[env]\n  MAX_BATCH_SIZE = "1"\n',
+            filename="fly.toml",
+            line=5,
+        ),
     )
 
     def check(self, facts: FileFacts, ctx: RuleContext):

@@ -52,6 +52,11 @@ class Bf16OnPreAmpere(Rule):
         Example("import torch\nm = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype=torch.bfloat16)\n"),
         Example("import torch\n# runs on an A100\nm = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype=torch.bfloat16)\n"),
         Example("import torch\n# runs on a T4\nm = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype=torch.float16)\n"),
+        Example(
+            'app = "llm"\n[build]\n  image = "vllm/vllm-openai:v0.6.3"\n[experimental]\n  cmd = ["--model", "m/x-7b", "--dtype", "bfloat16"]\n'
+            '[[vm]]\n  size = "l40s"\n',
+            filename="fly.toml",
+        ),
     )
     INVALID = (
         Example(
@@ -66,6 +71,14 @@ class Bf16OnPreAmpere(Rule):
             "bnb = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_compute_dtype=torch.bfloat16)\n",
             line=3,
             gpu="v100",
+        ),
+        Example(
+            "spec:\n  nodeSelector:\n    cloud.google.com/gke-accelerator: nvidia-tesla-t4\n  containers:\n"
+            "    - image: vllm/vllm-openai:v0.6.3\n      args: [--model, mistralai/Mistral-7B-v0.1, --dtype, bfloat16]\n",
+            filename="pod.yaml",
+            line=6,
+            fixed="spec:\n  nodeSelector:\n    cloud.google.com/gke-accelerator: nvidia-tesla-t4\n  containers:\n"
+            "    - image: vllm/vllm-openai:v0.6.3\n      args: [--model, mistralai/Mistral-7B-v0.1, --dtype, float16]\n",
         ),
     )
 

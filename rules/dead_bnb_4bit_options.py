@@ -10,7 +10,9 @@ class DeadBnb4bitOptions(Rule):
     """
     ## What it does
     Flags `bnb_4bit_*` options (`bnb_4bit_quant_type`, `bnb_4bit_compute_dtype`, `bnb_4bit_use_double_quant`,
-    `bnb_4bit_quant_storage`) in a config where 4-bit loading is not enabled.
+    `bnb_4bit_quant_storage`) in a config where 4-bit loading is not enabled — Python kwargs, or keys in a
+    YAML/TOML config (axolotl top level or `bnb_config_kwargs`, any mapping of bitsandbytes keys). In a config
+    file the fix deletes the whole `key: value` lines.
 
     ## Why is this bad?
     bitsandbytes ignores them unless `load_in_4bit=True`. A reader sees `bnb_4bit_quant_type="nf4"` and
@@ -48,6 +50,7 @@ class DeadBnb4bitOptions(Rule):
         Example('from transformers import BitsAndBytesConfig\nbnb = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4")\n'),
         Example('from transformers import BitsAndBytesConfig\nbnb = BitsAndBytesConfig(load_in_4bit=flag, bnb_4bit_quant_type="nf4")\n'),
         Example('from transformers import BitsAndBytesConfig\nbnb = BitsAndBytesConfig(bnb_4bit_quant_type="nf4", **extra)\n'),
+        Example("base_model: NousResearch/Llama-2-7b-hf\nload_in_4bit: true\nbnb_4bit_quant_type: nf4\nmicro_batch_size: 1\n", filename="qlora.yml"),
     )
     INVALID = (
         Example(
@@ -61,6 +64,12 @@ class DeadBnb4bitOptions(Rule):
             '    load_in_4bit=False,\n    bnb_4bit_compute_dtype=torch.float16,\n    bnb_4bit_use_double_quant=True,\n)\n',
             line=5,
             fixed="from transformers import BitsAndBytesConfig\nimport torch\nbnb = BitsAndBytesConfig(\n    load_in_4bit=False,\n)\n",
+        ),
+        Example(
+            "base_model: NousResearch/Llama-2-7b-hf\nload_in_8bit: true\nbnb_4bit_quant_type: nf4\nbnb_4bit_use_double_quant: true\nadapter: lora\n",
+            filename="lora.yml",
+            line=3,
+            fixed="base_model: NousResearch/Llama-2-7b-hf\nload_in_8bit: true\nadapter: lora\n",
         ),
     )
 

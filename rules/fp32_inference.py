@@ -10,7 +10,8 @@ class Fp32Inference(Rule):
     """
     ## What it does
     Flags a causal language model loaded for GPU inference in float32: an explicit `torch_dtype=torch.float32`
-    (`dtype="float32"`, vLLM `--dtype float32`), or no dtype at all where the project's transformers pin is
+    (`dtype="float32"`, vLLM `--dtype float32` or `dtype: float32` in its config, LLaMA-Factory
+    `infer_dtype: float32`), or no dtype at all where the project's transformers pin is
     older than 5.0 (those versions load float32 unless told otherwise; 5.0 defaults to `"auto"`).
 
     ## Why is this bad?
@@ -44,7 +45,7 @@ class Fp32Inference(Rule):
     fix_applicability = Applicability.UNSAFE
     summary = "causal LM loaded in float32 for GPU inference"
     tags = ("energy", "precision")
-    triggers = ("from_pretrained", "pipeline", "float32", "LLM(", "dtype")
+    triggers = ("from_pretrained", "pipeline", "float32", "LLM(", "dtype", "DTYPE")
 
     VALID = (
         Example(
@@ -56,6 +57,7 @@ class Fp32Inference(Rule):
             "from transformers import AutoModelForCausalLM\nm = AutoModelForCausalLM.from_pretrained('gpt2', device_map='auto')\nm = m.half()\n"
         ),
         Example("from transformers import AutoModelForCausalLM\nm = AutoModelForCausalLM.from_pretrained('gpt2')\n"),
+        Example("#!/bin/sh\nvllm serve mistralai/Mistral-7B-v0.1 --dtype auto\n", filename="serve.sh"),
     )
     INVALID = (
         Example(
@@ -71,6 +73,13 @@ class Fp32Inference(Rule):
             severity=Severity.YELLOW,
         ),
         Example("from vllm import LLM\nllm = LLM(model='mistralai/Mistral-7B-v0.1', dtype='float32')\n", line=2),
+        Example(
+            "#!/bin/sh\nvllm serve mistralai/Mistral-7B-v0.1 \\\n  --dtype float32 \\\n  --port 8000\n",
+            filename="serve.sh",
+            line=3,
+            fixed="#!/bin/sh\nvllm serve mistralai/Mistral-7B-v0.1 \\\n  --dtype float16 \\\n  --port 8000\n",
+        ),
+        Example("model: mistralai/Mistral-7B-v0.1\ndtype: float32\nmax-num-seqs: 64\n", filename="vllm-config.yaml", line=2),
     )
 
     def check(self, facts: FileFacts, ctx: RuleContext):

@@ -10,8 +10,11 @@ from ecolint.rule import Applicability, Example, Rule, RuleContext, Severity
 class Int8DefaultThreshold(Rule):
     """
     ## What it does
-    Flags bitsandbytes 8-bit loading (`load_in_8bit=True`, TGI `--quantize bitsandbytes`, `load_in_8bit: true`
-    in a config) where `llm_int8_threshold` is absent (default 6.0) or above zero.
+    Flags bitsandbytes 8-bit loading (`load_in_8bit=True`, TGI `--quantize bitsandbytes` or `QUANTIZE=bitsandbytes`,
+    SageMaker `HF_MODEL_QUANTIZE`, `load_in_8bit: true` in an axolotl or TOML config, LLaMA-Factory
+    `quantization_bit: 8`) where `llm_int8_threshold` is absent (default 6.0) or above zero. In a training
+    config (axolotl, LLaMA-Factory `do_train`) the finding is yellow. TGI cannot set the threshold, so a TGI
+    finding has no fix: serve FP16, or an AWQ/GPTQ checkpoint.
 
     ## Why is this bad?
     With a threshold above zero, LLM.int8() splits every matrix multiplication into an INT8 part and an FP16
@@ -49,7 +52,7 @@ class Int8DefaultThreshold(Rule):
     fix_applicability = Applicability.UNSAFE
     summary = "bitsandbytes INT8 with the default outlier threshold (mixed-precision decomposition)"
     tags = ("energy", "quantization", "bitsandbytes")
-    triggers = ("load_in_8bit", "BitsAndBytesConfig", "bitsandbytes", "from_dict", "quantization", "QUANTIZE", "8bit")
+    triggers = ("load_in_8bit", "BitsAndBytesConfig", "bitsandbytes", "from_dict", "quantization", "quantize", "QUANTIZE", "8bit")
 
     VALID = (
         Example("from transformers import BitsAndBytesConfig\nbnb = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=0.0)\n"),
@@ -60,6 +63,11 @@ class Int8DefaultThreshold(Rule):
             "bnb = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=args.threshold)\n"
         ),
         Example("from transformers import BitsAndBytesConfig\nT = 0.0\nbnb = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=T)\n"),
+        Example(
+            "apiVersion: v1\nkind: ConfigMap\ndata:\n  NOTES: 'never run text-generation-launcher --quantize bitsandbytes'\n",
+            filename="runbook.yaml",
+        ),
+        Example("model_id: mistralai/Mistral-7B-v0.1\nquantization_config:\n  load_in_8bit: true\n  llm_int8_threshold: 0.0\n", filename="model.yaml"),
     )
     INVALID = (
         Example(
@@ -94,6 +102,20 @@ class Int8DefaultThreshold(Rule):
             line=6,
             severity=Severity.YELLOW,
         ),
+        Example(
+            "containers:\n  - name: tgi\n    image: ghcr.io/huggingface/text-generation-inference:2.0\n"
+            "    args: [--model-id, mistralai/Mistral-7B-Instruct-v0.2, --quantize, bitsandbytes]\n",
+            filename="deployment.yaml",
+            line=4,
+            severity=Severity.RED,
+        ),
+        Example(
+            '[model]\nmodel_id = "mistralai/Mistral-7B-v0.1"\n\n[model.quantization]\nload_in_8bit = true\n',
+            filename="model.toml",
+            line=5,
+            fixed='[model]\nmodel_id = "mistralai/Mistral-7B-v0.1"\n\n[model.quantization]\nload_in_8bit = true\nllm_int8_threshold = 0.0\n',
+        ),
+        Example("base_model: NousResearch/Llama-2-7b-hf\nload_in_8bit: true\nadapter: lora\nmicro_batch_size: 2\n", filename="lora.yml", line=2, severity=Severity.YELLOW),
     )
 
     def check(self, facts: FileFacts, ctx: RuleContext):

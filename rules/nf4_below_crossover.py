@@ -13,7 +13,8 @@ NO_PENALTY_PCT = 5.0  # below this, the GPU's own data show no meaningful penalt
 class Nf4BelowCrossover(Rule):
     """
     ## What it does
-    Flags bitsandbytes 4-bit loading (NF4 or FP4, `load_in_4bit=True`, vLLM `quantization="bitsandbytes"`)
+    Flags bitsandbytes 4-bit loading (NF4 or FP4, `load_in_4bit=True`, vLLM `quantization="bitsandbytes"` /
+    `--quantization bitsandbytes`, TGI `--quantize bitsandbytes-nf4`, LLaMA-Factory `quantization_bit: 4`)
     of a model with 3B parameters or fewer, for inference.
 
     ## Why is this bad?
@@ -50,7 +51,7 @@ class Nf4BelowCrossover(Rule):
     fix_applicability = Applicability.DISPLAY_ONLY
     summary = "bitsandbytes 4-bit on a model of 3B parameters or fewer (more energy per token than FP16)"
     tags = ("energy", "quantization", "bitsandbytes")
-    triggers = ("load_in_4bit", "4bit", "BitsAndBytesConfig", "bitsandbytes", "quantization", "QUANTIZE", "nf4", "fp4")
+    triggers = ("load_in_4bit", "4bit", "BitsAndBytesConfig", "bitsandbytes", "quantization", "quantize", "QUANTIZE", "nf4", "fp4")
 
     VALID = (
         Example(
@@ -66,6 +67,10 @@ class Nf4BelowCrossover(Rule):
             "from transformers import AutoModelForCausalLM, BitsAndBytesConfig\n"
             "bnb = BitsAndBytesConfig(load_in_4bit=True)\n"
             "m = AutoModelForCausalLM.from_pretrained(some_unknown_id, quantization_config=bnb)\n"
+        ),
+        Example(
+            "model_name_or_path: Qwen/Qwen2.5-1.5B-Instruct\nstage: sft\ndo_train: true\nquantization_bit: 4\ntemplate: qwen\n",
+            filename="qlora_sft.yaml",
         ),
     )
     INVALID = (
@@ -88,6 +93,12 @@ class Nf4BelowCrossover(Rule):
             severity=Severity.INFO,
             gpu="t4",
         ),
+        Example(
+            "#!/bin/sh\nexec vllm serve Qwen/Qwen2.5-0.5B-Instruct \\\n    --quantization bitsandbytes \\\n    --port 8000\n",
+            filename="serve.sh",
+            line=3,
+        ),
+        Example("model_name_or_path: Qwen/Qwen2.5-1.5B-Instruct\ntemplate: qwen\nquantization_bit: 4\n", filename="chat.yaml", line=3),
     )
 
     def check(self, facts: FileFacts, ctx: RuleContext):
