@@ -49,8 +49,11 @@ def parse(text: str) -> Tree:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        what = exc.problem or exc.context or "invalid YAML"
-        raise SourceError(f"cannot parse YAML: {what} (line {line}, column {col})", line, col) from None
+        what = exc.problem or "invalid YAML"
+        if exc.context and exc.context_mark is not None:
+            cm = exc.context_mark
+            what = f"{exc.context} (line {cm.line + 1}, column {cm.column + 1}): {what}"
+        raise SourceError(f"cannot parse YAML: {what} at line {line}, column {col}", line, col) from None
     except yaml.YAMLError as exc:
         raise SourceError(f"cannot parse YAML: {exc}") from None
     builder = _Builder(source)
