@@ -233,3 +233,22 @@ def test_shell_words_keep_positions():
     dtype = cmds[0].words[4]
     assert dtype.sub_span(8, 16) == type(dtype.span)(2, 12, 2, 20)
     assert dtype.replace(8, 16, "float16").span == type(dtype.span)(2, 12, 2, 20)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "vllm serve 'Qwen/Qwen2.5-7B-Instruct' --dtype \"bfloat16\" --max-num-seqs 8",
+        "text-generation-launcher --model-id \"$MODEL\" --quantize bitsandbytes-nf4 \\\n  --max-batch-size 1",
+        "python -m vllm.entrypoints.openai.api_server --model a\\ b --served-model-name 'x y' --chat-template \"{{ a }}\"",
+        "docker run -e QUANTIZE=bitsandbytes ghcr.io/huggingface/text-generation-inference:2.0 --model-id m/x-7b",
+    ],
+)
+def test_word_splitting_agrees_with_shlex(line):
+    import shlex
+
+    from ecolint.sources.words import Source, split_shell
+
+    words = [w.text for c in split_shell(Source(line)) for w in c.words]
+    # shlex keeps a backslash-newline as a "\n" word; a POSIX shell removes it (line continuation)
+    assert words == shlex.split(line.replace("\\\n", ""), posix=True)

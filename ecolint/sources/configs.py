@@ -127,7 +127,7 @@ def _instance_gpu(text: str) -> Optional[str]:
     t = text.strip().lower()
     if t.startswith("ml."):
         t = t[3:]
-    fam = re.split(r"[.\-]", t, 1)[0]
+    fam = re.split(r"[.\-]", t, maxsplit=1)[0]
     if fam in _INSTANCE_GPUS and ("." in t or "-" in t):
         return _INSTANCE_GPUS[fam]
     return None

@@ -80,10 +80,6 @@ class Word:
         return Edit(self.source.span(a, b), new)
 
 
-def word_from_offsets(text: str, source: Source, starts: list[int], ends: list[int], begin: int, end: int) -> Word:
-    return Word(text, source, starts, ends, begin, end)
-
-
 def literal_word(source: Source, start: int, end: int, value: Optional[str] = None) -> Word:
     """A word whose value is written verbatim at ``start:end`` (or, when ``value`` differs, mapped as a whole)."""
     text = source.text[start:end] if value is None else value

@@ -9,7 +9,6 @@ bomb costs no more than its text, and a recursive alias becomes a cycle that the
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from ecolint.facts import FileFacts
 from ecolint.sources import SourceError
