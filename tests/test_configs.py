@@ -49,7 +49,7 @@ EXPECTED = [
     ("scripts/serve_vllm.sh", 20, 5, "ECO202", "yellow"),
     ("toml/model.toml", 9, 1, "ECO101", "red"),
     ("toml/quant-4bit-leftovers.toml", 3, 1, "ECO104", "info"),
-    ("traps/broken-values.yaml", 5, 1, "ECO900", "yellow"),
+    ("traps/broken-values.yaml", 3, 13, "ECO900", "yellow"),
     ("vllm/serve-config.yaml", 4, 1, "ECO401", "yellow"),
 ]
 

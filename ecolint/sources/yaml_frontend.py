@@ -47,12 +47,20 @@ def parse(text: str) -> Tree:
         nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         what = exc.problem or "invalid YAML"
+        where = ""
         if exc.context and exc.context_mark is not None:
             cm = exc.context_mark
-            what = f"{exc.context} (line {cm.line + 1}, column {cm.column + 1}): {what}"
-        raise SourceError(f"cannot parse YAML: {what} at line {line}, column {col}", line, col) from None
+            if "end of stream" in what or "<stream end>" in what:  # unclosed quote or bracket: point where it opened
+                where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+                mark = cm
+                what = f"{exc.context}: {what}{where}"
+            else:
+                what = f"{exc.context} (line {cm.line + 1}, column {cm.column + 1}): {what}"
+        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        if not where:
+            what = f"{what} at line {line}, column {col}"
+        raise SourceError(f"cannot parse YAML: {what}", line, col) from None
     except yaml.YAMLError as exc:
         raise SourceError(f"cannot parse YAML: {exc}") from None
     builder = _Builder(source)
