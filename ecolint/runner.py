@@ -7,14 +7,18 @@ exception inside one rule on one file becomes ECO903 naming the rule.
 
 from __future__ import annotations
 
+import os
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
 from ecolint.config import Settings
 from ecolint.facts import FileFacts, Span
 from ecolint.rule import Finding, Rule, RuleContext, Severity
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ecolint.cache import ResultsCache
 
 # Engine-emitted codes (each has a documentation-only rule module in rules/).
 SYNTAX_ERROR = ("ECO900", "syntax-error")
@@ -55,6 +59,7 @@ class Engine:
     settings: Settings
     rules: Sequence[Rule]
     context: RuleContext
+    prefilter: bool = True  # False: every readable file goes through its front end (the reference behaviour)
 
     @classmethod
     def create(cls, settings: Settings, extra_selected: Iterable[type[Rule]] = ()) -> "Engine":
@@ -89,15 +94,12 @@ def decode(data: bytes, kind: str) -> str:
 
 
 def wants_parse(text: str, kind: str, engine: Engine) -> bool:
-    """The text prefilter: only files containing a trigger token of an enabled rule are parsed."""
-    tokens = engine.triggers(kind)
-    if not tokens:
-        return False
-    if "" in tokens:
+    """The prefilter (see :mod:`ecolint.prefilter`): False when no enabled rule can report on ``text``."""
+    if not engine.prefilter:
         return True
-    if engine.settings.is_enabled(UNUSED_NOQA[0]) and "noqa" in text:
-        return True
-    return any(t in text for t in tokens)
+    from ecolint.prefilter import wants_parse as _wants
+
+    return _wants(text, kind, engine)
 
 
 def lint_bytes(path: str, data: bytes, kind: str, engine: Engine, project_dir: Optional[Path] = None) -> FileResult:
@@ -215,11 +217,32 @@ def display_path(path: Path) -> str:
     return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()
 
 
-def lint_paths(paths: list[Path], engine: Engine, force_exclude: bool = False) -> RunResult:
-    """Discover and lint files; findings sorted by file, line, column, code."""
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def lint_paths(
+    paths: list[Path],
+    engine: Engine,
+    force_exclude: bool = False,
+    *,
+    jobs: Optional[int] = 1,
+    cache: "Optional[ResultsCache]" = None,
+) -> RunResult:
+    """Discover and lint files; findings sorted by file, line, column, code.
+
+    ``jobs``: worker processes (None or 0: one per CPU); the result is the same for any value. ``cache``: a
+    :class:`~ecolint.cache.ResultsCache` consulted and refreshed per file (None: no cache). ``run.texts`` holds
+    the decoded text of each file that has findings (code frames, fixes).
+    """
     from ecolint.discovery import discover
 
     run = RunResult()
+    pending: list[tuple[str, bytes, str, Optional[str]]] = []  # display, data, kind, cache key
+    results: list[tuple[str, bytes, str, list[Finding]]] = []
     for cand in discover(paths, engine.settings, force_exclude=force_exclude):
         if cand.kind is None:
             continue
@@ -233,9 +256,93 @@ def lint_paths(paths: list[Path], engine: Engine, force_exclude: bool = False) -
         except OSError as exc:
             run.findings.append(engine_finding("ECO901", display, f"cannot read file: {exc.strerror or exc}"))
             continue
-        result = lint_bytes(display, data, cand.kind, engine)
-        if result.text is not None:
-            run.texts[display] = result.text
-        run.findings.extend(result.findings)
+        key = None
+        if cache is not None:
+            key = cache.file_key(display, cand.kind, data, engine)
+            hit = cache.get(display, key)
+            if hit is not None:
+                results.append((display, data, cand.kind, hit))
+                continue
+        pending.append((display, data, cand.kind, key))
+    for (display, data, kind, key), findings in zip(pending, _lint_many([(d, b, k) for d, b, k, _ in pending], engine, jobs)):
+        if cache is not None and key is not None:
+            cache.put(display, key, findings)
+        results.append((display, data, kind, findings))
+    if cache is not None:
+        cache.save()
+    for display, data, kind, findings in results:
+        if findings:
+            run.findings.extend(findings)
+            text = _text_for(data, kind)
+            if text is not None:
+                run.texts[display] = text
     run.findings.sort(key=Finding.sort_key)
     return run
+
+
+def _text_for(data: bytes, kind: str) -> Optional[str]:
+    from ecolint.sources import SourceError
+
+    try:
+        return decode(data, kind)
+    except SourceError:
+        return None
+
+
+# -- parallel execution -------------------------------------------------------------------------------------
+_WORKER_ENGINE: Optional[Engine] = None
+_PARALLEL_MIN_FILES = 4
+_PARALLEL_MIN_BYTES = 256 * 1024
+
+
+def _lint_one(task: tuple[str, bytes, str]) -> list[Finding]:
+    display, data, kind = task
+    engine = _WORKER_ENGINE
+    assert engine is not None
+    try:
+        return lint_bytes(display, data, kind, engine).findings
+    except Exception as exc:  # noqa: BLE001 - one file must not stop the run
+        return [engine_finding("ECO903", display, f"internal error: {type(exc).__name__}: {exc}", detail=traceback.format_exc())]
+
+
+def _init_worker(engine: Optional[Engine]) -> None:
+    global _WORKER_ENGINE
+    if engine is not None:
+        _WORKER_ENGINE = engine
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent reports the interrupt
+
+
+def _lint_many(tasks: list[tuple[str, bytes, str]], engine: Engine, jobs: Optional[int]) -> list[list[Finding]]:
+    """Findings per task, in task order; spread over processes when there is enough work."""
+    global _WORKER_ENGINE
+    workers = min(jobs or default_jobs(), len(tasks))
+    total = sum(len(t[1]) for t in tasks)
+    if workers <= 1 or len(tasks) < _PARALLEL_MIN_FILES or total < _PARALLEL_MIN_BYTES:
+        _WORKER_ENGINE = engine
+        try:
+            return [_lint_one(t) for t in tasks]
+        finally:
+            _WORKER_ENGINE = None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods:
+        ctx = multiprocessing.get_context("fork")
+        _WORKER_ENGINE = engine  # inherited by the forked workers, nothing pickled
+        initargs: tuple = (None,)
+    else:  # pragma: no cover - platforms without fork
+        ctx = multiprocessing.get_context("spawn")
+        initargs = (engine,)
+    # Largest files first so that no worker is left with a big file at the end.
+    order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i][1]))
+    out: list[Optional[list[Finding]]] = [None] * len(tasks)
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=initargs) as pool:
+            for i, findings in zip(order, pool.map(_lint_one, [tasks[i] for i in order], chunksize=1)):
+                out[i] = findings
+    finally:
+        _WORKER_ENGINE = None
+    return [o or [] for o in out]

@@ -1,0 +1,209 @@
+"""Deciding cheaply which files are worth a full parse.
+
+Two stages, both conservative (a file is only dropped when no enabled rule can report on it):
+
+1. **Tokens** (every kind of file): a rule is *live* on a file when one of its ``Rule.triggers`` occurs in the
+   raw text. The tokens come from the rules themselves, so a new rule cannot be forgotten; a rule without
+   triggers is live everywhere. A file is also kept when it carries a ``noqa`` directive that names an ECO
+   code (ECO902 must be able to report it unused).
+2. **Call sites** (front ends that have a site check; today Python): a live rule only matters when the file
+   holds a syntax site that can produce the facts the rule reads. For Python that is decided on the stdlib
+   ``ast`` (about ten times cheaper than libcst), so words in docstrings, comments and strings do not count.
+   Which facts a rule reads comes from the rule's ``prefilter_facts`` attribute when it has one, else from
+   :data:`RULE_FACTS`; a rule in neither reads "anything", which switches this stage off for the file. The
+   site vocabulary mirrors what :mod:`ecolint.sources.python` turns into facts; tests compare prefiltered and
+   unfiltered runs over the fixtures, every rule example and a generated corpus.
+
+Only syntax errors are reported differently: a file dropped here is never parsed, so its syntax is not checked
+(the same holds for a file without any trigger token).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Callable, Optional
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ecolint.runner import Engine
+
+# The facts each built-in rule reads (FileFacts list names). A rule missing here and without its own
+# ``prefilter_facts`` is treated as reading every fact, which keeps the prefilter safe but slower.
+RULE_FACTS: dict[str, tuple[str, ...]] = {
+    "ECO101": ("quant_specs",),
+    "ECO102": ("model_loads", "quant_specs"),
+    "ECO103": ("quant_specs",),
+    "ECO104": ("quant_specs",),
+    "ECO201": ("generations",),
+    "ECO202": ("batch_settings",),
+    "ECO301": ("generations",),
+    "ECO401": ("model_loads",),
+    "ECO402": ("dtype_uses",),
+}
+
+# Rules that cannot fire without a GPU: one from the settings (--gpu / [tool.ecolint] gpu) or one the file
+# names (a GPU word in a comment, a string or config value becomes a GpuHint).
+NEEDS_GPU = frozenset({"ECO402"})
+
+# GPU names as the front ends recognise them in comments and strings (shared with ecolint.sources.python).
+GPU_WORDS = re.compile(
+    r"\b(?:(?:Tesla|NVIDIA)[\s-]+)?(T4|V100|P100|P40|K80|A100|A800|H100|H200|L4|L40S?|A10G?|RTX[\s-]?(?:20[6-8]0(?:[\s-]?Ti)?|30[6-9]0|40[6-9]0D?|5090))\b"
+)
+
+_NOQA_ECO = re.compile(r"noqa[^\n]*?eco", re.IGNORECASE)
+
+ALL = None  # "reads any fact"
+
+
+def rule_facts(rule) -> Optional[tuple[str, ...]]:
+    facts = getattr(rule, "prefilter_facts", None)
+    if facts is not None:
+        return tuple(facts)
+    return RULE_FACTS.get(rule.code, ALL)
+
+
+def live_rules(text: str, kind: str, engine: "Engine") -> list:
+    """Enabled rules for ``kind`` with a trigger token in ``text`` (all of them for a rule without tokens)."""
+    out = []
+    for rule in engine.rules:
+        if kind not in rule.kinds:
+            continue
+        if not rule.triggers or any(t in text for t in rule.triggers):
+            out.append(rule)
+    return out
+
+
+def _noqa_needs_parse(text: str, engine: "Engine") -> bool:
+    from ecolint.runner import UNUSED_NOQA
+
+    if not engine.settings.is_enabled(UNUSED_NOQA[0]):
+        return False
+    low_hit = "noqa" in text or "NOQA" in text or "Noqa" in text
+    if not low_hit and "noqa" not in text.lower():
+        return False
+    return _NOQA_ECO.search(text) is not None
+
+
+def wants_parse(text: str, kind: str, engine: "Engine") -> bool:
+    """True when ``text`` must go through the full front end."""
+    if _noqa_needs_parse(text, engine):
+        return True
+    live = live_rules(text, kind, engine)
+    if not live:
+        return False
+    check = SITE_CHECKS.get(kind)
+    if check is None:
+        return True
+    needed: set[str] = set()
+    for rule in live:
+        facts = rule_facts(rule)
+        if facts is ALL:
+            return True
+        if rule.code in NEEDS_GPU and not engine.settings.gpu and not GPU_WORDS.search(text):
+            continue
+        needed.update(facts)
+    if not needed:
+        return False
+    return check(text, frozenset(needed))
+
+
+# -- Python call sites --------------------------------------------------------------------------------------
+# Call names (the last part of the qualified callee) and method names the Python front end turns into facts.
+_PY_CALLS: dict[str, frozenset[str]] = {
+    "model_loads": frozenset({"from_pretrained", "pipeline", "LLM"}),
+    "quant_specs": frozenset({"BitsAndBytesConfig", "from_dict", "from_pretrained", "pipeline", "LLM"}),
+    "generations": frozenset({"generate", "chat", "GenerationConfig", "pipeline", "LLM"}),
+    "batch_settings": frozenset({"pipeline", "LLM", "DataLoader"}),
+    "dtype_uses": frozenset({
+        "from_pretrained", "pipeline", "LLM", "BitsAndBytesConfig", "from_dict",
+        "to", "bfloat16", "half", "float", "autocast", "set_default_dtype",
+    }),
+    "servings": frozenset({"LLM"}),
+}
+# Attribute assignments that are facts: ``model.generation_config.use_cache = False``.
+_PY_ATTR_ASSIGN: dict[str, frozenset[str]] = {"generations": frozenset({"use_cache"})}
+
+_MODEL_CLASS = re.compile(r"^(Auto)?[A-Za-z0-9]*(Model|ForCausalLM|LMHeadModel|ForConditionalGeneration|ForSeq2SeqLM|For[A-Za-z]+)$")
+_NOT_MODEL = re.compile(r"(Tokenizer|Config|Processor|FeatureExtractor|ImageProcessor|PeftModel)")
+_WORD_RES: dict[frozenset, "re.Pattern[str]"] = {}
+
+
+def _dotted(node) -> Optional[str]:
+    import ast
+
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def python_sites(text: str, needed: frozenset[str]) -> bool:
+    """Does the module hold a call or assignment that can produce one of the ``needed`` facts?"""
+    names: set[str] = set()
+    attrs: set[str] = set()
+    for fact in needed:
+        if fact not in _PY_CALLS and fact not in _PY_ATTR_ASSIGN:
+            return True  # a fact this check does not know: parse
+        names |= _PY_CALLS.get(fact, frozenset())
+        attrs |= _PY_ATTR_ASSIGN.get(fact, frozenset())
+    words = frozenset(names | attrs)
+    pattern = _WORD_RES.get(words)
+    if pattern is None:
+        pattern = _WORD_RES[words] = re.compile(r"\b(?:%s)\b" % "|".join(sorted(words)))
+    if not pattern.search(text):
+        return False  # every site needs its name spelled out (an import alias included)
+    import ast
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return True  # let the front end report it
+    aliases: dict[str, set[str]] = {}  # every binding counts (the front end keeps the last in source order)
+    calls = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            calls.append(node)
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname:
+                    aliases.setdefault(a.asname, set()).add(a.name)
+        elif isinstance(node, ast.ImportFrom):
+            if node.module and not node.level:
+                for a in node.names:
+                    aliases.setdefault(a.asname or a.name, set()).add(f"{node.module}.{a.name}")
+        elif attrs and isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Attribute) and t.attr in attrs for t in targets):
+                return True
+    for call in calls:
+        func = call.func
+        dotted = _dotted(func)
+        if dotted is None:
+            continue  # a call on a call or subscript: the front end cannot name it either
+        root, _, rest = dotted.partition(".")
+        spellings = [dotted] + [f"{full}.{rest}" if rest else full for full in aliases.get(root, ())]
+        if any(_is_site(s, names) for s in spellings):
+            return True
+    return False
+
+
+def _is_site(dotted: str, names: set[str]) -> bool:
+    parts = dotted.split(".")
+    last = parts[-1]
+    if last not in names:
+        return False
+    owner = parts[-2] if len(parts) >= 2 else ""
+    if last == "from_pretrained" and not (_MODEL_CLASS.match(owner) and not _NOT_MODEL.search(owner)):
+        return False  # AutoConfig/AutoTokenizer/cls.from_pretrained: not a model load
+    if last == "from_dict" and owner != "BitsAndBytesConfig":
+        return False
+    return True
+
+
+SITE_CHECKS: dict[str, Callable[[str, frozenset], bool]] = {"python": python_sites}
