@@ -164,6 +164,11 @@ class Int8DefaultThreshold(Rule):
             "on memory-bound GPUs. `llm_int8_threshold=0.0` saves 27-42 % vs default INT8 but costs +1.3 % to "
             "+25 % perplexity and is still worse than FP16 on A800."
         )
+        if spec.engine == "tgi" or spec.origin == "tgi":
+            advice = (
+                "TGI cannot set the INT8 threshold: serve FP16 (drop --quantize) if the weights fit, or use "
+                "`--quantize bitsandbytes-nf4` for models of ~6B+, or a pre-quantized AWQ/GPTQ checkpoint."
+            )
         fix = None
         if spec.set_option is not None and spec.origin in ("BitsAndBytesConfig", "from_dict", "dict") and not uncertain:
             fix = self.make_fix(spec.set_option("llm_int8_threshold", "0.0"), "Set `llm_int8_threshold=0.0` (pure INT8; check perplexity)")

@@ -89,7 +89,7 @@ def test_findings_carry_evidence_and_honest_fixes(deploy_run):
     by = {(_rel(f.filename), f.span.line, f.code): f for f in deploy_run.findings}
     tgi = by[("k8s/tgi-mistral.yaml", 41, "ECO101")]
     assert tgi.fix is None  # TGI cannot set llm_int8_threshold
-    assert tgi.evidence and "t4 was not measured" in tgi.message
+    assert tgi.evidence and "no fp16 vs int8_default pair was measured on t4" in tgi.message
     assert tgi.span.end_line == 42  # `--quantize` through its value on the next line
     assert by[("k8s/tgi-mistral.yaml", 44, "ECO402")].fix.applicability.value == "unsafe"
     assert by[("axolotl/llama2-lora-8bit.yml", 7, "ECO104")].fix.applicability.value == "safe"

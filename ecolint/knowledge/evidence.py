@@ -76,7 +76,9 @@ def select(
     for g in sorted({p.base.gpu for p in pool}):
         mine = sorted((p for p in pool if p.base.gpu == g), key=lambda p: _preference(p, params_b))
         chosen.extend(_distinct_models(mine, per_gpu))
-    if gpu:
+    if gpu and gpu in knowledge.measured_gpus():
+        how = f"no {base_quant} vs {other_quant} pair was measured on {gpu}; nearest model size to {size_text} on each GPU that has one"
+    elif gpu:
         how = f"{gpu} was not measured; nearest model size to {size_text} on each measured GPU"
     else:
         how = f"no GPU configured (set --gpu or [tool.ecolint] gpu); nearest model size to {size_text} on each measured GPU"
