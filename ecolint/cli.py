@@ -40,6 +40,12 @@ def _parser() -> argparse.ArgumentParser:
     rule.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     rule.set_defaults(func=cmd_rule)
 
+    clean = sub.add_parser("clean", help="remove the results cache")
+    clean.add_argument("--cache-dir", type=Path, help="the cache directory (default: .ecolint_cache in the project root)")
+    clean.add_argument("--config", type=Path, help="use this ecolint.toml / pyproject.toml instead of discovery")
+    clean.add_argument("-q", "--quiet", action="store_true")
+    clean.set_defaults(func=cmd_clean)
+
     rules = sub.add_parser("rules", help="list all rules")
     rules.add_argument("--format", choices=("text", "json"), default="text")
     rules.set_defaults(func=cmd_rules)
@@ -72,6 +78,10 @@ def add_check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--exit-non-zero-on-fix", action="store_true", help="exit 1 when fixes were applied, even if no finding remains")
     p.add_argument("--stdin-filename", metavar="NAME", help="lint standard input as the file NAME (with --fix, print the fixed source)")
     p.add_argument("--statistics", action="store_true", help="print the number of findings per rule instead of the findings")
+    # -- speed: results cache and worker processes
+    p.add_argument("-n", "--no-cache", action="store_true", help="neither read nor write the results cache")
+    p.add_argument("--cache-dir", type=Path, help="results cache directory (default: .ecolint_cache in the project root)")
+    p.add_argument("-j", "--jobs", type=int, metavar="N", help="worker processes (default: one per CPU; 1 runs in-process)")
     p.add_argument("-v", "--verbose", action="store_true", help="show tracebacks of internal errors")
     p.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
 
@@ -123,7 +133,7 @@ def cmd_check(args) -> int:
         raise UsageError(f"path does not exist: {missing[0]}")
     settings = _settings_for(args)
     engine = Engine.create(settings)
-    run = lint_paths(list(paths), engine, force_exclude=args.force_exclude)
+    run = lint_paths(list(paths), engine, force_exclude=args.force_exclude, jobs=_jobs(args, settings), cache=_cache_for(args, engine))
     findings, texts, files = run.findings, run.texts, run.files_checked
     fixed = 0
     if args.fix or args.diff:
@@ -260,6 +270,38 @@ def _check_stdin(args) -> int:
     if any(f.code == "ECO903" for f in findings):
         return 2
     return _exit_code(args, settings, findings, fixed)
+
+
+def _jobs(args, settings) -> Optional[int]:
+    jobs = args.jobs if getattr(args, "jobs", None) is not None else settings.jobs
+    if jobs is not None and jobs < 0:
+        raise UsageError("--jobs must be 0 (one per CPU) or more")
+    return jobs or None
+
+
+def _cache_for(args, engine):
+    if getattr(args, "no_cache", False) or os.environ.get("ECOLINT_NO_CACHE"):
+        return None
+    from ecolint.cache import ResultsCache
+
+    return ResultsCache.for_engine(engine, getattr(args, "cache_dir", None))
+
+
+def cmd_clean(args) -> int:
+    from ecolint.cache import clean, default_dir
+    from ecolint.config import load_settings
+
+    if args.cache_dir is not None:
+        directory = args.cache_dir
+    else:
+        directory = default_dir(load_settings(Path.cwd(), args.config))
+    try:
+        removed = clean(directory)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if not args.quiet:
+        print(f"removed {directory}" if removed else f"no cache at {directory}")
+    return 0
 
 
 def _width() -> int:

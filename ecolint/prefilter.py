@@ -121,10 +121,30 @@ _PY_CALLS: dict[str, frozenset[str]] = {
 }
 # Attribute assignments that are facts: ``model.generation_config.use_cache = False``.
 _PY_ATTR_ASSIGN: dict[str, frozenset[str]] = {"generations": frozenset({"use_cache"})}
+_ATTR_OWNER_SUFFIX = "generation_config"
 
 _MODEL_CLASS = re.compile(r"^(Auto)?[A-Za-z0-9]*(Model|ForCausalLM|LMHeadModel|ForConditionalGeneration|ForSeq2SeqLM|For[A-Za-z]+)$")
 _NOT_MODEL = re.compile(r"(Tokenizer|Config|Processor|FeatureExtractor|ImageProcessor|PeftModel)")
-_WORD_RES: dict[frozenset, "re.Pattern[str]"] = {}
+_SHAPES: dict[frozenset, "re.Pattern[str]"] = {}
+# What may stand between the parts of a call in valid Python: white space, line continuations, comments.
+_GAP = r"(?:\s|\\|#[^\n]*+)*+"
+
+
+def _has_call_shape(text: str, names: frozenset[str]) -> bool:
+    """A site needs its name spelled out and followed by ``(`` (a call, ``name(`` or ``x.name(``) or by ``as``
+    (an import alias, the only way another name can stand for it). Lines starting with ``>>>`` are doctest
+    examples: no line of valid code starts so (unless it is f-string text with a ``{``)."""
+    pattern = _SHAPES.get(names)
+    if pattern is None:
+        pattern = _SHAPES[names] = re.compile(r"\b(?:%s)%s(?:\(|as\b)" % ("|".join(sorted(names)), _GAP))
+    for m in pattern.finditer(text):
+        start = text.rfind("\n", 0, m.start()) + 1
+        end = text.find("\n", m.start())
+        line = text[start : end if end >= 0 else len(text)].lstrip()
+        if line.startswith(">>>") and "{" not in line:
+            continue
+        return True
+    return False
 
 
 def _dotted(node) -> Optional[str]:
@@ -149,12 +169,10 @@ def python_sites(text: str, needed: frozenset[str]) -> bool:
             return True  # a fact this check does not know: parse
         names |= _PY_CALLS.get(fact, frozenset())
         attrs |= _PY_ATTR_ASSIGN.get(fact, frozenset())
-    words = frozenset(names | attrs)
-    pattern = _WORD_RES.get(words)
-    if pattern is None:
-        pattern = _WORD_RES[words] = re.compile(r"\b(?:%s)\b" % "|".join(sorted(words)))
-    if not pattern.search(text):
-        return False  # every site needs its name spelled out (an import alias included)
+    if attrs and _ATTR_OWNER_SUFFIX not in text:
+        attrs = set()
+    if not attrs and not _has_call_shape(text, frozenset(names)):
+        return False
     import ast
     import warnings
 
@@ -179,8 +197,10 @@ def python_sites(text: str, needed: frozenset[str]) -> bool:
                     aliases.setdefault(a.asname or a.name, set()).add(f"{node.module}.{a.name}")
         elif attrs and isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(isinstance(t, ast.Attribute) and t.attr in attrs for t in targets):
-                return True
+            for t in targets:
+                # ``x.generation_config.use_cache = ...``: the front end only reads it on a generation config
+                if isinstance(t, ast.Attribute) and t.attr in attrs and (_dotted(t.value) or "").endswith(_ATTR_OWNER_SUFFIX):
+                    return True
     for call in calls:
         func = call.func
         dotted = _dotted(func)
