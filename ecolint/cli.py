@@ -23,7 +23,8 @@ class UsageError(Exception):
     pass
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(advisors: bool = True) -> argparse.ArgumentParser:
+    """``advisors=False`` leaves out the advisor commands (their import is start-up time a lint run never needs)."""
     parser = argparse.ArgumentParser(
         prog="ecolint",
         description="Find energy waste in LLM inference code and deploy configs, with the measurements that prove it.",
@@ -50,8 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     rules.add_argument("--format", choices=("text", "json"), default="text")
     rules.set_defaults(func=cmd_rules)
 
+    protocols_cli = None
     try:
-        from ecolint.protocols import cli as protocols_cli
+        if advisors:
+            from ecolint.protocols import cli as protocols_cli
     except ImportError:  # pragma: no cover - advisor commands not installed
         protocols_cli = None
     if protocols_cli is not None:
@@ -94,7 +97,6 @@ def _split_codes(text: Optional[str]) -> tuple[str, ...]:
 
 def _settings_for(args) -> "object":
     from ecolint.config import ConfigError, load_settings, validate_selector
-    from ecolint.knowledge.gpus import resolve_gpu, suggest_gpu
     from ecolint.rule import Severity
 
     start = args.paths[0] if args.paths else Path.cwd()
@@ -109,6 +111,8 @@ def _settings_for(args) -> "object":
         if codes:
             changes[name] = codes if name != "extend_select" else settings.extend_select + codes
     if args.gpu:
+        from ecolint.knowledge.gpus import resolve_gpu, suggest_gpu
+
         info = resolve_gpu(args.gpu)
         if info is None:
             sugg = suggest_gpu(args.gpu)
@@ -373,7 +377,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from ecolint.config import ConfigError
 
     argv = _normalise_argv(list(sys.argv[1:] if argv is None else argv))
-    parser = _parser()
+    parser = _parser(advisors=argv[0] != "check" or "-h" in argv or "--help" in argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:

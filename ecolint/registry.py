@@ -56,8 +56,46 @@ def builtin_rules() -> tuple[type[Rule], ...]:
     return tuple(found)
 
 
+def _no_plugins_installed() -> bool:
+    """True when no installed distribution on ``sys.path`` declares the ``ecolint.rules`` group: a directory
+    scan that spares the start-up the import of ``importlib.metadata`` (tens of milliseconds). Anything unusual
+    (a zip or egg on the path, an unreadable directory) answers False and the full lookup runs."""
+    import os
+
+    for entry in sys.path:
+        if not entry:
+            entry = "."
+        if not os.path.isdir(entry):
+            if os.path.exists(entry):
+                return False
+            continue
+        try:
+            names = os.listdir(entry)
+        except OSError:
+            return False
+        for name in names:
+            if not name.endswith((".dist-info", ".egg-info", ".egg")):
+                continue
+            ep = os.path.join(entry, name, "entry_points.txt")
+            if name.endswith(".egg") and not os.path.isdir(os.path.join(entry, name)):
+                return False
+            if not os.path.isfile(ep):
+                ep = os.path.join(entry, name, "EGG-INFO", "entry_points.txt")
+                if not os.path.isfile(ep):
+                    continue
+            try:
+                with open(ep, encoding="utf-8", errors="replace") as fh:
+                    if ENTRY_POINT_GROUP in fh.read():
+                        return False
+            except OSError:
+                return False
+    return True
+
+
 @lru_cache(maxsize=None)
 def plugin_rules() -> tuple[type[Rule], ...]:
+    if _no_plugins_installed():
+        return ()
     from importlib.metadata import entry_points
 
     found: list[type[Rule]] = []
