@@ -82,6 +82,8 @@ def decode(data: bytes, kind: str) -> str:
     from ecolint.sources import SourceError, front_end
 
     if b"\x00" in data:
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            raise SourceError("file is UTF-16 or UTF-32 encoded (byte-order mark); only UTF-8 is read", code="ECO901")
         raise SourceError("file contains NUL bytes (binary file?)", code="ECO901")
     module = front_end(kind)
     if hasattr(module, "decode"):
@@ -138,6 +140,9 @@ def lint_text(path: str, text: str, kind: str, engine: Engine, project_dir: Opti
         result.findings.append(engine_finding("ECO900", path, "cannot parse: nesting too deep"))
         return _filter(result, settings)
     except Exception as exc:  # noqa: BLE001 - a front-end bug must not stop the run
+        if _from_recursion(exc):  # an error raised while unwinding a RecursionError: still too deep
+            result.findings.append(engine_finding("ECO900", path, "cannot parse: nesting too deep"))
+            return _filter(result, settings)
         result.findings.append(engine_finding("ECO903", path, f"internal error in the {kind} front end: {type(exc).__name__}: {exc}", detail=traceback.format_exc()))
         return _filter(result, settings)
     _project_facts(facts, path, settings, project_dir)
@@ -162,6 +167,17 @@ def lint_text(path: str, text: str, kind: str, engine: Engine, project_dir: Opti
             kept.append(engine_finding("ECO902", path, f"unused noqa directive (nothing to suppress for {', '.join(codes)})", s.line, s.col, end=(s.end_line, s.end_col)))
     result.findings = kept
     return _filter(result, settings)
+
+
+def _from_recursion(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    cur: Optional[BaseException] = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, RecursionError):
+            return True
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return False
 
 
 def _filter(result: FileResult, settings: Settings) -> FileResult:

@@ -1,9 +1,37 @@
-"""Adapter between the runner and the libcst analysis in :mod:`ecolint.sources.python`."""
+"""Adapter between the runner and the libcst analysis in :mod:`ecolint.sources.python`.
+
+Hostile input is stopped here, before libcst sees it: libcst's native parser recurses on the C stack, so very
+deep nesting (thousands of brackets, unary operators or ``and`` terms) can crash the whole process instead of
+raising an exception. CPython's own parser (``ast.parse``, about ten times cheaper) has depth limits and
+reports them as errors, so it runs first; what it accepts only leaves one shape that is flat for CPython but
+deep for libcst (long ``and``/``or`` chains), checked separately. libcst then runs on a thread with a large
+stack as a last line of defence.
+"""
 
 from __future__ import annotations
 
+import re
+import threading
+from typing import Callable, Optional, TypeVar
+
 from ecolint.facts import FileFacts
 from ecolint.sources import SourceError
+
+T = TypeVar("T")
+
+# Deeper than this is reported as ECO900 without handing the file to libcst. CPython's own limits are lower or
+# similar (200 nested brackets, 100 indentation levels, roughly 1000-3000 nested expressions).
+MAX_BOOL_TERMS = 1000  # `a and b and ...`: one libcst level per term
+MAX_BRACKETS = 200
+MAX_INDENT = 100
+MAX_OPERATORS_PER_LINE = 1000
+MAX_ELIFS = 1000
+_PARSE_STACK = 256 * 1024 * 1024  # bytes of (virtual) stack for the libcst thread
+_DEPTH_MESSAGES = ("too many nested parentheses", "too many levels of indentation", "too complex", "too many nested")
+_BOOL_WORDS = re.compile(r"\b(?:and|or)\b")
+_stack_lock = threading.Lock()
+MAX_DOTTED_PARTS = 1000
+_LONG_DOTTED = re.compile(r"(?:\.[^\W\d]\w*){%d}" % MAX_DOTTED_PARTS)
 
 
 def decode(data: bytes) -> str:
@@ -14,14 +42,42 @@ def decode(data: bytes) -> str:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
-        raise SourceError(f"cannot determine the file encoding: {exc.msg}", code="ECO901") from None
+        raise SourceError(_encoding_problem(data, exc.msg), code="ECO901") from None
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
         raise SourceError(f"file is not valid {encoding}: {exc}", code="ECO901") from None
     if text.startswith("\ufeff"):
         text = text[1:]
+    if encoding not in ("utf-8", "utf-8-sig") and "coding" not in "".join(text.splitlines(True)[:2]):
+        # A cookie naming an encoding that is not ASCII-compatible (utf-16, ...) turns the file into noise.
+        raise SourceError(f"file declares the encoding {encoding}, but its own declaration does not read back in it (not an ASCII-compatible encoding)", code="ECO901")
+    _check_dotted_names(text)
     return text
+
+
+def _check_dotted_names(text: str) -> None:
+    """CPython builds an imported dotted name in quadratic time (``import a.b.b.b...`` with 100,000 parts takes
+    most of a minute), and that parse also runs in the prefilter: refuse such text while decoding it."""
+    if "." in text:
+        m = _LONG_DOTTED.search(text)
+        if m is not None:
+            line = text.count("\n", 0, m.start()) + 1
+            raise SourceError(f"cannot parse Python: a dotted name with more than {MAX_DOTTED_PARTS} parts (nesting too deep)", line, 1)
+
+
+def _encoding_problem(data: bytes, msg: str) -> str:
+    """``detect_encoding`` says "invalid or missing encoding declaration" when the first two lines are not
+    UTF-8 and carry no cookie: say that the file is not UTF-8 instead."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return f"the file starts with a UTF-8 byte-order mark but declares another encoding ({msg})"
+    has_cookie = re.search(rb"^[ \t\f]*#.*?coding[:=]", b"\n".join(data.splitlines()[:2]), re.MULTILINE)
+    if not has_cookie:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return f"file is not valid UTF-8 and declares no encoding: {exc}"
+    return f"cannot determine the file encoding: {msg}"
 
 
 def extract(path: str, text: str, settings) -> FileFacts:
@@ -29,28 +85,136 @@ def extract(path: str, text: str, settings) -> FileFacts:
 
     from ecolint.sources import python as analysis
 
+    cpython_error = _precheck(text)
     try:
-        return analysis.extract(path, text, settings.model_overrides)
+        return _with_big_stack(lambda: analysis.extract(path, text, settings.model_overrides))
     except libcst.ParserSyntaxError as exc:
-        raise _syntax_error(text, exc) from None
-    except RecursionError:
-        raise SourceError("cannot parse Python: nesting too deep", code="ECO900") from None
+        raise cpython_error or _libcst_error(exc) from None
+    except Exception as exc:  # noqa: BLE001 - only a recursion failure is translated; the rest propagate
+        if _caused_by_recursion(exc):
+            raise _too_deep() from None
+        raise
 
 
-def _syntax_error(text: str, exc) -> SourceError:
-    """Prefer CPython's own message and position (what users know from tracebacks) over libcst's."""
+def _too_deep() -> SourceError:
+    return SourceError("cannot parse Python: nesting too deep", code="ECO900")
+
+
+def _caused_by_recursion(exc: BaseException) -> bool:
+    """A RecursionError, or an error raised while one was being handled (libcst's context managers turn
+    some into KeyError on the way out)."""
+    seen: set[int] = set()
+    cur: Optional[BaseException] = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, RecursionError):
+            return True
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
+def _precheck(text: str) -> Optional[SourceError]:
+    """Raise for input too deep to hand to libcst; return CPython's syntax error (or None) for later use."""
     import ast
     import warnings
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ast.parse(text)
+            tree = ast.parse(text)
+    except (RecursionError, MemoryError):
+        raise _too_deep() from None
     except SyntaxError as err:
-        line = err.lineno or 1
-        col = err.offset or 1
-        return SourceError(f"cannot parse Python: {err.msg} (line {line})", line, max(1, col))
-    except (ValueError, RecursionError, MemoryError):
-        pass
+        if any(m in (err.msg or "") for m in _DEPTH_MESSAGES):
+            raise _too_deep() from None
+        error = _cpython_error(err)
+        # CPython stopped at its first error, so the rest of the file was never depth-checked; libcst still
+        # gets a chance (it knows newer syntax than the running interpreter) unless the tokens look hostile.
+        if _tokens_too_deep(text):
+            raise error
+        return error
+    except (ValueError, OverflowError):
+        return None
+    if len(_BOOL_WORDS.findall(text)) > MAX_BOOL_TERMS:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.BoolOp) and len(node.values) > MAX_BOOL_TERMS:
+                raise _too_deep()
+    return None
+
+
+def _tokens_too_deep(text: str) -> bool:
+    """A token-level depth estimate for files CPython rejects: brackets, indentation, operators in one logical
+    line, ``elif`` count. True also when the text cannot even be tokenized."""
+    import io
+    import tokenize
+
+    brackets = indent = operators = elifs = 0
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            kind, s = tok.type, tok.string
+            if kind == tokenize.OP:
+                if s in "([{":
+                    brackets += 1
+                    if brackets > MAX_BRACKETS:
+                        return True
+                elif s in ")]}":
+                    brackets = max(0, brackets - 1)
+                elif s not in (",", ":", ";", "=", "."):
+                    operators += 1
+            elif kind == tokenize.NAME and s in ("and", "or", "not", "if", "else", "lambda", "await"):
+                operators += 1
+            elif kind == tokenize.NAME and s == "elif":
+                elifs += 1
+                if elifs > MAX_ELIFS:
+                    return True
+            elif kind == tokenize.INDENT:
+                indent += 1
+                if indent > MAX_INDENT:
+                    return True
+            elif kind == tokenize.DEDENT:
+                indent = max(0, indent - 1)
+            elif kind == tokenize.NEWLINE:
+                operators = 0
+            if operators > MAX_OPERATORS_PER_LINE:
+                return True
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return True
+    return False
+
+
+def _with_big_stack(fn: Callable[[], T]) -> T:
+    """Run ``fn`` on a fresh thread with a large C stack and return its result (or raise its exception)."""
+    box: dict = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed back to the calling thread
+            box["error"] = exc
+
+    try:
+        with _stack_lock:
+            old = threading.stack_size(_PARSE_STACK)
+            try:
+                worker = threading.Thread(target=target, name="ecolint-parse", daemon=True)
+                worker.start()
+            finally:
+                threading.stack_size(old)
+    except (RuntimeError, ValueError, MemoryError):  # no threads, or no memory for the stack: parse here
+        return fn()
+    worker.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _cpython_error(err: SyntaxError) -> SourceError:
+    """CPython's own message and position (what users know from tracebacks)."""
+    line = err.lineno or 1
+    col = err.offset or 1
+    return SourceError(f"cannot parse Python: {err.msg} (line {line})", line, max(1, col))
+
+
+def _libcst_error(exc) -> SourceError:
     message = getattr(exc, "message", None) or str(exc).strip().splitlines()[0]
     return SourceError(f"cannot parse Python: {message}", getattr(exc, "raw_line", 1) or 1, (getattr(exc, "raw_column", 0) or 0) + 1)
