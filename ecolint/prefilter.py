@@ -9,8 +9,9 @@ Two stages, both conservative (a file is only dropped when no enabled rule can r
 2. **Call sites** (front ends that have a site check; today Python): a live rule only matters when the file
    holds a syntax site that can produce the facts the rule reads. For Python that is decided on the stdlib
    ``ast`` (about ten times cheaper than libcst), so words in docstrings, comments and strings do not count.
-   Which facts a rule reads comes from the rule's ``prefilter_facts`` attribute when it has one, else from
-   :data:`RULE_FACTS`; a rule in neither reads "anything", which switches this stage off for the file. The
+   Which facts a rule reads is its ``Rule.reads`` attribute; a rule without one reads "anything", which
+   switches this stage off for the file (safe, slower). A rule with ``needs_gpu`` only counts when a GPU is
+   set or named in the file. The
    site vocabulary mirrors what :mod:`ecolint.sources.python` turns into facts; tests compare prefiltered and
    unfiltered runs over the fixtures, every rule example and a generated corpus.
 
@@ -26,24 +27,6 @@ from typing import TYPE_CHECKING, Callable, Optional
 if TYPE_CHECKING:  # pragma: no cover
     from ecolint.runner import Engine
 
-# The facts each built-in rule reads (FileFacts list names). A rule missing here and without its own
-# ``prefilter_facts`` is treated as reading every fact, which keeps the prefilter safe but slower.
-RULE_FACTS: dict[str, tuple[str, ...]] = {
-    "ECO101": ("quant_specs",),
-    "ECO102": ("model_loads", "quant_specs"),
-    "ECO103": ("quant_specs",),
-    "ECO104": ("quant_specs",),
-    "ECO201": ("generations",),
-    "ECO202": ("batch_settings",),
-    "ECO301": ("generations",),
-    "ECO401": ("model_loads",),
-    "ECO402": ("dtype_uses",),
-}
-
-# Rules that cannot fire without a GPU: one from the settings (--gpu / [tool.ecolint] gpu) or one the file
-# names (a GPU word in a comment, a string or config value becomes a GpuHint).
-NEEDS_GPU = frozenset({"ECO402"})
-
 # GPU names as the front ends recognise them in comments and strings (shared with ecolint.sources.python).
 GPU_WORDS = re.compile(
     r"\b(?:(?:Tesla|NVIDIA)[\s-]+)?(T4|V100|P100|P40|K80|A100|A800|H100|H200|L4|L40S?|A10G?|RTX[\s-]?(?:20[6-8]0(?:[\s-]?Ti)?|30[6-9]0|40[6-9]0D?|5090))\b"
@@ -55,10 +38,8 @@ ALL = None  # "reads any fact"
 
 
 def rule_facts(rule) -> Optional[tuple[str, ...]]:
-    facts = getattr(rule, "prefilter_facts", None)
-    if facts is not None:
-        return tuple(facts)
-    return RULE_FACTS.get(rule.code, ALL)
+    facts = getattr(rule, "reads", None)
+    return tuple(facts) if facts is not None else ALL
 
 
 def live_rules(text: str, kind: str, engine: "Engine") -> list:
@@ -98,7 +79,7 @@ def wants_parse(text: str, kind: str, engine: "Engine") -> bool:
         facts = rule_facts(rule)
         if facts is ALL:
             return True
-        if rule.code in NEEDS_GPU and not engine.settings.gpu and not GPU_WORDS.search(text):
+        if getattr(rule, "needs_gpu", False) and not engine.settings.gpu and not GPU_WORDS.search(text):
             continue
         needed.update(facts)
     if not needed:

@@ -200,6 +200,10 @@ class Rule:
     # Text tokens without which the rule cannot fire on a file; files with none of any rule's tokens
     # are not parsed at all.
     triggers: ClassVar[tuple[str, ...]] = ()
+    # FileFacts lists the rule reads (e.g. ("quant_specs",)); lets the Python prefilter skip files without
+    # such call sites. None means "any fact", which keeps the prefilter safe but slower.
+    reads: ClassVar[Optional[tuple[str, ...]]] = None
+    needs_gpu: ClassVar[bool] = False  # cannot fire without a GPU from the settings or named in the file
     # Front-end kinds the rule applies to.
     kinds: ClassVar[tuple[str, ...]] = ("python", "yaml", "toml", "shell", "dockerfile")
     VALID: ClassVar[Sequence[Example]] = ()

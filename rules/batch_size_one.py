@@ -54,6 +54,7 @@ class BatchSizeOne(Rule):
     summary = "explicit batch size 1 for inference or serving"
     tags = ("energy", "batching")
     triggers = ("batch_size", "max_num_seqs", "max-num-seqs", "max-batch-size", "MAX_BATCH_SIZE", "batch-size")
+    reads = ("batch_settings",)
 
     VALID = (
         Example("from transformers import pipeline\npipe = pipeline('text-generation', model='gpt2', batch_size=16)\n"),

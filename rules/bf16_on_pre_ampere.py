@@ -47,6 +47,8 @@ class Bf16OnPreAmpere(Rule):
     summary = "bfloat16 on a GPU without bf16 support (T4, V100, RTX 20xx ...)"
     tags = ("energy", "precision", "hardware")
     triggers = ("bfloat16", "bf16", "BF16")
+    reads = ("dtype_uses",)
+    needs_gpu = True
 
     VALID = (
         Example("import torch\nm = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype=torch.bfloat16)\n"),

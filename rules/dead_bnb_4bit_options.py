@@ -45,6 +45,7 @@ class DeadBnb4bitOptions(Rule):
     summary = "bnb_4bit_* options without 4-bit loading have no effect"
     tags = ("clarity", "quantization", "bitsandbytes")
     triggers = ("bnb_4bit_",)
+    reads = ("quant_specs",)
 
     VALID = (
         Example('from transformers import BitsAndBytesConfig\nbnb = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4")\n'),

@@ -46,6 +46,7 @@ class Fp32Inference(Rule):
     summary = "causal LM loaded in float32 for GPU inference"
     tags = ("energy", "precision")
     triggers = ("from_pretrained", "pipeline", "float32", "LLM(", "dtype", "DTYPE")
+    reads = ("model_loads",)
 
     VALID = (
         Example(

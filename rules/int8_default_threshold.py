@@ -53,6 +53,7 @@ class Int8DefaultThreshold(Rule):
     summary = "bitsandbytes INT8 with the default outlier threshold (mixed-precision decomposition)"
     tags = ("energy", "quantization", "bitsandbytes")
     triggers = ("load_in_8bit", "BitsAndBytesConfig", "bitsandbytes", "from_dict", "quantization", "quantize", "QUANTIZE", "8bit")
+    reads = ("quant_specs",)
 
     VALID = (
         Example("from transformers import BitsAndBytesConfig\nbnb = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=0.0)\n"),

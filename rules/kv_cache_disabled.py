@@ -45,6 +45,7 @@ class KvCacheDisabled(Rule):
     summary = "use_cache=False at generation (quadratic recomputation per token)"
     tags = ("energy", "decoding")
     triggers = ("use_cache", "use-cache")
+    reads = ("generations",)
 
     VALID = (
         Example("out = model.generate(**inputs, max_new_tokens=1, use_cache=False)\n"),

@@ -57,6 +57,7 @@ class SequentialGenerate(Rule):
     summary = "generation called once per prompt inside a loop"
     tags = ("energy", "batching")
     triggers = ("generate", "pipeline", "for ")
+    reads = ("generations",)
     kinds = ("python",)
 
     VALID = (

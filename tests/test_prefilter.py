@@ -49,7 +49,7 @@ def test_every_builtin_rule_declares_the_facts_it_reads():
         if rule.engine_emitted or not type(rule).__module__.startswith("ecolint.rules"):
             continue
         facts = prefilter.rule_facts(rule)
-        assert facts is not None, f"{rule.code}: add it to ecolint.prefilter.RULE_FACTS (or give it prefilter_facts)"
+        assert facts is not None, f"{rule.code}: declare the facts it reads (Rule.reads)"
         for fact in facts:
             assert fact in prefilter._PY_CALLS or fact in prefilter._PY_ATTR_ASSIGN, (rule.code, fact)
 
