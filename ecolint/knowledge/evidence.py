@@ -119,9 +119,15 @@ def evidence_rows(selection: Selection) -> list:
     from ecolint.rule import Evidence
 
     out = []
+    seen: set[str] = set()
     for p in selection.pairs:
-        out.append(Evidence.from_row(p.base, note=f"{p.base.quant} baseline; {selection.how}"))
-        out.append(Evidence.from_row(p.other, note=f"{p.other.quant}: {p.delta_pct:+.1f} % energy vs row {p.base.row_id}"))
+        for row, note in (
+            (p.base, f"{p.base.quant} baseline; {selection.how}"),
+            (p.other, f"{p.other.quant}: {p.delta_pct:+.1f} % energy vs row {p.base.row_id}"),
+        ):
+            if row.row_id not in seen:  # a shared baseline is listed once
+                seen.add(row.row_id)
+                out.append(Evidence.from_row(row, note=note))
     return out
 
 
