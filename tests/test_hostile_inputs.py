@@ -527,3 +527,15 @@ def test_everything_at_once(tmp_path):
     assert time.monotonic() - start < 240
     proc = run_cli("check", "-v", ".", cwd=tmp_path, timeout=240)
     assert proc.returncode in (0, 1) and "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_code_frame_of_a_very_long_line_is_a_window(tmp_path):
+    """A finding on a 100,000-character line once printed the whole line (twice with the line above)."""
+    write(tmp_path, "minified.py", b"x = '" + b"a" * 100_000 + b"'; " + PY_TRIGGER.rstrip(b"\n") + b"  # " + b"z" * 100_000 + b"\n")
+    proc = run_cli("check", "minified.py", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert len(proc.stdout) < 3000, len(proc.stdout)
+    frame = [ln for ln in proc.stdout.splitlines() if ln.startswith("1 | ")][0]
+    caret = [ln for ln in proc.stdout.splitlines() if ln.lstrip().startswith("| ") and "^" in ln][0]
+    assert frame.startswith("1 | …") and frame.endswith("…")
+    assert frame[caret.index("^") :].startswith("use_cache=False")

@@ -55,20 +55,36 @@ def _wrap(text: str, width: int, first: str, rest: str) -> str:
     return textwrap.fill(text, width=max(40, width - 1), initial_indent=first, subsequent_indent=rest, break_on_hyphens=False, break_long_words=False)
 
 
+_FRAME_MAX = 80  # characters shown of a source line longer than _FRAME_LONG in a code frame
+_FRAME_LONG = 160
+
+
+def _window(text: str, skip: int) -> str:
+    """``text`` from character ``skip`` on, at most :data:`_FRAME_MAX` characters, with an ellipsis where cut."""
+    if len(text) <= _FRAME_LONG and not skip:
+        return text
+    shown = text[skip : skip + _FRAME_MAX]
+    return ("…" if skip else "") + shown + ("…" if skip + _FRAME_MAX < len(text) else "")
+
+
 def _frame(console, lines: list[str], f: Finding) -> None:
     from rich.text import Text
 
     start = max(1, f.span.line - 1)
     width = len(str(f.span.line))
+    line = lines[f.span.line - 1].rstrip("\r\n")
+    # Very long lines (minified or generated code) are shown as a window around the column.
+    skip = 0 if len(line) <= _FRAME_LONG else max(0, min(f.span.col - 1 - _FRAME_MAX // 2, len(line) - _FRAME_MAX))
     console.print(Text(" " * (width + 1) + " |", style="blue"))
     for n in range(start, f.span.line + 1):
-        text = lines[n - 1].rstrip("\r\n").expandtabs(4)
+        text = _window(lines[n - 1].rstrip("\r\n"), skip).expandtabs(4)
         row = Text(f"{n:>{width}} | ", style="blue")
         row.append(text)
         console.print(row, soft_wrap=True)
-    line = lines[f.span.line - 1].rstrip("\r\n")
-    end_col = f.span.end_col if f.span.end_line == f.span.line else len(line) + 1
-    length = max(1, end_col - f.span.col)
+    col = f.span.col - skip + (1 if skip else 0)
+    line = _window(line, skip)
+    end_col = (f.span.end_col - skip + (1 if skip else 0)) if f.span.end_line == f.span.line else len(line) + 1
+    length = max(1, end_col - col)
     marker = Text(" " * (width + 1) + " | ", style="blue")
-    marker.append(" " * (f.span.col - 1) + "^" * min(length, max(1, len(line) - f.span.col + 1)), style="bold " + ("red" if f.severity.value == "red" else "yellow" if f.severity.value == "yellow" else "cyan"))
+    marker.append(" " * (col - 1) + "^" * min(length, max(1, len(line) - col + 1)), style="bold " + ("red" if f.severity.value == "red" else "yellow" if f.severity.value == "yellow" else "cyan"))
     console.print(marker)
