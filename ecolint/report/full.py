@@ -75,7 +75,7 @@ def _frame(console, lines: list[str], f: Finding) -> None:
     line = lines[f.span.line - 1].rstrip("\r\n")
     # Very long lines (minified or generated code) are shown as a window around the column.
     skip = 0 if len(line) <= _FRAME_LONG else max(0, min(f.span.col - 1 - _FRAME_MAX // 2, len(line) - _FRAME_MAX))
-    console.print(Text(" " * (width + 1) + " |", style="blue"))
+    console.print(Text(" " * width + " |", style="blue"))
     for n in range(start, f.span.line + 1):
         text = _window(lines[n - 1].rstrip("\r\n"), skip).expandtabs(4)
         row = Text(f"{n:>{width}} | ", style="blue")
@@ -85,6 +85,6 @@ def _frame(console, lines: list[str], f: Finding) -> None:
     line = _window(line, skip)
     end_col = (f.span.end_col - skip + (1 if skip else 0)) if f.span.end_line == f.span.line else len(line) + 1
     length = max(1, end_col - col)
-    marker = Text(" " * (width + 1) + " | ", style="blue")
+    marker = Text(" " * width + " | ", style="blue")  # under "N | "
     marker.append(" " * (col - 1) + "^" * min(length, max(1, len(line) - col + 1)), style="bold " + ("red" if f.severity.value == "red" else "yellow" if f.severity.value == "yellow" else "cyan"))
     console.print(marker)
