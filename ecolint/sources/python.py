@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata.position_provider import PositionProvidingCodegenState
 
 from ecolint.facts import (
     CERTAIN,
@@ -118,6 +119,83 @@ class _Pending:
     loop: _Loop
 
 
+class _Positions:
+    """Source ranges, computed on demand one top-level unit at a time.
+
+    The module is cut into units: its header (comment lines before the first statement), each top-level
+    statement, and its footer. A unit's first line is the number of lines the units before it generate, so
+    positions are computed by running libcst's position-recording code generation over that unit alone,
+    starting at that line; the result is exactly what ``PositionProvider`` reports for the whole module.
+    Which unit a node belongs to is recorded during the first traversal (:meth:`note`); a node that was
+    never seen there (inside a lambda, say) makes the whole module resolved at once.
+    """
+
+    def __init__(self, module: cst.Module):
+        self.module = module
+        self.units: list[Sequence[cst.CSTNode]] = [module.header, *([s] for s in module.body), module.footer]
+        self.first_node = {}
+        for k, unit in enumerate(self.units):
+            for n in unit:
+                self.first_node[n] = k
+        self.unit_of: dict[cst.CSTNode, int] = {}
+        self.starts: list[int] = [1]  # first line of units 0..len(starts)-1
+        self.done: set[int] = set()
+        self.provider = PositionProvider()
+        self.computed = self.provider._computed
+        self.everything = False
+
+    def __getitem__(self, node: cst.CSTNode):
+        r = self.computed.get(node)
+        if r is not None:
+            return r
+        k = self.unit_of.get(node)
+        if k is None or k in self.done:
+            self.resolve_all()
+        else:
+            self.resolve_unit(k)
+        return self.computed[node]
+
+    def _state(self, line: int) -> PositionProvidingCodegenState:
+        m = self.module
+        return PositionProvidingCodegenState(default_indent=m.default_indent, default_newline=m.default_newline, provider=self.provider, line=line)
+
+    def _start(self, k: int) -> int:
+        while len(self.starts) <= k:
+            j = len(self.starts) - 1
+            self.starts.append(self.starts[j] + self._lines(j))
+        return self.starts[k]
+
+    def _lines(self, k: int) -> int:
+        """Line breaks that unit ``k`` generates (counted as the position code generation counts them)."""
+        from libcst._nodes.internal import CodegenState
+        from libcst.metadata.position_provider import NEWLINE_RE
+
+        m = self.module
+        state = CodegenState(default_indent=m.default_indent, default_newline=m.default_newline)
+        for n in self.units[k]:
+            n._codegen(state)
+        text = "".join(state.tokens)
+        if "\r" not in text:
+            return text.count("\n")
+        return sum(len(NEWLINE_RE.split(t)) - 1 for t in state.tokens)
+
+    def resolve_unit(self, k: int) -> None:
+        state = self._state(self._start(k))
+        for n in self.units[k]:
+            n._codegen(state)
+        self.done.add(k)
+        if len(self.starts) == k + 1:
+            self.starts.append(state.line)
+
+    def resolve_all(self) -> None:
+        if self.everything:
+            return
+        self.everything = True
+        positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
+        self.computed.update(positions)
+        self.done.update(range(len(self.units)))
+
+
 class _Analyzer:
     def __init__(self, module: cst.Module, positions, path: str):
         self.module = module
@@ -169,6 +247,26 @@ class _Analyzer:
     def collect(self) -> None:
         collector = _Collector(self)
         self.module.visit(collector)
+        self.children = collector.children
+
+    def walk(self, root: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+        """Visit ``root`` like ``root.visit(visitor)`` does, in the same order, over the children recorded by
+        the collector pass (libcst's own traversal rebuilds every node it passes). A subtree the collector
+        did not enter is traversed by libcst."""
+        children = self.children
+        on_visit, on_leave = visitor.on_visit, visitor.on_leave
+
+        def go(node: cst.CSTNode) -> None:
+            if on_visit(node):
+                kids = children.get(node)
+                if kids is None:
+                    node.visit(_Skip(visitor, node))
+                else:
+                    for kid in kids:
+                        go(kid)
+            on_leave(node)
+
+        go(root)
 
     # -- value resolution ------------------------------------------------------------------------------
     def scope_of_name(self, scope: _Scope, name: str) -> Optional[_Scope]:
@@ -516,13 +614,55 @@ def _target_names(target: cst.BaseExpression) -> set[str]:
     return set()
 
 
+class _Skip(cst.CSTVisitor):
+    """Hands the children of ``root`` (not ``root`` itself) to ``visitor``."""
+
+    def __init__(self, visitor: cst.CSTVisitor, root: cst.CSTNode):
+        self.visitor = visitor
+        self.root = root
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return True if node is self.root else self.visitor.on_visit(node)
+
+    def on_leave(self, node: cst.CSTNode) -> None:
+        if node is not self.root:
+            self.visitor.on_leave(node)
+
+
 class _Collector(cst.CSTVisitor):
-    """Pass 1: imports, scopes and assignments, argparse defaults, training markers, GPU mentions."""
+    """Pass 1: imports, scopes and assignments, argparse defaults, training markers, GPU mentions.
+
+    It also records, for every node it enters, its children in visiting order (the second pass walks those
+    instead of traversing the tree again) and the top-level unit holding it (for :class:`_Positions`)."""
 
     def __init__(self, a: _Analyzer):
         self.a = a
         self.stack: list[_Scope] = [a.module_scope]
         a.scopes[None] = a.module_scope  # type: ignore[index]
+        self.children: dict[cst.CSTNode, list[cst.CSTNode]] = {}
+        self._kids: list[list[cst.CSTNode]] = [[]]
+        pos = a.pos if isinstance(a.pos, _Positions) else None
+        self._first = pos.first_node if pos is not None else {}
+        self._unit_of = pos.unit_of if pos is not None else {}
+        self._unit = 0
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        k = self._first.get(node)
+        if k is not None:
+            self._unit = k
+        self._unit_of[node] = self._unit
+        self._kids[-1].append(node)
+        if super().on_visit(node):
+            kids: list[cst.CSTNode] = []
+            self.children[node] = kids
+            self._kids.append(kids)
+            return True
+        self._kids.append([])
+        return False
+
+    def on_leave(self, node: cst.CSTNode) -> None:
+        self._kids.pop()
+        super().on_leave(node)
 
     @property
     def scope(self) -> _Scope:
@@ -1184,12 +1324,10 @@ def parse(text: str) -> cst.Module:
 def extract(path: str, text: str, overrides: Optional[dict] = None) -> FileFacts:
     """Parse ``text`` and return its facts. Raises ``libcst.ParserSyntaxError`` on invalid Python."""
     module = cst.parse_module(text)
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
-    analyzer = _Analyzer(wrapper.module, positions, path)
+    analyzer = _Analyzer(module, _Positions(module), path)
     analyzer.collect()
     extractor = _Extractor(analyzer, overrides or {})
-    wrapper.module.visit(extractor)
+    analyzer.walk(module, extractor)
     for pending in analyzer.pending:
         inner = analyzer.generating_functions.get(pending.func)
         if inner is None:
