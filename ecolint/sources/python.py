@@ -100,14 +100,36 @@ class _Scope:
     returns: list[Optional[cst.BaseExpression]] = field(default_factory=list)
 
 
-@dataclass
 class _Loop:
-    header: Span
-    targets: set[str]
-    tainted: set[str]
-    batched: bool
-    scope: _Scope
-    desc: str
+    """A loop being traversed. ``header`` and ``desc`` are computed on first use (most loops never end up in
+    a fact); either may be given as a callable."""
+
+    __slots__ = ("_header", "targets", "tainted", "batched", "scope", "_desc", "marked")
+
+    def __init__(self, header, targets: set[str], tainted: set[str], batched: bool, scope: _Scope, desc):
+        self._header = header
+        self.targets = targets
+        self.tainted = tainted
+        self.batched = batched
+        self.scope = scope
+        self._desc = desc
+        self.marked = False  # "::dataloader:<name>" was appended to desc
+
+    @property
+    def header(self) -> Span:
+        if callable(self._header):
+            self._header = self._header()
+        return self._header
+
+    @property
+    def desc(self) -> str:
+        if callable(self._desc):
+            self._desc = self._desc()
+        return self._desc
+
+    @desc.setter
+    def desc(self, value: str) -> None:
+        self._desc = value
 
 
 @dataclass
@@ -893,16 +915,25 @@ class _Extractor(cst.CSTVisitor):
 
     def visit_For(self, node: cst.For) -> None:
         targets = _target_names(node.target)
-        header = self.a.span(node)
-        header = Span(header.line, header.col, self.a.span(node.iter).end_line, self.a.span(node.iter).end_col)
-        loop = _Loop(header, targets, set(targets), self._loop_batched(targets, node.iter), self.scope, f"for {self.a.code(node.target).strip()} in {self.a.code(node.iter).strip()}")
+        a = self.a
+
+        def header() -> Span:
+            start = a.span(node)
+            return Span(start.line, start.col, a.span(node.iter).end_line, a.span(node.iter).end_col)
+
+        def desc() -> str:
+            return f"for {a.code(node.target).strip()} in {a.code(node.iter).strip()}"
+
+        loop = _Loop(header, targets, set(targets), self._loop_batched(targets, node.iter), self.scope, desc)
         self.loops.append(loop)
         if isinstance(node.iter, cst.Name) and self.kinds.get(node.iter.value) == "dataloader":
             loop.desc += "::dataloader:" + node.iter.value
+            loop.marked = True
 
     def leave_For(self, node: cst.For) -> None:
         loop = self.loops.pop()
-        if "::dataloader:" in loop.desc:
+        # (the loop's own code can only hold the marker when the file's text does)
+        if (loop.marked or "::dataloader:" in getattr(self.a, "text", "::dataloader:")) and "::dataloader:" in loop.desc:
             name = loop.desc.split("::dataloader:", 1)[1]
             gens = self.loop_generations.get(id(loop), [])
             if gens and name in self.a.dataloaders:
@@ -921,8 +952,8 @@ class _Extractor(cst.CSTVisitor):
             targets |= t
             batched = batched or self._loop_batched(t, for_in.iter)
             for_in = for_in.inner_for_in
-        header = self.a.span(first)
-        loop = _Loop(header, targets, set(targets), batched, self.scope, self.a.code(first).strip())
+        a = self.a
+        loop = _Loop(lambda: a.span(first), targets, set(targets), batched, self.scope, lambda: a.code(first).strip())
         self.loops.append(loop)
 
     def _leave_comp(self, node) -> None:
@@ -1325,6 +1356,7 @@ def extract(path: str, text: str, overrides: Optional[dict] = None) -> FileFacts
     """Parse ``text`` and return its facts. Raises ``libcst.ParserSyntaxError`` on invalid Python."""
     module = cst.parse_module(text)
     analyzer = _Analyzer(module, _Positions(module), path)
+    analyzer.text = text
     analyzer.collect()
     extractor = _Extractor(analyzer, overrides or {})
     analyzer.walk(module, extractor)
