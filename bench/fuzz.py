@@ -64,6 +64,13 @@ INTERESTING: tuple[bytes, ...] = (
     b"--dtype float32", b"--max-num-seqs 1", b"QUANTIZE=bitsandbytes", b"$(", b"${X:-1}", b"`", b"<<EOF\n",
 )
 
+# Repeated by the mutator to build very deep nesting (with the matching closer most of the time).
+DEEP_TOKENS: tuple[bytes, ...] = (
+    b"(", b"[", b"{", b"-", b"not ", b"a and ", b"a or ", b"a + ", b"2 ** ", b"lambda: ", b"1 if a else ", b".b", b"()",
+    b"[0]", b'f"{', b"elif a:\n    pass\n", b"- ", b"  ", b"a: ", b"[[", b"{a = ", b"&x [", b"*x, ", b"\"a\" ",
+)
+DEEP_CLOSERS = {b"(": b")", b"[": b"]", b"{": b"}", b'f"{': b'}"', b"[[": b"]]", b"{a = ": b"}", b"&x [": b"]"}
+
 PROGRAM_PARTS: tuple[str, ...] = (
     "import torch\n",
     "from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig, pipeline\n",
@@ -126,7 +133,7 @@ def mutate(data: bytes, rng: random.Random, ops: int, donors: Optional[list[byte
     """Apply ``ops`` random byte-level edits."""
     buf = bytearray(data)
     for _ in range(ops):
-        op = rng.randrange(10)
+        op = rng.randrange(11) if rng.random() < 0.1 else rng.randrange(10)
         n = len(buf)
         pos = rng.randrange(n + 1) if n else 0
         if op == 0 and n:  # flip a bit
@@ -162,6 +169,10 @@ def mutate(data: bytes, rng: random.Random, ops: int, donors: Optional[list[byte
             i = rng.randrange(len(lines))
             lines[i] = (b"    " + lines[i]) if rng.random() < 0.5 else lines[i].lstrip(b" \t")
             buf = bytearray(b"\n".join(lines))
+        elif op == 10:  # deep nesting: one token repeated hundreds to tens of thousands of times
+            token = rng.choice(DEEP_TOKENS)
+            k = int(10 ** rng.uniform(2, 4.5))
+            buf[pos:pos] = token * k + (DEEP_CLOSERS.get(token, b"") * k if rng.random() < 0.7 else b"")
     return bytes(buf)
 
 
@@ -288,7 +299,7 @@ class Oracle:
             path.unlink(missing_ok=True)
 
 
-class _Timeout(Exception):
+class _Timeout(BaseException):  # not an Exception: ecolint must not catch it as one of its own errors
     pass
 
 
@@ -365,11 +376,11 @@ def _grammar_programs(count: int, seed: int) -> Iterator[tuple[str, bytes]]:
 _ORACLE: Optional[Oracle] = None
 
 
-def _work(task: tuple[str, int, int, float, bool, str]) -> tuple[str, int, list[Failure], float]:
-    """Run one chunk of a category in a worker; the input being checked is kept in a scratch file so that a
-    worker killed by a signal can be blamed on it."""
+def _work(task: tuple) -> tuple[str, int, list[Failure], float]:
+    """Run one chunk of a category in a worker, leaving out the input numbers in ``skip``. The input being
+    checked is kept in a scratch file (number, name, bytes) so that a worker killed by a signal can be blamed."""
     global _ORACLE
-    category, count, seed, budget, fix, current = task
+    category, count, seed, budget, fix, scratch, skip = task
     if _ORACLE is None:
         import warnings
 
@@ -377,68 +388,74 @@ def _work(task: tuple[str, int, int, float, bool, str]) -> tuple[str, int, list[
         _ORACLE = Oracle(budget=budget, fix=fix)
     failures: list[Failure] = []
     done = 0
-    start = time.monotonic()
-    current_file = Path(current) / f"current-{os.getpid()}"
-    for name, data in generate(category, count, seed):
-        current_file.write_bytes(name.encode() + b"\0" + data)
+    began = time.monotonic()
+    current_file = Path(scratch) / f"current-{os.getpid()}"
+    for i, (name, data) in enumerate(generate(category, count, seed)):
+        if i in skip:
+            continue
+        current_file.write_bytes(f"{i}\0{name}\0".encode() + data)
         failures.extend(_ORACLE.check(category, name, data))
         done += 1
     current_file.unlink(missing_ok=True)
-    return category, done, failures, time.monotonic() - start
+    return category, done, failures, time.monotonic() - began
 
 
 def campaign(total: int, seed: int, jobs: int, budget: float, fix: bool, chunk: int = 250) -> tuple[Counter, list[Failure], float]:
+    """Check ``total`` inputs; returns (inputs per category, failures, seconds)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    scratch = Path(tempfile.mkdtemp(prefix="ecolint-fuzz-current-"))
     tasks = []
-    scratch = tempfile.mkdtemp(prefix="ecolint-fuzz-current-")
     for index, (category, share) in enumerate(CATEGORIES.items()):
         n = round(total * share)
         k = 0
         while n > 0:
             size = min(chunk, n)
-            tasks.append((category, size, seed * 1_000_003 + index * 10_000 + k, budget, fix, scratch))
+            tasks.append((category, size, seed * 1_000_003 + index * 10_000 + k, budget, fix, str(scratch), frozenset()))
             n -= size
             k += 1
     counts: Counter = Counter()
     failures: list[Failure] = []
-    start = time.monotonic()
-    if jobs <= 1:
-        for t in tasks:
-            category, done, fails, _ = _work(t)
-            counts[category] += done
-            failures.extend(fails)
-            _progress(counts, failures, start)
-        return counts, failures, time.monotonic() - start
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
-
-    pending = list(tasks)
+    began = time.monotonic()
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    while pending:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            futures = {pool.submit(_work, t): t for t in pending}
-            pending = []
-            broken = False
+
+    def run_pool(batch: list, workers: int) -> list:
+        """Run ``batch``; return the tasks lost to a dead worker."""
+        lost = []
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            futures = {pool.submit(_work, t): t for t in batch}
             for fut in as_completed(futures):
-                t = futures[fut]
                 try:
                     category, done, fails, _ = fut.result()
                 except BrokenProcessPool:
-                    broken = True
-                    pending.append(t)
+                    lost.append(futures[fut])
                     continue
                 counts[category] += done
                 failures.extend(fails)
-                _progress(counts, failures, start)
-        if broken:
-            # A worker died (a signal, e.g. a segfault): record the inputs the workers were on, then run the lost
-            # chunks again with other seeds so that the campaign still reaches its count.
-            for leftover in Path(scratch).glob("current-*"):
-                name, _, data = leftover.read_bytes().partition(b"\0")
-                failures.append(Failure("crash", "?", name.decode(errors="replace"), data, "a worker process died (signal) while this input was being checked in one of the workers"))
-                leftover.unlink()
-            pending = [(c, n, s + 7, b, f, cur) for c, n, s, b, f, cur in pending]
-    return counts, failures, time.monotonic() - start
+                _progress(counts, failures, began)
+        return lost
+
+    lost = run_pool(tasks, max(1, jobs))
+    # A worker died (a signal, e.g. a segfault in native code): every chunk in flight was lost with it. Run
+    # each lost chunk again alone; when it dies again, the scratch file names the input, which is recorded as
+    # a crash and left out of the next try.
+    for task in lost:
+        while True:
+            for stale in scratch.glob("current-*"):
+                stale.unlink()
+            again = run_pool([task], 1)
+            if not again:
+                break
+            left = list(scratch.glob("current-*"))
+            if not left:
+                break
+            number, name, data = left[0].read_bytes().split(b"\0", 2)
+            failures.append(Failure("crash", task[0], name.decode(errors="replace"), data, "the worker process died (a signal) on this input"))
+            counts[task[0]] += 1
+            task = (*task[:6], task[6] | {int(number)})
+    return counts, failures, time.monotonic() - began
 
 
 def _progress(counts: Counter, failures: list[Failure], start: float) -> None:
