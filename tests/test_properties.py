@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = int(os.environ.get("ECOLINT_PROPERTY_EXAMPLES", "20"))
+EXAMPLES = int(os.environ.get("ECOLINT_PROPERTY_EXAMPLES", "12"))
 PROFILE = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 GRAMMAR_PROFILE = settings(PROFILE, max_examples=max(1, EXAMPLES // 2))  # hypothesmith draws slowly
 
