@@ -157,11 +157,13 @@ def find_config(start: Path) -> Optional[tuple[Path, dict]]:
             candidate = directory / name
             if candidate.is_file():
                 data = _read(candidate)
-                return candidate, data.get("tool", {}).get("ecolint", data) if "tool" in data else data
+                tool = data.get("tool")
+                return candidate, tool.get("ecolint", data) if isinstance(tool, dict) else data
         pyproject = directory / "pyproject.toml"
         if pyproject.is_file():
             data = _read(pyproject)
-            section = data.get("tool", {}).get("ecolint")
+            tool = data.get("tool")
+            section = tool.get("ecolint") if isinstance(tool, dict) else None  # `tool = [1]` is not ours to judge
             if section is not None:
                 return pyproject, section
     return None
@@ -174,6 +176,8 @@ def _read(path: Path) -> dict:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: nesting too deep") from None
 
 
 def _did_you_mean(key: str, options) -> str:
@@ -282,7 +286,10 @@ def load_settings(start: Optional[Path] = None, explicit: Optional[Path] = None)
     """Settings for a run started at ``start`` (a file or directory; default: the working directory)."""
     if explicit is not None:
         data = _read(explicit)
-        section = data.get("tool", {}).get("ecolint", {}) if explicit.name == "pyproject.toml" else data
+        tool = data.get("tool")
+        section = (tool.get("ecolint", {}) if isinstance(tool, dict) else {}) if explicit.name == "pyproject.toml" else data
+        if not isinstance(section, dict):
+            raise ConfigError(f"{explicit}: [tool.ecolint] must be a table")
         return replace(settings_from_mapping(section, explicit.resolve().parent, str(explicit)), config_path=explicit)
     found = find_config(start or Path.cwd())
     if found is None:

@@ -21,7 +21,7 @@ def _version(text: str) -> tuple[int, ...]:
         m = re.match(r"\d+", part)
         if not m:
             break
-        nums.append(int(m.group()))
+        nums.append(int(m.group()[:9]))  # int() refuses more than 4,300 digits; no real version has 10
     return tuple(nums) or (0,)
 
 
@@ -74,12 +74,13 @@ def _from_pyproject(path: Path) -> Optional[str]:
 
     try:
         data = load_toml(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
-    deps = list(data.get("project", {}).get("dependencies", []) or [])
-    for group in (data.get("project", {}).get("optional-dependencies", {}) or {}).values():
-        deps.extend(group or [])
-    poetry = data.get("tool", {}).get("poetry", {}).get("dependencies", {}) or {}
+    project = _table(data, "project")
+    deps = list(_array(project, "dependencies"))
+    for group in _table(project, "optional-dependencies").values():
+        deps.extend(group if isinstance(group, list) else [])
+    poetry = _table(_table(_table(data, "tool"), "poetry"), "dependencies")
     if isinstance(poetry.get("transformers"), str):
         return poetry["transformers"].replace("^", ">=")
     for dep in deps:
@@ -88,6 +89,17 @@ def _from_pyproject(path: Path) -> Optional[str]:
             if m:
                 return (m.group("spec") or "").strip()
     return None
+
+
+def _table(data: dict, key: str) -> dict:
+    """``data[key]`` when it is a table, else an empty one (a pyproject.toml of any shape must not crash)."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _array(data: dict, key: str) -> list:
+    value = data.get(key)
+    return value if isinstance(value, list) else []
 
 
 @lru_cache(maxsize=1024)

@@ -539,3 +539,65 @@ def test_code_frame_of_a_very_long_line_is_a_window(tmp_path):
     caret = [ln for ln in proc.stdout.splitlines() if ln.lstrip().startswith("| ") and "^" in ln][0]
     assert frame.startswith("1 | …") and frame.endswith("…")
     assert frame[caret.index("^") :].startswith("use_cache=False")
+
+
+# -- project files read next to the code (the transformers pin) ---------------------------------------------
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("pyproject.toml", b'project = "not a table"\n'),
+        ("pyproject.toml", b"[project]\ndependencies = 5\noptional-dependencies = [1, 2]\n"),
+        ("pyproject.toml", b"[project.optional-dependencies]\ngpu = 'transformers>=4'\n"),
+        ("pyproject.toml", b"tool = [1]\n"),
+        ("pyproject.toml", b"[tool.poetry]\ndependencies = 'transformers'\n"),
+        ("pyproject.toml", b"\xff\xfe binary \x00"),
+        ("requirements.txt", b"transformers==" + b"9" * 5000 + b"\n"),
+        ("requirements.txt", bytes(range(256)) * 4),
+    ],
+    ids=["project-string", "dependencies-number", "group-string", "tool-array", "poetry-string", "binary-pyproject", "5000-digit-version", "binary-requirements"],
+)
+def test_odd_project_files_do_not_break_linting(tmp_path, name, data):
+    """Each of these made every file of the project an ECO903 (AttributeError, TypeError, ValueError)."""
+    write(tmp_path, "gen.py", PY_TRIGGER)
+    (tmp_path / ".git").mkdir()  # the pin search stops at the repository root
+    write(tmp_path, name, data)
+    if name == "pyproject.toml" and b"\x00" in data:
+        proc = run_cli("check", "--output-format", "json", "gen.py", cwd=tmp_path)
+        assert proc.returncode == 2 and "configuration error" in proc.stderr and "Traceback" not in proc.stderr
+        return
+    proc = run_cli("check", "--output-format", "json", "gen.py", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert [f["code"] for f in json.loads(proc.stdout)] == ["ECO301"]
+
+
+def test_deeply_nested_pyproject_is_a_configuration_error(tmp_path):
+    write(tmp_path, "gen.py", PY_TRIGGER)
+    write(tmp_path, "pyproject.toml", b"x = " + b"[" * 5000 + b"]" * 5000 + b"\n")
+    proc = run_cli("check", "gen.py", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "configuration error" in proc.stderr and "nesting too deep" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "config, data",
+    [
+        ("pyproject.toml", b"tool = [1]\n"),
+        ("pyproject.toml", b'tool = "x"\n'),
+        ("ecolint.toml", b"tool = 3\n"),
+        ("pyproject.toml", b"[tool]\necolint = 5\n"),
+    ],
+    ids=["tool-array", "tool-string", "ecolint-toml-tool-number", "section-number"],
+)
+@pytest.mark.parametrize("explicit", [False, True], ids=["discovered", "--config"])
+def test_odd_config_shapes_are_clear(tmp_path, config, data, explicit):
+    """`tool = [1]` in a pyproject.toml was an AttributeError (internal error) before any file was linted."""
+    write(tmp_path, "gen.py", PY_TRIGGER)
+    write(tmp_path, config, data)
+    args = ["check", "--output-format", "json", "gen.py"] + (["--config", config] if explicit else [])
+    proc = run_cli(*args, cwd=tmp_path)
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr
+    if proc.returncode == 2:
+        assert "configuration error" in proc.stderr
+    else:
+        assert proc.returncode == 1 and [f["code"] for f in json.loads(proc.stdout)] == ["ECO301"]
