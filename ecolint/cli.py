@@ -96,7 +96,7 @@ def _split_codes(text: Optional[str]) -> tuple[str, ...]:
 
 
 def _settings_for(args) -> "object":
-    from ecolint.config import ConfigError, load_settings, validate_selector
+    from ecolint.config import load_settings, validate_selector
     from ecolint.rule import Severity
 
     start = args.paths[0] if args.paths else Path.cwd()
@@ -125,8 +125,7 @@ def _settings_for(args) -> "object":
 
 
 def cmd_check(args) -> int:
-    from ecolint.report import ReportContext, render
-    from ecolint.rule import Severity
+    from ecolint.report import ReportContext
     from ecolint.runner import Engine, lint_paths
 
     if args.stdin_filename:
@@ -165,6 +164,20 @@ def cmd_check(args) -> int:
         unsafe_fixes=args.unsafe_fixes,
         fixed=fixed,
     )
+    text = _report_text(args, fmt, findings, ctx)
+    if args.output_file:
+        args.output_file.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    if any(f.code == "ECO903" for f in findings):
+        return 2
+    return _exit_code(args, settings, findings, fixed)
+
+
+def _report_text(args, fmt: str, findings, ctx) -> str:
+    """The report in the chosen format (or the per-rule statistics), without the summary under --quiet."""
+    from ecolint.report import render
+
     if args.statistics:
         from ecolint.report import statistics
 
@@ -173,13 +186,7 @@ def cmd_check(args) -> int:
         text = render(fmt, findings, ctx)
     if args.quiet and fmt in ("full", "concise"):
         text = "\n".join(text.rstrip("\n").splitlines()[:-1]) + "\n" if findings else ""
-    if args.output_file:
-        args.output_file.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-    if any(f.code == "ECO903" for f in findings):
-        return 2
-    return _exit_code(args, settings, findings, fixed)
+    return text
 
 
 def _exit_code(args, settings, findings, fixed: int) -> int:
@@ -210,7 +217,7 @@ def _check_stdin(args) -> int:
     and the report to stderr, so editors and pipes can replace the buffer with stdout."""
     from ecolint.discovery import discover
     from ecolint.fix import applicable, fix_text, source_encoding, unified_diff
-    from ecolint.report import ReportContext, render
+    from ecolint.report import ReportContext
     from ecolint.runner import Engine, display_path, lint_bytes
     from ecolint.sources import kind_for
 
@@ -252,14 +259,7 @@ def _check_stdin(args) -> int:
         unsafe_fixes=args.unsafe_fixes,
         fixed=fixed,
     )
-    if args.statistics:
-        from ecolint.report import statistics
-
-        report = statistics.render(findings, "json" if fmt == "json" else "text", args.unsafe_fixes)
-    else:
-        report = render(fmt, findings, ctx)
-    if args.quiet and fmt in ("full", "concise"):
-        report = "\n".join(report.rstrip("\n").splitlines()[:-1]) + "\n" if findings else ""
+    report = _report_text(args, fmt, findings, ctx)
     if args.fix:
         sys.stdout.buffer.write(out)
         sys.stdout.flush()

@@ -140,7 +140,9 @@ def lint_text(path: str, text: str, kind: str, engine: Engine, project_dir: Opti
         result.findings.append(engine_finding("ECO900", path, "cannot parse: nesting too deep"))
         return _filter(result, settings)
     except Exception as exc:  # noqa: BLE001 - a front-end bug must not stop the run
-        if _from_recursion(exc):  # an error raised while unwinding a RecursionError: still too deep
+        from ecolint.sources import caused_by_recursion
+
+        if caused_by_recursion(exc):  # an error raised while unwinding a RecursionError: still too deep
             result.findings.append(engine_finding("ECO900", path, "cannot parse: nesting too deep"))
             return _filter(result, settings)
         result.findings.append(engine_finding("ECO903", path, f"internal error in the {kind} front end: {type(exc).__name__}: {exc}", detail=traceback.format_exc()))
@@ -167,17 +169,6 @@ def lint_text(path: str, text: str, kind: str, engine: Engine, project_dir: Opti
             kept.append(engine_finding("ECO902", path, f"unused noqa directive (nothing to suppress for {', '.join(codes)})", s.line, s.col, end=(s.end_line, s.end_col)))
     result.findings = kept
     return _filter(result, settings)
-
-
-def _from_recursion(exc: BaseException) -> bool:
-    seen: set[int] = set()
-    cur: Optional[BaseException] = exc
-    while cur is not None and id(cur) not in seen:
-        if isinstance(cur, RecursionError):
-            return True
-        seen.add(id(cur))
-        cur = cur.__cause__ or cur.__context__
-    return False
 
 
 def _filter(result: FileResult, settings: Settings) -> FileResult:

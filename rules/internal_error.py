@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecolint.rule import Applicability, Example, Rule, Severity
+from ecolint.rule import Applicability, Rule, Severity
 
 
 class InternalError(Rule):

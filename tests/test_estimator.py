@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ecolint.knowledge import Knowledge
-from ecolint.knowledge.estimator import (ENERGY, THROUGHPUT, Estimator, NotEstimable, _same_experiment,
+from ecolint.knowledge.estimator import (THROUGHPUT, Estimator, NotEstimable, _same_experiment,
                                          model_match, per_request, vram_estimate)
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ecolint.knowledge.data import Measurement
-from ecolint.knowledge.estimator import (ENERGY, MAX_BATCH, REGIME, TOTAL, Estimate, _same_experiment,
+from ecolint.knowledge.estimator import (MAX_BATCH, REGIME, Estimate, _same_experiment,
                                          vram_estimate)
 from ecolint.protocols.context import Context
 from ecolint.protocols.validate import COMPARE_QUANTS, Params

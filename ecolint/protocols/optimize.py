@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Optional
 
 from ecolint.knowledge.estimator import per_request
-from ecolint.protocols.advice import (QUANT_LABEL, USE_CASE_BATCH, paradox_warnings, quant_rows, recommend_batch,
+from ecolint.protocols.advice import (QUANT_LABEL, paradox_warnings, quant_rows, recommend_batch,
                                       recommend_quant, scope_note, step_lines)
 from ecolint.protocols.context import Context, UsageError, default_pue, grid_factors
-from ecolint.protocols.render import Document, ids_text, num, pct, sig
+from ecolint.protocols.render import Document, ids_text, num, sig
 from ecolint.protocols.validate import Params
 
 DEFAULT_REQUESTS = 1_000_000

@@ -16,7 +16,6 @@ def render(findings: list[Finding], ctx: ReportContext) -> str:
     if not findings:
         return summary_line(findings, ctx) + "\n"
     from rich.console import Console
-    from rich.markup import escape
     from rich.text import Text
 
     buf = io.StringIO()

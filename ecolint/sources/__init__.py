@@ -87,3 +87,16 @@ def kind_for(path: PurePath) -> Optional[str]:
 
 def front_end(kind: str):
     return importlib.import_module(FRONT_ENDS[kind])
+
+
+def caused_by_recursion(exc: BaseException) -> bool:
+    """A RecursionError, or an error raised while one was being handled (libcst's context managers turn
+    some into KeyError on the way out)."""
+    seen: set[int] = set()
+    cur: Optional[BaseException] = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, RecursionError):
+            return True
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return False

@@ -15,7 +15,7 @@ import threading
 from typing import Callable, Optional, TypeVar
 
 from ecolint.facts import FileFacts
-from ecolint.sources import SourceError
+from ecolint.sources import SourceError, caused_by_recursion
 
 T = TypeVar("T")
 
@@ -91,7 +91,7 @@ def extract(path: str, text: str, settings) -> FileFacts:
     except libcst.ParserSyntaxError as exc:
         raise cpython_error or _libcst_error(exc) from None
     except Exception as exc:  # noqa: BLE001 - only a recursion failure is translated; the rest propagate
-        if _caused_by_recursion(exc):
+        if caused_by_recursion(exc):
             raise _too_deep() from None
         raise
 
@@ -100,17 +100,6 @@ def _too_deep() -> SourceError:
     return SourceError("cannot parse Python: nesting too deep", code="ECO900")
 
 
-def _caused_by_recursion(exc: BaseException) -> bool:
-    """A RecursionError, or an error raised while one was being handled (libcst's context managers turn
-    some into KeyError on the way out)."""
-    seen: set[int] = set()
-    cur: Optional[BaseException] = exc
-    while cur is not None and id(cur) not in seen:
-        if isinstance(cur, RecursionError):
-            return True
-        seen.add(id(cur))
-        cur = cur.__cause__ or cur.__context__
-    return False
 
 
 def _precheck(text: str) -> Optional[SourceError]:
