@@ -601,3 +601,18 @@ def test_odd_config_shapes_are_clear(tmp_path, config, data, explicit):
         assert "configuration error" in proc.stderr
     else:
         assert proc.returncode == 1 and [f["code"] for f in json.loads(proc.stdout)] == ["ECO301"]
+
+
+@needs_yaml
+def test_long_gpu_label_is_fast(engine, tmp_path):
+    """Found by bench/fuzz.py: GPU label resolution tried every run of words (cubic); 10 kB took 20 s."""
+    from ecolint.knowledge.gpus import resolve_gpu
+
+    label = "nvidia-tes" + "*x, " * 2500 + "a100"
+    data = f"spec:\n  nodeSelector:\n    cloud.google.com/gke-accelerator: {label}\n".encode() + YAML_TRIGGER
+    start = time.monotonic()
+    found = lint(engine, write(tmp_path, "pod.yaml", data))
+    assert time.monotonic() - start < 5
+    assert "ECO903" not in [f.code for f in found]
+    assert resolve_gpu("nvidia-geforce-rtx-4090-d").id == "rtx4090d"
+    assert resolve_gpu("NVIDIA-A100-SXM4-80GB").id == "a100"

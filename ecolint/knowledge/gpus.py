@@ -114,6 +114,9 @@ def _all_ids() -> list[str]:
     return sorted(set(hardware()) | set(_EXTRA))
 
 
+_MAX_ID_WORDS = 6  # "nvidia geforce rtx 4090 d" is five
+
+
 def resolve_gpu(text: str) -> Optional[GpuInfo]:
     """Map any common spelling (``RTX 4090 D``, ``A800-SXM4-80GB``, ``nvidia-tesla-t4``) to a :class:`GpuInfo`."""
     if not text:
@@ -131,7 +134,9 @@ def resolve_gpu(text: str) -> Optional[GpuInfo]:
         # ``NVIDIA-A100-SXM4-80GB``, ``a100-40gb``): take the longest known id at a word start.
         words = [w for w in re.split(r"[^a-z0-9]+", text.lower()) if w]
         for i in range(len(words)):
-            for j in range(len(words), i, -1):
+            # An id spans a few words at most; trying every longer run was cubic in the label's length
+            # (a 10 kB mutated YAML value took 20 s).
+            for j in range(min(len(words), i + _MAX_ID_WORDS), i, -1):
                 cand = "".join(words[i:j])
                 if cand in hardware() or cand in _EXTRA:
                     gid = cand
