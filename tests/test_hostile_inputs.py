@@ -616,3 +616,18 @@ def test_long_gpu_label_is_fast(engine, tmp_path):
     assert "ECO903" not in [f.code for f in found]
     assert resolve_gpu("nvidia-geforce-rtx-4090-d").id == "rtx4090d"
     assert resolve_gpu("NVIDIA-A100-SXM4-80GB").id == "a100"
+
+
+@pytest.mark.parametrize("eol", ["\n", "\r\n"])
+def test_lone_backslash_line_is_reported_not_misfixed(tmp_path, eol):
+    """Found by bench/fuzz.py: libcst drops a statement-initial ``\\`` line, every position after it was one line
+    off, and --fix edited the line above the finding."""
+    source = eol.join(["\\", "import torch", "from transformers import AutoModelForCausalLM",
+                       "model = AutoModelForCausalLM.from_pretrained('mistralai/Mistral-7B-v0.1', torch_dtype=torch.float32)", ""])
+    path = write(tmp_path, "cont.py", source.encode())
+    proc = run_cli("check", "--fix", "--unsafe-fixes", "--output-format", "json", "cont.py", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    found = json.loads(proc.stdout)
+    assert [(f["code"], f["location"]["row"]) for f in found] == [("ECO900", 1)]
+    assert "backslash" in found[0]["message"]
+    assert path.read_bytes() == source.encode()

@@ -30,6 +30,7 @@ _PARSE_STACK = 256 * 1024 * 1024  # bytes of (virtual) stack for the libcst thre
 _DEPTH_MESSAGES = ("too many nested parentheses", "too many levels of indentation", "too complex", "too many nested")
 _BOOL_WORDS = re.compile(r"\b(?:and|or)\b")
 _stack_lock = threading.Lock()
+_LONE_BACKSLASH = re.compile(r"^[ \t\f]*\\(?:\r\n|\r|\n)", re.MULTILINE)
 MAX_DOTTED_PARTS = 1000
 _LONG_DOTTED = re.compile(r"(?:\.[^\W\d]\w*){%d}" % MAX_DOTTED_PARTS)
 
@@ -87,6 +88,8 @@ def extract(path: str, text: str, settings) -> FileFacts:
 
     cpython_error = _precheck(text)
     try:
+        if _LONE_BACKSLASH.search(text) and cpython_error is None:
+            _check_round_trip(text)
         return _with_big_stack(lambda: analysis.extract(path, text, settings.model_overrides))
     except libcst.ParserSyntaxError as exc:
         raise cpython_error or _libcst_error(exc) from None
@@ -94,6 +97,23 @@ def extract(path: str, text: str, settings) -> FileFacts:
         if caused_by_recursion(exc):
             raise _too_deep() from None
         raise
+
+
+def _check_round_trip(text: str) -> None:
+    """libcst drops a backslash continuation that stands alone at the start of a statement (``\\`` on its own
+    line): every position after it is then one line off, and a fix would edit the wrong line. Such files are
+    reported instead of analysed."""
+    import libcst
+
+    module = _with_big_stack(lambda: libcst.parse_module(text))
+    if module.code != text:
+        m = _LONE_BACKSLASH.search(text)
+        line = text.count("\n", 0, m.start()) + 1 if m else 1
+        raise SourceError(
+            f"cannot analyse this file exactly: the Python parser ecolint uses does not reproduce it (a line holding only a backslash continuation, line {line})",
+            line,
+            1,
+        )
 
 
 def _too_deep() -> SourceError:
