@@ -231,12 +231,10 @@ class _Analyzer:
         self.argparse_defaults: dict[str, Value] = {}
         self.namespaces: set[str] = set()  # names bound to parser.parse_args()
         self.quant_by_node: dict[int, QuantSpec] = {}
-        self.model_by_node: dict[int, ModelLoad] = {}
-        self.dataloaders: dict[str, tuple[BatchSetting, list[cst.BaseExpression]]] = {}
+        self.model_targets: dict[str, ModelLoad] = {}  # variable -> the model load assigned to it
+        self.dataloaders: dict[str, BatchSetting] = {}  # variable -> its DataLoader batch size
         self.generating_functions: dict[str, Generation] = {}
         self.pending: list[_Pending] = []
-        self.gpu_vars: set[str] = set()
-        self.converted_vars: set[str] = set()
         self.assigned_to: dict[int, str] = {}  # id(call node) -> simple target name
 
     # -- helpers -----------------------------------------------------------------------------------------
@@ -489,10 +487,9 @@ class _Analyzer:
         spec = QuantSpec(span=self.span(call), origin=origin, options=options)
         spec.set_option = lambda name, literal, _c=call, _items=items: self.set_option_edit(_c, _items, name, literal)
         spec.remove_options = lambda names, _items=items: self.remove_items_edit(_items, names)
-        for name in ("bnb_4bit_compute_dtype",):
-            item = items.get(name)
-            if item is not None:
-                self.note_dtype(item.value, "bnb_4bit_compute_dtype", item)
+        item = items.get("bnb_4bit_compute_dtype")
+        if item is not None:
+            self.note_dtype(item.value, "bnb_4bit_compute_dtype", item)
         return spec
 
     def set_option_edit(self, call: cst.Call, items: dict, name: str, literal: str) -> Optional[FixCandidate]:
@@ -869,6 +866,7 @@ class _Extractor(cst.CSTVisitor):
         self.overrides = overrides
         self.scope_stack: list[_Scope] = [a.module_scope]
         self.loops: list[_Loop] = []
+        self.saved_loops: list[list[_Loop]] = []  # loops of the enclosing functions (a def starts afresh)
         self.func_stack: list[str] = []
         self.kinds: dict[str, str] = {}  # variable -> "hf-model" | "pipeline" | "vllm" | "dataloader" | "tokenizer"
         self.loop_generations: dict[int, list[Generation]] = {}
@@ -881,7 +879,6 @@ class _Extractor(cst.CSTVisitor):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.scope_stack.append(self.a.scopes.get(node, self.scope))
         self.func_stack.append(node.name.value)
-        self.saved_loops = getattr(self, "saved_loops", [])
         self.saved_loops.append(self.loops)
         self.loops = []
 
@@ -937,7 +934,7 @@ class _Extractor(cst.CSTVisitor):
             name = loop.desc.split("::dataloader:", 1)[1]
             gens = self.loop_generations.get(id(loop), [])
             if gens and name in self.a.dataloaders:
-                setting, _ = self.a.dataloaders[name]
+                setting = self.a.dataloaders[name]
                 if setting not in self.a.facts.batch_settings and setting.value.known and setting.value.value == 1:
                     setting.feeds_generation = True
                     self.a.facts.batch_settings.append(setting)
@@ -1037,7 +1034,7 @@ class _Extractor(cst.CSTVisitor):
                 self.kinds[target] = "dataloader"
                 if bs is not None:
                     setting = BatchSetting(a.span(bs.element), bs.value, "dataloader", feeds_generation=False)
-                    a.dataloaders[target] = (setting, [])
+                    a.dataloaders[target] = setting
             return
         if isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Call):
             # AutoModel...from_pretrained(...).to("cuda") / .half() / .eval(): applies to the inner load
@@ -1105,14 +1102,12 @@ class _Extractor(cst.CSTVisitor):
         load.quant = self._quant_from_kwargs(node, kw, opaque)
         self._dtype_and_device(load, node, kw)
         a.facts.model_loads.append(load)
-        a.model_by_node[id(node)] = load
         if id(node) in self.chained:
             outer, method = self.chained[id(node)]
             self._place(load, outer, method)
             target = a.assigned_to.get(id(node), target)
         if target:
             self.kinds[target] = "hf-model"
-            a.model_targets = getattr(a, "model_targets", {})
             a.model_targets[target] = load
 
     def _quant_from_kwargs(self, node: cst.Call, kw: dict, opaque: bool = False) -> Optional[QuantSpec]:
@@ -1199,7 +1194,7 @@ class _Extractor(cst.CSTVisitor):
         return False
 
     def _placement(self, node: cst.Call, receiver: str, method: str) -> None:
-        load = getattr(self.a, "model_targets", {}).get(receiver)
+        load = self.a.model_targets.get(receiver)
         if load is not None:
             self._place(load, node, method)
 
@@ -1253,13 +1248,12 @@ class _Extractor(cst.CSTVisitor):
         load.causal_lm = isinstance(task, str) and task in ("text-generation", "text2text-generation")
         load.quant = self._quant_from_kwargs(node, kw, opaque)
         self._dtype_and_device(load, node, kw)
-        if model_node is not None and isinstance(model_node, cst.Name) and getattr(a, "model_targets", {}).get(model_node.value):
+        if model_node is not None and isinstance(model_node, cst.Name) and a.model_targets.get(model_node.value):
             # pipeline(model=<already loaded model>): the load is reported where it happened
             load = None  # type: ignore[assignment]
         if load is not None:
             a.facts.model_loads.append(load)
             if target:
-                a.model_targets = getattr(a, "model_targets", {})
                 a.model_targets[target] = load
         bs = kw.get("batch_size")
         if bs is not None and generative and bs.value.known and bs.value.value == 1 and not a.facts.training:
