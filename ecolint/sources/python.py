@@ -41,6 +41,9 @@ from ecolint.facts import (
     Value,
     unknown,
 )
+from ecolint.prefilter import (
+    GPU_WORDS,  # one GPU-word pattern for the prefilter and the front end
+)
 
 MAX_DEPTH = 12  # resolution depth (names referring to names ...)
 
@@ -75,9 +78,6 @@ _DTYPE_NAMES = {
     "bf16": "bf16",
     "auto": "auto",
 }
-_GPU_WORDS = re.compile(
-    r"\b(?:(?:Tesla|NVIDIA)[\s-]+)?(T4|V100|P100|P40|K80|A100|A800|H100|H200|L4|L40S?|A10G?|RTX[\s-]?(?:20[6-8]0(?:[\s-]?Ti)?|30[6-9]0|40[6-9]0D?|5090))\b"
-)
 
 
 def _dtype_of(value: Any) -> Optional[str]:
@@ -850,7 +850,7 @@ class _Collector(cst.CSTVisitor):
     def _gpu_mention(self, text: str, node: cst.CSTNode) -> None:
         from ecolint.knowledge.gpus import resolve_gpu
 
-        m = _GPU_WORDS.search(text)
+        m = GPU_WORDS.search(text)
         if not m:
             return
         info = resolve_gpu(m.group(0))
