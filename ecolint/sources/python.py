@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
-from libcst.metadata.position_provider import PositionProvidingCodegenState
 
 from ecolint.facts import (
     CERTAIN,
@@ -44,6 +42,8 @@ from ecolint.facts import (
 from ecolint.prefilter import (
     GPU_WORDS,  # one GPU-word pattern for the prefilter and the front end
 )
+from ecolint.sources.cst_positions import Positions
+from ecolint.sources.cst_walk import names_in, walk
 
 MAX_DEPTH = 12  # resolution depth (names referring to names ...)
 
@@ -141,83 +141,6 @@ class _Pending:
     loop: _Loop
 
 
-class _Positions:
-    """Source ranges, computed on demand one top-level unit at a time.
-
-    The module is cut into units: its header (comment lines before the first statement), each top-level
-    statement, and its footer. A unit's first line is the number of lines the units before it generate, so
-    positions are computed by running libcst's position-recording code generation over that unit alone,
-    starting at that line; the result is exactly what ``PositionProvider`` reports for the whole module.
-    Which unit a node belongs to is recorded during the first traversal (:meth:`note`); a node that was
-    never seen there (inside a lambda, say) makes the whole module resolved at once.
-    """
-
-    def __init__(self, module: cst.Module):
-        self.module = module
-        self.units: list[Sequence[cst.CSTNode]] = [module.header, *([s] for s in module.body), module.footer]
-        self.first_node = {}
-        for k, unit in enumerate(self.units):
-            for n in unit:
-                self.first_node[n] = k
-        self.unit_of: dict[cst.CSTNode, int] = {}
-        self.starts: list[int] = [1]  # first line of units 0..len(starts)-1
-        self.done: set[int] = set()
-        self.provider = PositionProvider()
-        self.computed = self.provider._computed
-        self.everything = False
-
-    def __getitem__(self, node: cst.CSTNode):
-        r = self.computed.get(node)
-        if r is not None:
-            return r
-        k = self.unit_of.get(node)
-        if k is None or k in self.done:
-            self.resolve_all()
-        else:
-            self.resolve_unit(k)
-        return self.computed[node]
-
-    def _state(self, line: int) -> PositionProvidingCodegenState:
-        m = self.module
-        return PositionProvidingCodegenState(default_indent=m.default_indent, default_newline=m.default_newline, provider=self.provider, line=line)
-
-    def _start(self, k: int) -> int:
-        while len(self.starts) <= k:
-            j = len(self.starts) - 1
-            self.starts.append(self.starts[j] + self._lines(j))
-        return self.starts[k]
-
-    def _lines(self, k: int) -> int:
-        """Line breaks that unit ``k`` generates (counted as the position code generation counts them)."""
-        from libcst._nodes.internal import CodegenState
-        from libcst.metadata.position_provider import NEWLINE_RE
-
-        m = self.module
-        state = CodegenState(default_indent=m.default_indent, default_newline=m.default_newline)
-        for n in self.units[k]:
-            n._codegen(state)
-        text = "".join(state.tokens)
-        if "\r" not in text:
-            return text.count("\n")
-        return sum(len(NEWLINE_RE.split(t)) - 1 for t in state.tokens)
-
-    def resolve_unit(self, k: int) -> None:
-        state = self._state(self._start(k))
-        for n in self.units[k]:
-            n._codegen(state)
-        self.done.add(k)
-        if len(self.starts) == k + 1:
-            self.starts.append(state.line)
-
-    def resolve_all(self) -> None:
-        if self.everything:
-            return
-        self.everything = True
-        positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
-        self.computed.update(positions)
-        self.done.update(range(len(self.units)))
-
-
 class _Analyzer:
     def __init__(self, module: cst.Module, positions, path: str):
         self.module = module
@@ -265,28 +188,7 @@ class _Analyzer:
 
     # -- pass 1: imports, scopes, assignments, argparse, training markers ---------------------------------
     def collect(self) -> None:
-        collector = _Collector(self)
-        self.module.visit(collector)
-        self.children = collector.children
-
-    def walk(self, root: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
-        """Visit ``root`` like ``root.visit(visitor)`` does, in the same order, over the children recorded by
-        the collector pass (libcst's own traversal rebuilds every node it passes). A subtree the collector
-        did not enter is traversed by libcst."""
-        children = self.children
-        on_visit, on_leave = visitor.on_visit, visitor.on_leave
-
-        def go(node: cst.CSTNode) -> None:
-            if on_visit(node):
-                kids = children.get(node)
-                if kids is None:
-                    node.visit(_Skip(visitor, node))
-                else:
-                    for kid in kids:
-                        go(kid)
-            on_leave(node)
-
-        go(root)
+        walk(self.module, _Collector(self), observer=self.pos)
 
     # -- value resolution ------------------------------------------------------------------------------
     def scope_of_name(self, scope: _Scope, name: str) -> Optional[_Scope]:
@@ -605,21 +507,6 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _names_in(node: cst.CSTNode) -> set[str]:
-    names: set[str] = set()
-
-    class V(cst.CSTVisitor):
-        def visit_Name(self, n: cst.Name) -> None:
-            names.add(n.value)
-
-        def visit_Attribute(self, n: cst.Attribute) -> Optional[bool]:
-            n.value.visit(self)
-            return False
-
-    node.visit(V())
-    return names
-
-
 def _target_names(target: cst.BaseExpression) -> set[str]:
     if isinstance(target, cst.Name):
         return {target.value}
@@ -633,55 +520,13 @@ def _target_names(target: cst.BaseExpression) -> set[str]:
     return set()
 
 
-class _Skip(cst.CSTVisitor):
-    """Hands the children of ``root`` (not ``root`` itself) to ``visitor``."""
-
-    def __init__(self, visitor: cst.CSTVisitor, root: cst.CSTNode):
-        self.visitor = visitor
-        self.root = root
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        return True if node is self.root else self.visitor.on_visit(node)
-
-    def on_leave(self, node: cst.CSTNode) -> None:
-        if node is not self.root:
-            self.visitor.on_leave(node)
-
-
 class _Collector(cst.CSTVisitor):
-    """Pass 1: imports, scopes and assignments, argparse defaults, training markers, GPU mentions.
-
-    It also records, for every node it enters, its children in visiting order (the second pass walks those
-    instead of traversing the tree again) and the top-level unit holding it (for :class:`_Positions`)."""
+    """Pass 1: imports, scopes and assignments, argparse defaults, training markers, GPU mentions."""
 
     def __init__(self, a: _Analyzer):
         self.a = a
         self.stack: list[_Scope] = [a.module_scope]
         a.scopes[None] = a.module_scope  # type: ignore[index]
-        self.children: dict[cst.CSTNode, list[cst.CSTNode]] = {}
-        self._kids: list[list[cst.CSTNode]] = [[]]
-        pos = a.pos if isinstance(a.pos, _Positions) else None
-        self._first = pos.first_node if pos is not None else {}
-        self._unit_of = pos.unit_of if pos is not None else {}
-        self._unit = 0
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        k = self._first.get(node)
-        if k is not None:
-            self._unit = k
-        self._unit_of[node] = self._unit
-        self._kids[-1].append(node)
-        if super().on_visit(node):
-            kids: list[cst.CSTNode] = []
-            self.children[node] = kids
-            self._kids.append(kids)
-            return True
-        self._kids.append([])
-        return False
-
-    def on_leave(self, node: cst.CSTNode) -> None:
-        self._kids.pop()
-        super().on_leave(node)
 
     @property
     def scope(self) -> _Scope:
@@ -966,7 +811,7 @@ class _Extractor(cst.CSTVisitor):
     leave_DictComp = _leave_comp
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        used = _names_in(node.value)
+        used = names_in(node.value)
         targets: set[str] = set()
         for t in node.targets:
             targets |= _target_names(t.target)
@@ -993,7 +838,7 @@ class _Extractor(cst.CSTVisitor):
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is None:
             return
-        used = _names_in(node.value)
+        used = names_in(node.value)
         targets = _target_names(node.target)
         for loop in self.loops:
             if used & loop.tainted:
@@ -1084,7 +929,7 @@ class _Extractor(cst.CSTVisitor):
     def _per_item_loop(self, node: cst.Call) -> Optional[_Loop]:
         used = set()
         for arg in node.args:
-            used |= _names_in(arg.value)
+            used |= names_in(arg.value)
         for loop in reversed(self.loops):
             if loop.scope is not self.scope:
                 continue
@@ -1349,11 +1194,11 @@ def parse(text: str) -> cst.Module:
 def extract(path: str, text: str, overrides: Optional[dict] = None) -> FileFacts:
     """Parse ``text`` and return its facts. Raises ``libcst.ParserSyntaxError`` on invalid Python."""
     module = cst.parse_module(text)
-    analyzer = _Analyzer(module, _Positions(module), path)
+    analyzer = _Analyzer(module, Positions(module, text), path)
     analyzer.text = text
     analyzer.collect()
     extractor = _Extractor(analyzer, overrides or {})
-    analyzer.walk(module, extractor)
+    walk(module, extractor)
     for pending in analyzer.pending:
         inner = analyzer.generating_functions.get(pending.func)
         if inner is None:

@@ -1,0 +1,114 @@
+"""Source ranges of libcst nodes, computed on demand for the statement that holds the node.
+
+libcst computes positions by generating the code of the whole module (``PositionProvider``); a linter that
+asks for a handful of spans in a 7,000-line module pays for all of it. Here the module is cut into *units*:
+every statement that is a line of a block (a direct element of a module's or an indented block's body) and
+every comment or blank line of the module's header and footer. A unit is generated alone, starting at its
+first line and with the indentation of the blocks around it; that records exactly what ``PositionProvider``
+reports for every node in it. A node belongs to the innermost unit holding it.
+
+Where each unit starts is counted while the analysis walks the tree anyway (:meth:`Positions.enter` and
+:meth:`Positions.leave` are a :class:`~ecolint.sources.cst_walk.Observer`): every line break of the module
+comes from a ``Newline`` node or from inside the text of a string or whitespace node. Two checks keep this
+exact: the count over the whole module must equal the module's line breaks (else every request resolves the
+whole module, as libcst does), and a unit's own code generation must end on the line the count says it ends
+on (else that request resolves the whole module).
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata.position_provider import NEWLINE_RE, PositionProvidingCodegenState
+
+# Node types whose own text (``value``) can hold line breaks: triple-quoted strings, f-string text, backslash
+# continuations inside white space.
+_TEXT_TYPES = frozenset(t for t in (cst.SimpleString, cst.FormattedStringText, cst.SimpleWhitespace, getattr(cst, "TemplatedStringText", None)) if t is not None)
+
+
+def _breaks(text: str) -> int:
+    if "\n" not in text and "\r" not in text:
+        return 0
+    return len(NEWLINE_RE.findall(text))
+
+
+class Positions:
+    def __init__(self, module: cst.Module, text: str):
+        self.module = module
+        self.text = text
+        self.provider = PositionProvider()
+        self.computed = self.provider._computed
+        self.unit_of: dict[cst.CSTNode, int] = {}
+        self.units: list[cst.CSTNode] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.indents: list[tuple[str, ...]] = []
+        self.done: set[int] = set()
+        self.everything = False
+        self.counted = False  # the walk is over and its line count matched the module
+        # walk state
+        self._line = 1
+        self._lines_of_blocks: set[int] = set()  # id() of the nodes that start a unit
+        self._open: list[int] = []  # units being walked, innermost last
+        self._indent: list[str] = []
+
+    # -- the walk (an Observer) -----------------------------------------------------------------------------
+    def enter(self, node: cst.CSTNode) -> None:
+        t = type(node)
+        if t is cst.IndentedBlock:
+            self._indent.append(self.module.default_indent if node.indent is None else node.indent)
+            self._lines_of_blocks.update(map(id, node.body))
+        elif t is cst.Module:
+            self._lines_of_blocks.update(map(id, node.header))
+            self._lines_of_blocks.update(map(id, node.body))
+            self._lines_of_blocks.update(map(id, node.footer))
+        elif id(node) in self._lines_of_blocks:
+            self._open.append(len(self.units))
+            self.units.append(node)
+            self.starts.append(self._line)
+            self.ends.append(0)
+            self.indents.append(tuple(self._indent))
+        if self._open:
+            self.unit_of[node] = self._open[-1]
+        if t is cst.Newline:
+            self._line += 1
+        elif t in _TEXT_TYPES:
+            self._line += _breaks(node.value)
+
+    def leave(self, node: cst.CSTNode) -> None:
+        if self._open and self.units[self._open[-1]] is node:
+            self.ends[self._open.pop()] = self._line
+        elif type(node) is cst.IndentedBlock:
+            self._indent.pop()
+        elif type(node) is cst.Module:
+            expected = 1 + _breaks(self.text) + (0 if node.has_trailing_newline else 1)
+            self.counted = self._line == expected
+            self._lines_of_blocks = set()
+
+    # -- lookups --------------------------------------------------------------------------------------------
+    def __getitem__(self, node: cst.CSTNode):
+        r = self.computed.get(node)
+        if r is not None:
+            return r
+        k = self.unit_of.get(node)
+        if k is None or k in self.done or not self.counted:
+            self.resolve_all()
+        else:
+            self.resolve_unit(k)
+        return self.computed[node]
+
+    def resolve_unit(self, k: int) -> None:
+        m = self.module
+        state = PositionProvidingCodegenState(default_indent=m.default_indent, default_newline=m.default_newline, provider=self.provider, line=self.starts[k])
+        state.indent_tokens = list(self.indents[k])
+        self.units[k]._codegen(state)
+        if state.line != self.ends[k]:
+            self.resolve_all()
+        self.done.add(k)
+
+    def resolve_all(self) -> None:
+        if self.everything:
+            return
+        self.everything = True
+        self.computed.update(MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider))
+        self.done.update(range(len(self.units)))
