@@ -106,26 +106,100 @@ _ATTR_OWNER_SUFFIX = "generation_config"
 
 _MODEL_CLASS = re.compile(r"^(Auto)?[A-Za-z0-9]*(Model|ForCausalLM|LMHeadModel|ForConditionalGeneration|ForSeq2SeqLM|For[A-Za-z]+)$")
 _NOT_MODEL = re.compile(r"(Tokenizer|Config|Processor|FeatureExtractor|ImageProcessor|PeftModel)")
-_SHAPES: dict[frozenset, "re.Pattern[str]"] = {}
+_SHAPES: dict[str, "re.Pattern[str]"] = {}
 # What may stand between the parts of a call in valid Python: white space, line continuations, comments.
 _GAP = r"(?:\s|\\|#[^\n]*+)*+"
 
 
-def _has_call_shape(text: str, names: frozenset[str]) -> bool:
-    """A site needs its name spelled out and followed by ``(`` (a call, ``name(`` or ``x.name(``) or by ``as``
-    (an import alias, the only way another name can stand for it). Lines starting with ``>>>`` are doctest
-    examples: no line of valid code starts so (unless it is f-string text with a ``{``)."""
-    pattern = _SHAPES.get(names)
-    if pattern is None:
-        pattern = _SHAPES[names] = re.compile(r"\b(?:%s)%s(?:\(|as\b)" % ("|".join(sorted(names)), _GAP))
-    for m in pattern.finditer(text):
-        start = text.rfind("\n", 0, m.start()) + 1
-        end = text.find("\n", m.start())
-        line = text[start : end if end >= 0 else len(text)].lstrip()
-        if line.startswith(">>>") and "{" not in line:
+def _call_lines(text: str, names: frozenset[str]) -> Optional[list[int]]:
+    """Where a site can be: the lines (1-based, ascending) on which one of ``names`` is spelled out and followed by
+    ``(`` (a call, ``name(`` or ``x.name(``); empty when there is none. ``None`` when one of them is followed by
+    ``as`` (an import alias: another name stands for it, so any line can hold the call) or the text has carriage
+    returns (CPython counts those as line breaks too). Lines starting with ``>>>`` are doctest examples: no line
+    of valid code starts so (unless it is f-string text with a ``{``)."""
+    hits = []
+    for name in names:
+        pattern = _SHAPES.get(name)
+        if pattern is None:  # (no leading \b: a literal start lets the regex engine search fast)
+            pattern = _SHAPES[name] = re.compile(re.escape(name) + _GAP + r"(\(|as\b)")
+        for m in pattern.finditer(text):
+            at = m.start()
+            if at == 0 or not (text[at - 1].isalnum() or text[at - 1] == "_"):  # a word starts here
+                hits.append((at, name, m.group(1)))
+    hits.sort()
+    lines: list[int] = []
+    line, counted_to = 1, 0
+    aliases_of: dict[str, bool] = {}
+    for at, name, follower in hits:
+        start = text.rfind("\n", 0, at) + 1
+        end = text.find("\n", at)
+        code = text[start : end if end >= 0 else len(text)].lstrip()
+        if code.startswith(">>>") and "{" not in code:
             continue
+        if follower == "as" or "\r" in text:
+            return None
+        if _not_a_call(text, start, at, name, aliases_of):
+            continue
+        line += text.count("\n", counted_to, at)
+        counted_to = at
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines
+
+
+# ``Owner.name(`` at the end of the text before a match; group 1: a dot before the owner (three or more parts).
+_OWNER = re.compile(r"(\.\s*)?\b([A-Za-z_]\w*)\s*\.\s*$")
+# The owner each owner-checked name needs (see _is_site); None: a model class.
+_OWNED = {"from_pretrained": None, "from_dict": "BitsAndBytesConfig"}
+
+
+def _not_a_call(text: str, line_start: int, at: int, name: str, aliases_of: dict[str, bool]) -> bool:
+    """Textual cases the call-site check would reject anyway: ``def name(`` (a definition), and
+    ``Owner.from_pretrained(`` / ``Owner.from_dict(`` where the owner is not a model class / not
+    ``BitsAndBytesConfig`` and no import alias can make it one (``import X as Owner``: only then does the owner
+    the front end sees differ from the one written)."""
+    if at >= 4 and text.startswith("def ", at - 4):
         return True
-    return False
+    if name not in _OWNED:
+        return False
+    m = _OWNER.search(text, line_start, at)
+    if m is None:
+        return False
+    owner = m.group(2)
+    wanted = _OWNED[name]
+    if (owner == wanted) if wanted else (_MODEL_CLASS.match(owner) and not _NOT_MODEL.search(owner)):
+        return False
+    if m.group(1) is None:  # Owner.name(: an alias can stand for another class
+        aliased = aliases_of.get(owner)
+        if aliased is None:
+            aliased = aliases_of[owner] = re.search(r"\bas\s+%s\b" % re.escape(owner), text) is not None
+        if aliased:
+            return False
+    return True
+
+
+def _nodes_near(tree, lines: Optional[list[int]]):
+    """Every statement of ``tree`` (imports and assignments can matter anywhere) and the expressions that span one
+    of ``lines``; every node when ``lines`` is None. Inside an f-string every node is kept (CPython before 3.12
+    does not always place the nodes inside one exactly)."""
+    import ast
+    from bisect import bisect_left
+
+    if lines is None:
+        yield from ast.walk(tree)
+        return
+    expr, fstring = ast.expr, ast.JoinedStr
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        prune = not isinstance(node, fstring)
+        for child in ast.iter_child_nodes(node):
+            if prune and isinstance(child, expr):
+                i = bisect_left(lines, child.lineno)
+                if i == len(lines) or lines[i] > child.end_lineno:
+                    continue
+            stack.append(child)
 
 
 def _dotted(node) -> Optional[str]:
@@ -152,20 +226,21 @@ def python_sites(text: str, needed: frozenset[str]) -> bool:
         attrs |= _PY_ATTR_ASSIGN.get(fact, frozenset())
     if attrs and _ATTR_OWNER_SUFFIX not in text:
         attrs = set()
-    if not attrs and not _has_call_shape(text, frozenset(names)):
+    lines = _call_lines(text, frozenset(names)) if names else []
+    if not attrs and lines == []:
         return False
     import ast
-    import warnings
+
+    from ecolint.sources import SourceError
+    from ecolint.sources.python_frontend import cpython_tree
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        tree = cpython_tree(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError, SourceError):
         return True  # let the front end report it
     aliases: dict[str, set[str]] = {}  # every binding counts (the front end keeps the last in source order)
     calls = []
-    for node in ast.walk(tree):
+    for node in _nodes_near(tree, lines):
         if isinstance(node, ast.Call):
             calls.append(node)
         elif isinstance(node, ast.Import):

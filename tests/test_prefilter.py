@@ -90,6 +90,9 @@ IMPORTS = [
     "from vllm import LLM, SamplingParams\n",
     "import vllm as v\n",
     "from torch.utils.data import DataLoader\n",
+    "from transformers import AutoModelForCausalLM as Loader\n",
+    "from transformers import BitsAndBytesConfig as Thing\n",
+    "import transformers.models as models\n",
 ]
 SITES = [
     'model = AutoModelForCausalLM.from_pretrained("facebook/opt-1.3b", device_map="auto")\n',
@@ -116,6 +119,12 @@ SITES = [
     'config = AutoConfig.from_pretrained("gpt2")\n',
     'tok = AutoTokenizer.from_pretrained("gpt2", use_fast=True)\n',
     'obj = Thing.from_dict({"load_in_8bit": True})\n',
+    'model = Loader.from_pretrained("facebook/opt-1.3b", load_in_8bit=True)\n',
+    'model = (AutoModelForCausalLM).from_pretrained("gpt2", torch_dtype=torch.float32)\n',
+    'model = models.AutoModelForCausalLM.from_pretrained("gpt2", load_in_8bit=True)\n',
+    'model = AutoModelForCausalLM \\\n    .from_pretrained("gpt2", load_in_8bit=True)\n',
+    'class Wrapper:\n    @classmethod\n    def from_pretrained(cls, name):\n        return cls.from_pretrained(name, load_in_8bit=True)\n',
+    'def generate(ids):\n    return ids\n\nfor p in prompts:\n    generate(p)\n',
 ]
 NOISE = [
     '"""Load with ``AutoModelForCausalLM.from_pretrained(name, load_in_8bit=True)`` then call ``model.generate(x, use_cache=False)``."""\n',
@@ -171,6 +180,11 @@ def _wants(code: str, gpu=None, engines=None) -> bool:
         ('x = f"{model.generate(ids, use_cache=False)}"\n', True),
         ("x = 1  # noqa: ECO301\n", True),
         ("this is not python (\n    model.generate(", True),  # unparsable: the front end reports it
+        ('def generate(self, ids):\n    return ids\n', False),
+        ('cfg = AutoConfig.from_pretrained("gpt2", use_cache=False)\nm = cls.from_pretrained(x)\n', False),
+        ('c = Thing.from_dict({"load_in_8bit": True})\n', False),
+        ('from transformers import BitsAndBytesConfig as Thing\nc = Thing.from_dict({"load_in_8bit": True})\n', True),
+        ('from transformers import AutoModelForCausalLM as Cfg\nm = Cfg.from_pretrained("gpt2", load_in_8bit=True)\n', True),
     ],
 )
 def test_call_site_check(code, expected, engines):

@@ -53,13 +53,40 @@ def decode(data: bytes) -> str:
     if encoding not in ("utf-8", "utf-8-sig") and "coding" not in "".join(text.splitlines(True)[:2]):
         # A cookie naming an encoding that is not ASCII-compatible (utf-16, ...) turns the file into noise.
         raise SourceError(f"file declares the encoding {encoding}, but its own declaration does not read back in it (not an ASCII-compatible encoding)", code="ECO901")
-    _check_dotted_names(text)
     return text
+
+
+class _LastTree:
+    """The last tree :func:`cpython_tree` built, with its text: the prefilter and the front end parse the same
+    text one after the other (the runner hands both the same string object)."""
+
+    text: Optional[str] = None
+    tree = None
+
+
+def cpython_tree(text: str):
+    """``ast.parse(text)`` with warnings silenced, for the prefilter and the checks before libcst. Raises what
+    ``ast.parse`` raises, or :class:`SourceError` for a dotted name CPython would take minutes over."""
+    import ast
+    import warnings
+
+    if _LastTree.text is text:
+        return _LastTree.tree
+    _check_dotted_names(text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tree = ast.parse(text)
+    _LastTree.text, _LastTree.tree = text, tree
+    return tree
+
+
+def _forget_tree() -> None:
+    _LastTree.text = _LastTree.tree = None
 
 
 def _check_dotted_names(text: str) -> None:
     """CPython builds an imported dotted name in quadratic time (``import a.b.b.b...`` with 100,000 parts takes
-    most of a minute), and that parse also runs in the prefilter: refuse such text while decoding it."""
+    most of a minute): refuse such text before ``ast.parse`` sees it."""
     if "." in text:
         m = _LONG_DOTTED.search(text)
         if m is not None:
@@ -86,7 +113,10 @@ def extract(path: str, text: str, settings) -> FileFacts:
 
     from ecolint.sources import python as analysis
 
-    cpython_error = _precheck(text)
+    try:
+        cpython_error = _precheck(text)
+    finally:
+        _forget_tree()  # not needed any more: free it before libcst builds its own
     try:
         if _LONE_BACKSLASH.search(text) and cpython_error is None:
             _check_round_trip(text)
@@ -125,12 +155,9 @@ def _too_deep() -> SourceError:
 def _precheck(text: str) -> Optional[SourceError]:
     """Raise for input too deep to hand to libcst; return CPython's syntax error (or None) for later use."""
     import ast
-    import warnings
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
+        tree = cpython_tree(text)
     except (RecursionError, MemoryError):
         raise _too_deep() from None
     except SyntaxError as err:
