@@ -9,10 +9,9 @@ reports for every node in it. A node belongs to the innermost unit holding it.
 
 Where each unit starts is counted while the analysis walks the tree anyway (:meth:`Positions.enter` and
 :meth:`Positions.leave` are a :class:`~ecolint.sources.cst_walk.Observer`): every line break of the module
-comes from a ``Newline`` node or from inside the text of a string or whitespace node. Two checks keep this
-exact: the count over the whole module must equal the module's line breaks (else every request resolves the
-whole module, as libcst does), and a unit's own code generation must end on the line the count says it ends
-on (else that request resolves the whole module).
+comes from a ``Newline`` node or from inside the text of a string or whitespace node. A unit's generated code
+must equal the source text on the lines the count gives it, which checks both the count and the unit (also
+while the walk is still under way); where it does not, the request resolves the whole module, as libcst does.
 """
 
 from __future__ import annotations
@@ -41,11 +40,10 @@ class Positions:
         self.unit_of: dict[cst.CSTNode, int] = {}
         self.units: list[cst.CSTNode] = []
         self.starts: list[int] = []
-        self.ends: list[int] = []
         self.indents: list[tuple[str, ...]] = []
         self.done: set[int] = set()
         self.everything = False
-        self.counted = False  # the walk is over and its line count matched the module
+        self._offsets: list[int] = []  # where each line of the text starts (computed on first use)
         # walk state
         self._line = 1
         self._lines_of_blocks: set[int] = set()  # id() of the nodes that start a unit
@@ -66,7 +64,6 @@ class Positions:
             self._open.append(len(self.units))
             self.units.append(node)
             self.starts.append(self._line)
-            self.ends.append(0)
             self.indents.append(tuple(self._indent))
         if self._open:
             self.unit_of[node] = self._open[-1]
@@ -77,12 +74,10 @@ class Positions:
 
     def leave(self, node: cst.CSTNode) -> None:
         if self._open and self.units[self._open[-1]] is node:
-            self.ends[self._open.pop()] = self._line
+            self._open.pop()
         elif type(node) is cst.IndentedBlock:
             self._indent.pop()
         elif type(node) is cst.Module:
-            expected = 1 + _breaks(self.text) + (0 if node.has_trailing_newline else 1)
-            self.counted = self._line == expected
             self._lines_of_blocks = set()
 
     # -- lookups --------------------------------------------------------------------------------------------
@@ -91,7 +86,7 @@ class Positions:
         if r is not None:
             return r
         k = self.unit_of.get(node)
-        if k is None or k in self.done or not self.counted:
+        if k is None or k in self.done:
             self.resolve_all()
         else:
             self.resolve_unit(k)
@@ -102,9 +97,23 @@ class Positions:
         state = PositionProvidingCodegenState(default_indent=m.default_indent, default_newline=m.default_newline, provider=self.provider, line=self.starts[k])
         state.indent_tokens = list(self.indents[k])
         self.units[k]._codegen(state)
-        if state.line != self.ends[k]:
+        if not self._is_source(self.starts[k], state.line, "".join(state.tokens)):
             self.resolve_all()
         self.done.add(k)
+
+    def _is_source(self, first: int, after: int, code: str) -> bool:
+        """Is ``code`` the text of lines ``first`` to ``after - 1``?"""
+        offsets = self._offsets
+        if not offsets:
+            offsets.append(0)
+            offsets.extend(m.end() for m in NEWLINE_RE.finditer(self.text))
+        if not 1 <= first <= len(offsets):
+            return False
+        a = offsets[first - 1]
+        b = offsets[after - 1] if after - 1 < len(offsets) else len(self.text)
+        got = self.text[a:b]
+        # (the module's last line may lack the line break libcst generates for it)
+        return got == code or (b == len(self.text) and code.startswith(got) and code[len(got) :] in ("\n", "\r\n", "\r"))
 
     def resolve_all(self) -> None:
         if self.everything:
