@@ -32,6 +32,9 @@ def _breaks(text: str) -> int:
 
 
 class Positions:
+    """``positions[node]`` is the ``CodeRange`` libcst's ``PositionProvider`` gives ``node`` in ``module``, whose
+    source is ``text``; units are recorded by walking the module with this object as the observer."""
+
     def __init__(self, module: cst.Module, text: str):
         self.module = module
         self.text = text
@@ -46,7 +49,7 @@ class Positions:
         self._offsets: list[int] = []  # where each line of the text starts (computed on first use)
         # walk state
         self._line = 1
-        self._lines_of_blocks: set[int] = set()  # id() of the nodes that start a unit
+        self._unit_heads: set[int] = set()  # id() of the nodes that start a unit
         self._open: list[int] = []  # units being walked, innermost last
         self._indent: list[str] = []
 
@@ -55,12 +58,12 @@ class Positions:
         t = type(node)
         if t is cst.IndentedBlock:
             self._indent.append(self.module.default_indent if node.indent is None else node.indent)
-            self._lines_of_blocks.update(map(id, node.body))
+            self._unit_heads.update(map(id, node.body))
         elif t is cst.Module:
-            self._lines_of_blocks.update(map(id, node.header))
-            self._lines_of_blocks.update(map(id, node.body))
-            self._lines_of_blocks.update(map(id, node.footer))
-        elif id(node) in self._lines_of_blocks:
+            self._unit_heads.update(map(id, node.header))
+            self._unit_heads.update(map(id, node.body))
+            self._unit_heads.update(map(id, node.footer))
+        elif id(node) in self._unit_heads:
             self._open.append(len(self.units))
             self.units.append(node)
             self.starts.append(self._line)
@@ -78,7 +81,7 @@ class Positions:
         elif type(node) is cst.IndentedBlock:
             self._indent.pop()
         elif type(node) is cst.Module:
-            self._lines_of_blocks = set()
+            self._unit_heads = set()
 
     # -- lookups --------------------------------------------------------------------------------------------
     def __getitem__(self, node: cst.CSTNode):
