@@ -107,8 +107,10 @@ _ATTR_OWNER_SUFFIX = "generation_config"
 _MODEL_CLASS = re.compile(r"^(Auto)?[A-Za-z0-9]*(Model|ForCausalLM|LMHeadModel|ForConditionalGeneration|ForSeq2SeqLM|For[A-Za-z]+)$")
 _NOT_MODEL = re.compile(r"(Tokenizer|Config|Processor|FeatureExtractor|ImageProcessor|PeftModel)")
 _SHAPES: dict[str, "re.Pattern[str]"] = {}
-# What may stand between the parts of a call in valid Python: white space, line continuations, comments.
-_GAP = r"(?:\s|\\|#[^\n]*+)*+"
+# What may stand between the parts of a call in valid Python: white space, line continuations, comments (a
+# comment runs to the end of its line, so the three never overlap and a failed match backtracks linearly;
+# possessive quantifiers would say the same but need Python 3.11).
+_GAP = r"(?:\s|\\|#[^\n]*(?![^\n]))*"
 
 
 def _call_lines(text: str, names: frozenset[str]) -> Optional[list[int]]:

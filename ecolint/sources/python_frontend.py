@@ -11,6 +11,7 @@ stack as a last line of defence.
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from typing import Callable, Optional, TypeVar
 
@@ -22,6 +23,7 @@ T = TypeVar("T")
 # Deeper than this is reported as ECO900 without handing the file to libcst. CPython's own limits are lower or
 # similar (200 nested brackets, 100 indentation levels, roughly 1000-3000 nested expressions).
 MAX_BOOL_TERMS = 1000  # `a and b and ...`: one libcst level per term
+MAX_TREE_DEPTH = 1000  # checked on Python 3.10 only, whose parser accepts much deeper trees than 3.11's
 MAX_BRACKETS = 200
 MAX_INDENT = 100
 MAX_OPERATORS_PER_LINE = 1000
@@ -175,7 +177,23 @@ def _precheck(text: str) -> Optional[SourceError]:
         for node in ast.walk(tree):
             if isinstance(node, ast.BoolOp) and len(node.values) > MAX_BOOL_TERMS:
                 raise _too_deep()
+    if sys.version_info < (3, 11) and _deeper_than(tree, MAX_TREE_DEPTH):
+        raise _too_deep()
     return None
+
+
+def _deeper_than(tree, limit: int) -> bool:
+    """CPython 3.10 builds trees of any depth (``1+1+...`` with 100,000 terms, ``-----1``); from 3.11 on its
+    parser refuses them, as libcst's native parser should but does not always (it can take minutes)."""
+    import ast
+
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return False
 
 
 def _tokens_too_deep(text: str) -> bool:
