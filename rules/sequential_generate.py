@@ -71,6 +71,11 @@ class SequentialGenerate(Rule):
         ),
         Example("def answer(p):\n    return model.generate(**tok(p, return_tensors='pt'))\n\nfor i in range(3):\n    print(i)\n"),
         Example("for _ in range(5):  # timing repeats of one batch\n    model.generate(**inputs)\n"),
+        Example(
+            "from jinja2 import Environment\ntmpl = Environment().from_string('Q: {{ q }}')\n"
+            "for q in questions:\n    text = ''.join(tmpl.generate(q=q))  # renders a template\n"
+        ),
+        Example("def render(compiled_template, chat):\n    return ''.join(compiled_template.generate(messages=chat))\n\nfor c in chats:\n    render(tpl, c)\n"),
     )
     INVALID = (
         Example(

@@ -852,6 +852,8 @@ class _Extractor(cst.CSTVisitor):
         last = parts[-1]
         owner = parts[-2] if len(parts) >= 2 else ""
         target = a.assigned_to.get(id(node))
+        if target and self._foreign_object(node):
+            self.kinds[target] = "foreign"  # jinja2.Environment(...), env.from_string(...): nothing of it generates
         if last == "BitsAndBytesConfig" or (last == "from_dict" and owner == "BitsAndBytesConfig"):
             a.quant_spec_for_call(node, self.scope)
             return
@@ -891,7 +893,7 @@ class _Extractor(cst.CSTVisitor):
         if isinstance(node.func, cst.Attribute):
             method = node.func.attr.value
             receiver = a.dotted(node.func.value)
-            if method == "generate" and not _foreign(q):
+            if method == "generate" and not _foreign(q) and not self._foreign_object(node.func.value) and not _template(receiver):
                 engine = "vllm" if receiver and self.kinds.get(receiver) == "vllm" else "transformers"
                 kw, _ = a.kwargs_of(node, self.scope)
                 self._generation(node, engine, f"{receiver or '<expr>'}.generate", kw, in_loop=True)
@@ -918,6 +920,15 @@ class _Extractor(cst.CSTVisitor):
             if q.startswith("torch.autocast") or q == "torch.set_default_dtype" or name == "autocast":
                 self._dtype_call(node, q, name)
             self._maybe_local_call(node, name)
+
+    def _foreign_object(self, node: cst.BaseExpression) -> bool:
+        """Was ``node`` built by a library whose ``generate`` is not a model's (a call into it, a method call on
+        what it built, or a variable holding either)?"""
+        if isinstance(node, cst.Call):
+            func = node.func
+            return _foreign(self.a.qualify(func) or "") or (isinstance(func, cst.Attribute) and self._foreign_object(func.value))
+        name = self.a.dotted(node)
+        return bool(name) and (self.kinds.get(name) == "foreign" or _foreign(self.a.qualify(node) or ""))
 
     def _maybe_local_call(self, node: cst.Call, name: str) -> None:
         if not self.loops or name not in self.a.functions:
@@ -1154,7 +1165,13 @@ class _Extractor(cst.CSTVisitor):
 def _foreign(q: str) -> bool:
     """Qualified names from libraries whose ``from_pretrained``/``generate`` are not LLM inference."""
     root = q.split(".", 1)[0]
-    return root in {"peft", "sentence_transformers", "diffusers", "openai", "anthropic", "random", "numpy", "np", "uuid", "secrets"}
+    return root in {"peft", "sentence_transformers", "diffusers", "openai", "anthropic", "random", "numpy", "np", "uuid", "secrets", "jinja2"}
+
+
+def _template(receiver: Optional[str]) -> bool:
+    """``compiled_template.generate(...)``: Jinja2 rendering a template piece by piece (the template passed in
+    as a parameter, so its origin is unknown here), not a model."""
+    return bool(receiver) and "template" in receiver.rsplit(".", 1)[-1].lower()
 
 
 def _set_option_edit_call(self: "_Analyzer", call: cst.Call, name: str, literal: str) -> Optional[FixCandidate]:
