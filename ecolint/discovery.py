@@ -104,10 +104,15 @@ class _GitIgnore:
         return result
 
 
+@lru_cache(maxsize=64)
+def _real(path: Path) -> Path:
+    return path.resolve()
+
+
 def _excluded(path: Path, settings: Settings) -> bool:
     try:
-        rel = path.resolve().relative_to(settings.root.resolve()).as_posix()
-    except (ValueError, OSError):
+        rel = path.resolve().relative_to(_real(settings.root)).as_posix()
+    except (ValueError, OSError, RuntimeError):
         rel = path.as_posix()
     for pattern in settings.exclude + settings.extend_exclude:
         if glob_match(rel, pattern):

@@ -7,7 +7,6 @@ default. ECO401 needs to know which side of that line a project is on.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
@@ -102,20 +101,40 @@ def _array(data: dict, key: str) -> list:
     return value if isinstance(value, list) else []
 
 
-@lru_cache(maxsize=1024)
+_PINS: dict[Path, tuple[str, str]] = {}
+
+
 def transformers_pin(directory: Path) -> tuple[str, str]:
-    """(specifier, file) of the nearest transformers requirement at or above ``directory``; ("", "") if none."""
-    for d in [directory, *directory.parents]:
-        candidates = sorted(d.glob("requirements*.txt")) + sorted(d.glob("requirements/*.txt"))
-        for req in candidates:
-            spec = _from_requirements(req)
-            if spec is not None:
-                return spec, str(req)
-        pyproject = d / "pyproject.toml"
-        if pyproject.is_file():
-            spec = _from_pyproject(pyproject)
-            if spec is not None:
-                return spec, str(pyproject)
-        if (d / ".git").exists():
-            break
-    return "", ""
+    """(specifier, file) of the nearest transformers requirement at or above ``directory`` (not above the
+    repository's top, the directory holding ``.git``); ("", "") if none. Each directory is looked at once per
+    process: a directory without a pin of its own gets its parent's answer."""
+    chain = []
+    d = directory
+    while d not in _PINS:
+        found = _pin_in(d)
+        if found is None and not ((d / ".git").exists() or d.parent == d):
+            chain.append(d)
+            d = d.parent
+            continue
+        _PINS[d] = found or ("", "")
+        break
+    for c in chain:
+        _PINS[c] = _PINS[d]
+    return _PINS[d]
+
+
+transformers_pin.cache_clear = _PINS.clear  # type: ignore[attr-defined]
+
+
+def _pin_in(directory: Path) -> Optional[tuple[str, str]]:
+    candidates = sorted(directory.glob("requirements*.txt")) + sorted(directory.glob("requirements/*.txt"))
+    for req in candidates:
+        spec = _from_requirements(req)
+        if spec is not None:
+            return spec, str(req)
+    pyproject = directory / "pyproject.toml"
+    if pyproject.is_file():
+        spec = _from_pyproject(pyproject)
+        if spec is not None:
+            return spec, str(pyproject)
+    return None
