@@ -104,8 +104,8 @@ _PY_CALLS: dict[str, frozenset[str]] = {
 _PY_ATTR_ASSIGN: dict[str, frozenset[str]] = {"generations": frozenset({"use_cache"})}
 _ATTR_OWNER_SUFFIX = "generation_config"
 
-_MODEL_CLASS = re.compile(r"^(Auto)?[A-Za-z0-9]*(Model|ForCausalLM|LMHeadModel|ForConditionalGeneration|ForSeq2SeqLM|For[A-Za-z]+)$")
-_NOT_MODEL = re.compile(r"(Tokenizer|Config|Processor|FeatureExtractor|ImageProcessor|PeftModel)")
+MODEL_CLASS = re.compile(r"^(Auto)?[A-Za-z0-9]*(Model|ForCausalLM|LMHeadModel|ForConditionalGeneration|ForSeq2SeqLM|For[A-Za-z]+)$")
+NOT_MODEL = re.compile(r"(Tokenizer|Config|Processor|FeatureExtractor|ImageProcessor|PeftModel)")
 _SHAPES: dict[str, "re.Pattern[str]"] = {}
 # What may stand between the parts of a call in valid Python: white space, line continuations, comments (a
 # comment runs to the end of its line, so the three never overlap and a failed match backtracks linearly;
@@ -169,7 +169,7 @@ def _not_a_call(text: str, line_start: int, at: int, name: str, aliases_of: dict
         return False
     owner = m.group(2)
     wanted = _OWNED[name]
-    if (owner == wanted) if wanted else (_MODEL_CLASS.match(owner) and not _NOT_MODEL.search(owner)):
+    if (owner == wanted) if wanted else (MODEL_CLASS.match(owner) and not NOT_MODEL.search(owner)):
         return False
     if m.group(1) is None:  # Owner.name(: an alias can stand for another class
         aliased = aliases_of.get(owner)
@@ -277,7 +277,7 @@ def _is_site(dotted: str, names: set[str]) -> bool:
     if last not in names:
         return False
     owner = parts[-2] if len(parts) >= 2 else ""
-    if last == "from_pretrained" and not (_MODEL_CLASS.match(owner) and not _NOT_MODEL.search(owner)):
+    if last == "from_pretrained" and not (MODEL_CLASS.match(owner) and not NOT_MODEL.search(owner)):
         return False  # AutoConfig/AutoTokenizer/cls.from_pretrained: not a model load
     if last == "from_dict" and owner != "BitsAndBytesConfig":
         return False

@@ -39,8 +39,10 @@ from ecolint.facts import (
     Value,
     unknown,
 )
-from ecolint.prefilter import (
-    GPU_WORDS,  # one GPU-word pattern for the prefilter and the front end
+from ecolint.prefilter import (  # one vocabulary for the prefilter and the front end
+    GPU_WORDS,
+    MODEL_CLASS,
+    NOT_MODEL,
 )
 from ecolint.sources.cst_positions import Positions
 from ecolint.sources.cst_walk import names_in, walk
@@ -60,8 +62,6 @@ BNB_OPTIONS = (
     "bnb_4bit_quant_storage",
 )
 
-_MODEL_CLASS = re.compile(r"^(Auto)?[A-Za-z0-9]*(Model|ForCausalLM|LMHeadModel|ForConditionalGeneration|ForSeq2SeqLM|For[A-Za-z]+)$")
-_NOT_MODEL = re.compile(r"(Tokenizer|Config|Processor|FeatureExtractor|ImageProcessor|PeftModel)")
 _CAUSAL = re.compile(r"(CausalLM|LMHeadModel|ForConditionalGeneration|Seq2SeqLM)$")
 _GENERATIVE_TASKS = {None, "text-generation", "text2text-generation", "summarization", "translation", "conversational", "image-text-to-text"}
 _TRAINER_CLASSES = {"Trainer", "Seq2SeqTrainer", "SFTTrainer", "DPOTrainer", "PPOTrainer", "ORPOTrainer", "KTOTrainer", "RewardTrainer", "GRPOTrainer"}
@@ -857,7 +857,7 @@ class _Extractor(cst.CSTVisitor):
         if last == "BitsAndBytesConfig" or (last == "from_dict" and owner == "BitsAndBytesConfig"):
             a.quant_spec_for_call(node, self.scope)
             return
-        if last == "from_pretrained" and _MODEL_CLASS.match(owner) and not _NOT_MODEL.search(owner) and not _foreign(q):
+        if last == "from_pretrained" and MODEL_CLASS.match(owner) and not NOT_MODEL.search(owner) and not _foreign(q):
             self._model_load(node, q, owner, target)
             return
         if last == "from_pretrained" and "Tokenizer" in owner and target:
