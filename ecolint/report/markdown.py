@@ -7,6 +7,7 @@ import difflib
 
 from ecolint.report import ReportContext, counts, fix_counts
 from ecolint.rule import Applicability, Finding
+from ecolint.text import split_lines
 
 _MARK = {"red": "\U0001f534", "yellow": "\U0001f7e1", "info": "\U0001f535"}
 _HOW = {
@@ -97,5 +98,5 @@ def _fix_diff(f: Finding, ctx: ReportContext) -> list[str]:
         fixed = apply_edits(text, f.fix.edits)
     except (OverlapError, IndexError):
         return []
-    diff = difflib.unified_diff(text.splitlines(), fixed.splitlines(), n=0, lineterm="")
+    diff = difflib.unified_diff(split_lines(text), split_lines(fixed), n=0, lineterm="")
     return [line for line in diff if line[:1] in "+-" and not line.startswith(("---", "+++"))]
