@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from ecolint import __version__
+from ecolint.text import split_lines
 
 SUBCOMMANDS = {"check", "rule", "rules", "compare", "optimize", "estimate", "diagnose", "clean", "help"}
 OUTPUT_FORMATS = ("full", "concise", "json", "sarif", "github", "markdown")
@@ -160,7 +161,7 @@ def cmd_check(args) -> int:
         colour=colour,
         width=_width(),
         verbose=args.verbose,
-        source_lines=lambda p: texts[p].splitlines() if p in texts else None,
+        source_lines=lambda p: split_lines(texts[p]) if p in texts else None,
         unsafe_fixes=args.unsafe_fixes,
         fixed=fixed,
     )
@@ -255,7 +256,7 @@ def _check_stdin(args) -> int:
         root=settings.root,
         width=_width(),
         verbose=args.verbose,
-        source_lines=lambda p: text.splitlines() if p == display and text is not None else None,
+        source_lines=lambda p: split_lines(text) if p == display and text is not None else None,
         unsafe_fixes=args.unsafe_fixes,
         fixed=fixed,
     )

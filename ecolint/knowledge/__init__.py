@@ -64,19 +64,20 @@ class Knowledge:
     """Measurement rows (built-in plus the user's own, which win for the same configuration) and queries."""
 
     def __init__(self, extra: Sequence[Measurement] = (), include_guide_only: bool = True):
-        by_key: dict[tuple, Measurement] = {}
-        order: list[tuple] = []
+        by_key: dict[tuple, Measurement] = {}  # insertion-ordered: the order rows are shown in
+        builtin_keys: dict[tuple, list[tuple]] = {}  # configuration -> keys of its built-in rows
         for row in list(builtin_measurements()) + list(extra):
-            key = row.config_key() + (row.experiment if row.origin == "builtin" else "",)
-            if row.origin != "builtin":
+            config = row.config_key()
+            if row.origin == "builtin":
+                key = config + (row.experiment,)
+                builtin_keys.setdefault(config, []).append(key)
+            else:
+                key = config + ("",)
                 # A user row replaces every built-in row of the same configuration.
-                for k in [k for k in by_key if k[:-1] == row.config_key() and by_key[k].origin == "builtin"]:
-                    del by_key[k]
-                    order.remove(k)
-            if key not in by_key:
-                order.append(key)
+                for k in builtin_keys.pop(config, ()):
+                    by_key.pop(k, None)
             by_key[key] = row
-        rows = [by_key[k] for k in order]
+        rows = list(by_key.values())
         if not include_guide_only:
             rows = [r for r in rows if r.evidence != "guide_only"]
         self.rows: tuple[Measurement, ...] = tuple(rows)
@@ -127,12 +128,13 @@ class Knowledge:
 
     def pairs(self, base_quant: str, other_quant: str, gpu: Optional[str] = None) -> list[Pair]:
         """All within-experiment pairs (same model, batch size and power limit) of two quantizations."""
+        others: dict[tuple, list[Measurement]] = {}  # a hash join: linear in the rows, not quadratic
+        for other in self.query(gpu=gpu, quant=other_quant):
+            others.setdefault((other.gpu, other.model, other.batch_size, other.power_limit_w), []).append(other)
         out = []
         for base in self.query(gpu=gpu, quant=base_quant):
-            for other in self.query(gpu=base.gpu, quant=other_quant):
-                if other.experiment != base.experiment and not _sibling_sessions(base.experiment, other.experiment):
-                    continue
-                if (other.model, other.batch_size, other.power_limit_w) == (base.model, base.batch_size, base.power_limit_w):
+            for other in others.get((base.gpu, base.model, base.batch_size, base.power_limit_w), ()):
+                if other.experiment == base.experiment or _sibling_sessions(base.experiment, other.experiment):
                     out.append(Pair(base, other))
         return sorted(out, key=lambda p: (p.base.gpu, p.base.params_b, int_or_str(p.base.row_id)))
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import math
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Iterable, Optional
+
+from ecolint.text import split_lines
 
 QUANTS = ("fp16", "nf4", "nf4_dq", "int8_default", "int8_pure", "int8")
 EVIDENCE_GRADES = ("raw_runs", "structured_json", "summary_csv", "result_json", "memo_table", "report_table", "guide_only")
@@ -115,13 +118,31 @@ _INT_COLUMNS = {"batch_size", "input_tokens", "output_tokens", "n_runs"}
 _REQUIRED = {"row_id", "gpu", "model", "params_b", "quant", "experiment", "evidence", "source"}
 
 
-def _number(text: str, kind: type, where: str):
+# Every numeric column must be finite; spreads and utilisation may be zero, every other quantity (sizes,
+# token counts, power, throughput, energy, memory, perplexity) must be positive: a zero energy divides by
+# zero in every ratio, a negative one has no logarithm.
+_NON_NEGATIVE = {"throughput_std", "power_std", "energy_std", "energy_per_request_std", "gpu_util_pct"}
+_PERCENT = {"gpu_util_pct"}
+
+
+def _number(text: str, kind: type, where: str, name: str = ""):
     try:
-        value = kind(float(text)) if kind is int else float(text)
+        value = float(text)
     except ValueError:
         raise DataError(f"{where}: expected a number, got {text!r}") from None
-    if kind is int and float(text) != int(float(text)):
-        raise DataError(f"{where}: expected a whole number, got {text!r}")
+    if not math.isfinite(value):
+        raise DataError(f"{where}: expected a finite number, got {text!r}")
+    if kind is int:
+        if value != int(value):
+            raise DataError(f"{where}: expected a whole number, got {text!r}")
+        value = int(value)
+    if name in _NON_NEGATIVE:
+        if value < 0:
+            raise DataError(f"{where}: must not be negative, got {text!r}")
+    elif value <= 0:
+        raise DataError(f"{where}: must be positive, got {text!r}")
+    if name in _PERCENT and value > 100:
+        raise DataError(f"{where}: a percentage is at most 100, got {text!r}")
     return value
 
 
@@ -154,13 +175,11 @@ def _parse_measurements(lines: Iterable[str], origin: str) -> list[Measurement]:
             if name in _REQUIRED and not text:
                 raise DataError(f"{where}: value required")
             if name == "params_b":
-                values[name] = _number(text, float, where)
-                if values[name] <= 0:
-                    raise DataError(f"{where}: must be positive")
+                values[name] = _number(text, float, where, name)
             elif name in _INT_COLUMNS:
-                values[name] = _number(text, int, where) if text else None
+                values[name] = _number(text, int, where, name) if text else None
             elif Measurement.__dataclass_fields__[name].type == "Optional[float]":
-                values[name] = _number(text, float, where) if text else None
+                values[name] = _number(text, float, where, name) if text else None
             else:
                 values[name] = text
         if values["quant"] not in QUANTS:
@@ -192,7 +211,7 @@ def _read_builtin(name: str) -> str:
 
 @lru_cache(maxsize=None)
 def builtin_measurements() -> tuple[Measurement, ...]:
-    return tuple(_parse_measurements(_read_builtin("measurements.csv").splitlines(), "measurements.csv"))
+    return tuple(_parse_measurements(split_lines(_read_builtin("measurements.csv")), "measurements.csv"))
 
 
 def load_user_measurements(path: Path) -> list[Measurement]:
@@ -201,7 +220,7 @@ def load_user_measurements(path: Path) -> list[Measurement]:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise DataError(f"{path}: cannot read measurement table: {exc.strerror or exc}") from None
-    rows = _parse_measurements(text.splitlines(), str(path))
+    rows = _parse_measurements(split_lines(text), str(path))
     return [_replace_row_id(r, f"user:{r.row_id}") for r in rows]
 
 
@@ -214,7 +233,7 @@ def _replace_row_id(row: Measurement, row_id: str) -> Measurement:
 @lru_cache(maxsize=None)
 def hardware() -> dict[str, GpuSpec]:
     out: dict[str, GpuSpec] = {}
-    for rec in csv.DictReader(_read_builtin("hardware.csv").splitlines()):
+    for rec in csv.DictReader(split_lines(_read_builtin("hardware.csv"))):
         out[rec["gpu"]] = GpuSpec(
             gpu=rec["gpu"],
             name=rec["name"],
@@ -240,7 +259,7 @@ def grid() -> dict[str, GridRegion]:
         return float(text) if text.strip() else None
 
     out: dict[str, GridRegion] = {}
-    for rec in csv.DictReader(_read_builtin("grid.csv").splitlines()):
+    for rec in csv.DictReader(split_lines(_read_builtin("grid.csv"))):
         out[rec["region_id"]] = GridRegion(
             region_id=rec["region_id"],
             region=rec["region"],

@@ -133,11 +133,14 @@ def evidence_rows(selection: Selection) -> list:
 
 def batch_pairs(knowledge: Knowledge) -> list[Pair]:
     """BS=1 -> BS=n pairs inside one experiment (same model, quantization and power limit)."""
+    larger: dict[tuple, list] = {}  # a hash join: linear in the rows, not quadratic
+    for other in knowledge.query():
+        if other.batch_size and other.batch_size > 1:
+            larger.setdefault((other.experiment, other.quant, other.model, other.power_limit_w), []).append(other)
     out = []
     for base in knowledge.query(batch_size=1):
-        for other in knowledge.query(experiment=base.experiment, quant=base.quant):
-            if other.model == base.model and other.power_limit_w == base.power_limit_w and other.batch_size and other.batch_size > 1:
-                out.append(Pair(base, other))
+        for other in larger.get((base.experiment, base.quant, base.model, base.power_limit_w), ()):
+            out.append(Pair(base, other))
     return sorted(out, key=lambda p: (p.base.experiment, p.base.quant, p.other.batch_size))
 
 

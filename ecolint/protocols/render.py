@@ -196,4 +196,4 @@ def render_text(doc: Document, file: Optional[TextIO] = None, width: Optional[in
 
 
 def dump_json(report: dict) -> str:
-    return json.dumps(report, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    return json.dumps(report, indent=2, sort_keys=False, ensure_ascii=False, allow_nan=False) + "\n"

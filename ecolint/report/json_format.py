@@ -9,4 +9,4 @@ from ecolint.rule import Finding
 
 
 def render(findings: list[Finding], ctx: ReportContext) -> str:
-    return json.dumps([f.to_dict() for f in findings], indent=2, ensure_ascii=False) + "\n"
+    return json.dumps([f.to_dict() for f in findings], indent=2, ensure_ascii=False, allow_nan=False) + "\n"

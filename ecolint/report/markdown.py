@@ -1,12 +1,19 @@
 """A Markdown report for a pull-request comment: a summary table by severity, then each finding with its
-location, message, the measured rows behind it, and its fix as a small diff (or the advice)."""
+location, message, the measured rows behind it, and its fix as a small diff (or the advice).
+
+Everything that can come from the analysed files (paths, model ids, code, messages quoting them, table
+rows) goes through :func:`_inline`, :func:`_code`, :func:`_cell` or a fence longer than any backtick run in
+it, so it shows as text and never becomes a live link, image, HTML tag or heading.
+"""
 
 from __future__ import annotations
 
 import difflib
+import re
 
 from ecolint.report import ReportContext, counts, fix_counts
 from ecolint.rule import Applicability, Finding
+from ecolint.text import split_lines
 
 _MARK = {"red": "\U0001f534", "yellow": "\U0001f7e1", "info": "\U0001f535"}
 _HOW = {
@@ -52,9 +59,9 @@ def render(findings: list[Finding], ctx: ReportContext) -> str:
 def _finding(f: Finding, ctx: ReportContext) -> list[str]:
     sev = f.severity.value
     out = [
-        f"### {_MARK[sev]} {f.code} `{f.name}` ({sev}) at `{f.filename}:{f.span.line}:{f.span.col}`",
+        f"### {_MARK[sev]} {f.code} {_code(f.name)} ({sev}) at {_code(f'{f.filename}:{f.span.line}:{f.span.col}')}",
         "",
-        f.message,
+        _paragraph(_inline(f.message)),
     ]
     if f.evidence:
         out += [
@@ -70,19 +77,75 @@ def _finding(f: Finding, ctx: ReportContext) -> list[str]:
             out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
         out += ["", "</details>"]
     if f.fix is not None:
-        out += ["", f"**Fix** ({_HOW[f.fix.applicability]}): {f.fix.message}"]
+        out += ["", f"**Fix** ({_HOW[f.fix.applicability]}): {_inline(f.fix.message)}"]
         diff = _fix_diff(f, ctx)
         if diff:
-            out += ["", "```diff", *diff, "```"]
+            fence = _fence(diff)
+            out += ["", fence + "diff", *diff, fence]
     if f.advice:
-        out += ["", f"**Help:** {f.advice}"]
+        out += ["", f"**Help:** {_inline(f.advice)}"]
     if f.next_command:
-        out += ["", f"**Next:** `{f.next_command}`"]
+        out += ["", f"**Next:** {_code(f.next_command)}"]
     return out
 
 
+# Characters with a Markdown or HTML meaning anywhere in a line (emphasis, code, links, images, raw HTML,
+# entities, table cells, math, e-mail autolinks), the ``://`` and ``www.`` of web autolinks, and what makes a
+# heading, list item or quote at the start of a line: backslash-escaped in text.
+_SPECIAL = re.compile(r"[\\`*_~\[\]!<>&|$@]|:(?=//)|(?<=[Ww]{3})\.")
+_LINE_START = re.compile(r"^(\s*)([#+\-=>]|\d+(?=[.)]))")
+_BREAKS = re.compile(r"[\r\n]+")
+
+
+def _escape(text: str) -> str:
+    """Plain text on one line, every character with a Markdown meaning escaped."""
+    return _SPECIAL.sub(lambda m: "\\" + m.group(0), _BREAKS.sub(" ", text))
+
+
+def _paragraph(text: str) -> str:
+    """Escaped text that starts a line: a leading ``#``, ``-``, ``+``, ``=``, ``>`` or ``1.`` stays text."""
+    m = _LINE_START.match(text)
+    if not m:
+        return text
+    lead = m.group(2)
+    if lead[0].isdigit():
+        return text[: m.end()] + "\\" + text[m.end():]
+    return text[: m.start(2)] + "\\" + text[m.start(2):]
+
+
+def _code(text: str) -> str:
+    """A code span holding ``text`` verbatim, whatever backticks it contains."""
+    text = _BREAKS.sub(" ", text)
+    if not text:
+        return ""
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text[0] in "` " or text[-1] in "` " else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _inline(message: str) -> str:
+    """A message whose `backticked` parts become code spans and everything else escaped text; an unmatched
+    backtick (from a quoted id that holds one) stays literal."""
+    parts = message.split("`")
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            out.append(_escape(part))
+        elif i == len(parts) - 1 or not part:  # no closing backtick, or an empty pair
+            out.append("\\`" + _escape(part) + ("\\`" if i < len(parts) - 1 else ""))
+        else:
+            out.append(_code(part))
+    return "".join(out)
+
+
+def _fence(lines: list[str]) -> str:
+    """A code fence longer than every backtick run in ``lines``."""
+    longest = max((len(run) for line in lines for run in re.findall("`+", line)), default=0)
+    return "`" * max(3, longest + 1)
+
+
 def _cell(value: object) -> str:
-    return " ".join(str(value).split()).replace("|", "\\|")
+    return _escape(" ".join(str(value).split()))
 
 
 def _fix_diff(f: Finding, ctx: ReportContext) -> list[str]:
@@ -97,5 +160,5 @@ def _fix_diff(f: Finding, ctx: ReportContext) -> list[str]:
         fixed = apply_edits(text, f.fix.edits)
     except (OverlapError, IndexError):
         return []
-    diff = difflib.unified_diff(text.splitlines(), fixed.splitlines(), n=0, lineterm="")
+    diff = difflib.unified_diff(split_lines(text), split_lines(fixed), n=0, lineterm="")
     return [line for line in diff if line[:1] in "+-" and not line.startswith(("---", "+++"))]

@@ -31,7 +31,7 @@ _MAX_TEXT = 1024
 
 
 def render(findings: list[Finding], ctx: ReportContext) -> str:
-    return json.dumps(sarif_log(findings, ctx), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(sarif_log(findings, ctx), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def sarif_log(findings: list[Finding], ctx: ReportContext) -> dict:

@@ -23,7 +23,7 @@ def rows(findings: list[Finding], unsafe_fixes: bool = False) -> list[dict]:
 def render(findings: list[Finding], fmt: str = "text", unsafe_fixes: bool = False) -> str:
     table = rows(findings, unsafe_fixes)
     if fmt == "json":
-        return json.dumps(table, indent=2) + "\n"
+        return json.dumps(table, indent=2, allow_nan=False) + "\n"
     if not table:
         return ""
     width = max(len(str(r["count"])) for r in table)

@@ -47,10 +47,19 @@ def parse(text: str) -> Tree:
         m = _WHERE.search(msg)
         line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
         raise SourceError(f"cannot parse TOML: {_WHERE.sub('', msg).strip()} (line {line}, column {col})", line, col) from None
+    except ValueError:  # not a syntax error: an integer longer than Python converts (int_max_str_digits)
+        raise _too_long_integer(text) from None
     source = Source(text)
     root = _Scanner(source).scan()
     _assign(root, data)
     return Tree(source, "toml", [root])
+
+
+def _too_long_integer(text: str) -> SourceError:
+    limit = getattr(sys, "get_int_max_str_digits", lambda: 4300)() or 4300
+    m = re.search(r"(?<![0-9A-Za-z_])[-+]?[0-9](?:_?[0-9]){%d,}" % limit, text)
+    line, col = Source(text).pos(m.start()) if m else (1, 1)
+    return SourceError(f"cannot parse TOML: integer with more than {limit} digits (line {line}, column {col})", line, col)
 
 
 def _assign(node: CNode, value: Any) -> None:

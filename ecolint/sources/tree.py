@@ -15,6 +15,7 @@ from typing import Any, Iterator, Optional
 
 from ecolint.facts import Edit, FixCandidate, Span
 from ecolint.sources.words import Source, Word
+from ecolint.text import split_lines
 
 
 @dataclass(eq=False)
@@ -158,7 +159,7 @@ _TEMPLATE = re.compile(r"(?<![$\w])\{\{|\{%|\{#-?\s")
 def template_mark(text: str) -> Optional[tuple[int, int]]:
     """(line, column) of the first Helm/Jinja template tag outside a comment; ``${{ }}`` (GitHub Actions,
     Azure Pipelines expressions) is YAML-valid text, not a template."""
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(split_lines(text), 1):
         stripped = line.lstrip()
         if stripped.startswith("#"):
             continue

@@ -119,11 +119,13 @@ class Command:
 _OPERATOR_CHARS = ";&|()"
 
 
-def split_shell(source: Source, start: int = 0, end: Optional[int] = None, chars: Optional[Word] = None) -> list[Command]:
+def split_shell(source: Source, start: int = 0, end: Optional[int] = None, chars: Optional[Word] = None,
+                comments: Optional[list[int]] = None) -> list[Command]:
     """Split shell text into simple commands of words.
 
     Either a region ``start:end`` of the file, or the characters of an already decoded ``chars`` word (the
     string of a ``sh -c`` argument or a YAML block scalar), whose positions map back into the file.
+    ``comments``, when given, receives the source offset of each comment's ``#``.
     """
     if chars is not None:
         text = chars.text
@@ -184,6 +186,8 @@ def split_shell(source: Source, start: int = 0, end: Optional[int] = None, chars
                         break
             continue
         if c == "#":
+            if comments is not None:
+                comments.append(so(i))
             j = text.find("\n", i)
             i = n if j == -1 else j
             continue
