@@ -1,6 +1,6 @@
 """GPU registry: canonical ids, aliases and the few facts rules need (architecture, bf16 support).
 
-Measured GPUs and the GPUs the seed extrapolates to have a full spec row in ``hardware.csv``; the other
+Measured GPUs and the GPUs the EcoCompute skill extrapolates to have a full spec row in ``hardware.csv``; the other
 GPUs listed here are known only well enough to answer "does it run bf16?" (public NVIDIA specifications).
 """
 

@@ -1,7 +1,7 @@
 """Shared reasoning for the advisor commands: one row per quantization, the data-driven precision choice, the
 batch-size choice, and the paradox warnings — each statement carrying the row ids that support it.
 
-Where the measurements contradict the seed's decision tree, the measurements win, and the text says why:
+Where the measurements contradict the EcoCompute guide's decision tree, the measurements win, and the text says why:
 
 * default bitsandbytes INT8 is never recommended: every within-experiment pair shows a penalty vs FP16;
 * Pure INT8 (``llm_int8_threshold=0.0``) is not recommended either: on the A800 it costs more energy than FP16
@@ -208,7 +208,7 @@ def recommend_quant(ctx: Context, p: Params, rows: list[dict]) -> dict:
     if choice is None:
         return {"quant": None, "reasons": ["No precision fits in this GPU's memory at this batch size and length."],
                 "config": None}
-    # What the seed would have said, where the data disagree.
+    # What the EcoCompute guide would have said, where the data disagree.
     i8 = by_q.get("int8_pure")
     if i8 is not None and i8["energy_j_per_1k_tok"] is not None and i8["fits"] and i8["rank"] == 1:
         ev = ppl_pairs_evidence(ctx, "int8_pure")
@@ -233,7 +233,7 @@ def paradox_warnings(ctx: Context, p: Params, rows: list[dict]) -> list[str]:
     if ev is not None:
         out.append(f"INT8 (pure, llm_int8_threshold=0.0): energy vs FP16 {ev.text()}"
                    + (f"; perplexity vs FP16 {pe.text()}" if pe else "") + ". Faster than default INT8, but not a "
-                   "free win: the seed's 'saves ~5 % on A800' is contradicted by every A800 pair.")
+                   "free win: the EcoCompute guide's 'saves ~5 % on A800' is contradicted by every A800 pair.")
     ev = energy_pairs_evidence(ctx, "fp16", "nf4", gid)
     r = by_q.get("nf4")
     if ev is not None and r is not None and r["delta_vs_fp16_pct"] is not None and r["delta_vs_fp16_pct"] > 0:

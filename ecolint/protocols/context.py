@@ -69,7 +69,7 @@ REGION_NAMES = {"us_avg": "US average", "china": "China", "eu_avg": "EU average"
 
 
 def grid_factors(region: str, usd: Optional[float], gco2: Optional[float]) -> tuple[float, float, list[str]]:
-    """Price and carbon intensity for a region (grid.csv, from the seed's hardware profiles), overridden by the
+    """Price and carbon intensity for a region (grid.csv, from the EcoCompute skill's hardware profiles), overridden by the
     user's values; notes say where a default had to be borrowed."""
     notes: list[str] = []
     row = grid()[region]
@@ -91,5 +91,5 @@ def grid_factors(region: str, usd: Optional[float], gco2: Optional[float]) -> tu
 
 
 def default_pue(gpu_id: str) -> float:
-    """1.0 for a workstation card, 1.1 for a data-centre card (the seed's defaults for local vs cloud)."""
+    """1.0 for a workstation card, 1.1 for a data-centre card (the EcoCompute skill's defaults for local vs cloud)."""
     return 1.0 if gpu_id.startswith(("rtx", "gtx", "titan")) else 1.1

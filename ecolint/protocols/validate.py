@@ -2,7 +2,7 @@
 
 Every problem is collected before anything is reported, so a user sees all errors at once. Errors stop the
 command (exit 2); warnings and notes are printed and the command goes on. Ranges and cross-checks use our own
-tables (GPU specs, model registry, measured batch range), not the seed guide's example numbers.
+tables (GPU specs, model registry, measured batch range), not the EcoCompute guide's example numbers.
 """
 
 from __future__ import annotations
