@@ -33,6 +33,53 @@ QUANT_CODE = {
 }
 USE_CASE_BATCH = {"chat": 4, "api": 16, "batch": 64}
 BREAK_EVEN_PCT = 5.0
+# The size crossover ECO102 (rules/nf4_below_crossover.py) flags: 4-bit on models of this size or smaller cost
+# energy vs FP16 on every measured GPU except the T4. The advisor uses the same pairs, so the two never disagree.
+NF4_CROSSOVER_B = 3.0
+BF16_ARCHS = ("ampere", "ada", "hopper", "blackwell")
+
+
+@dataclass
+class Crossover:
+    """The ≤ 3B NF4 evidence ECO102 cites, as it applies to one model and GPU."""
+
+    applies: bool  # the model is at or below the crossover and the GPU is not one whose own pairs show no penalty
+    ratio: float  # geometric mean NF4/FP16 energy ratio of the ≤ 3B pairs (GPUs with a penalty)
+    text: str
+    row_ids: tuple[str, ...]
+
+
+def nf4_crossover(ctx: "Context", p: "Params") -> Optional[Crossover]:
+    """``None`` above the crossover; otherwise the ≤ 3B fp16/nf4 pairs and whether they apply on ``p.gpu``."""
+    import math
+
+    if not p.params_b or p.params_b > NF4_CROSSOVER_B:
+        return None
+    pairs = [q for q in ctx.knowledge.pairs("fp16", "nf4") if q.base.params_b <= NF4_CROSSOVER_B
+             and q.base.evidence != "guide_only" and q.other.evidence != "guide_only"]
+    if not pairs:
+        return None
+    no_penalty = sorted({q.base.gpu for q in pairs
+                         if min(x.delta_pct for x in pairs if x.base.gpu == q.base.gpu) < BREAK_EVEN_PCT})
+    penalty = [q for q in pairs if q.base.gpu not in no_penalty]
+    gid = p.gpu.id
+    mine = [q for q in pairs if q.base.gpu == gid]
+    applies = bool(penalty) and gid not in no_penalty
+    use = mine or penalty
+    ratio = math.exp(sum(math.log(q.ratio) for q in use) / len(use)) if use else 1.0
+    lo, hi = min(q.delta_pct for q in penalty), max(q.delta_pct for q in penalty)
+    gpus = ", ".join(sorted({q.base.gpu for q in penalty}))
+    text = (f"4-bit on models ≤ {NF4_CROSSOVER_B:g}B costs energy vs FP16 on every measured GPU except "
+            f"{', '.join(no_penalty) or 'none'}: {lo:+.1f} % to {hi:+.1f} % ({len(penalty)} pairs on {gpus}; "
+            f"rows {_short_ids([i for q in penalty for i in (q.base.row_id, q.other.row_id)], 8)}) — the evidence "
+            "behind ECO102")
+    ids = tuple(i for q in use for i in (q.base.row_id, q.other.row_id))
+    return Crossover(applies, ratio, text, ids)
+
+
+def preferred_dtype(p: "Params") -> str:
+    """bf16 on Ampere and newer (same bytes and energy as fp16, wider range), fp16 before."""
+    return "bf16" if p.gpu is not None and p.gpu.bf16 and p.gpu.arch in BF16_ARCHS else "fp16"
 
 
 @dataclass
@@ -144,10 +191,39 @@ def quant_rows(ctx: Context, p: Params, batch_size: int, quants=COMPARE_QUANTS) 
             if fp16_ppl is not None and fp16_ppl.ppl_dataset == pr.ppl_dataset and q != "fp16":
                 d["ppl_delta_vs_fp16_pct"] = round((pr.ppl - fp16_ppl.ppl) / fp16_ppl.ppl * 100.0, 1)  # type: ignore
         out.append(d)
+    _apply_crossover(ctx, p, out)
     ranked = sorted((d for d in out if d["energy_j_per_1k_tok"] is not None), key=lambda d: d["energy_j_per_1k_tok"])
     for i, d in enumerate(ranked, 1):
         d["rank"] = i
     return out
+
+
+def _apply_crossover(ctx: Context, p: Params, out: list[dict]) -> None:
+    """Below the size crossover, an NF4 figure extrapolated from larger models (the nearest-size pairs of another
+    size class) is replaced by FP16 × the ≤ 3B pairs' ratio, so the table agrees with ECO102."""
+    cx = nf4_crossover(ctx, p)
+    by_q = {r["quant"]: r for r in out}
+    fp16, nf4 = by_q.get("fp16"), by_q.get("nf4")
+    if cx is None or not cx.applies or fp16 is None or nf4 is None or fp16["energy_j_per_1k_tok"] is None:
+        return
+    if nf4["basis"] == "measured" or nf4["energy_j_per_1k_tok"] is None:
+        return
+    old = nf4["energy_j_per_1k_tok"]
+    new = round(fp16["energy_j_per_1k_tok"] * cx.ratio, 1)
+    for q in ("nf4", "nf4_dq"):
+        r = by_q.get(q)
+        if r is None or r["energy_j_per_1k_tok"] is None or r["basis"] == "measured":
+            continue
+        value = new if q == "nf4" else round(r["energy_j_per_1k_tok"] * new / old, 1)
+        scale = value / r["energy_j_per_1k_tok"]
+        r["energy_j_per_1k_tok"] = value
+        r["energy_interval"] = [round(x * scale, 1) for x in r["energy_interval"]]
+        r["tokens_per_joule"] = round(1000.0 / value, 4)
+        r["delta_vs_fp16_pct"] = round((value / fp16["energy_j_per_1k_tok"] - 1) * 100.0, 1)
+        r["delta_basis"] = "extrapolated"
+        r["methods"].append({"method": "size_crossover", "detail": f"×{scale:.3f}: {cx.text}",
+                             "row_ids": list(cx.row_ids), "factor": round(scale, 4), "confidence": "medium"})
+        r["row_ids"] = list(dict.fromkeys(r["row_ids"] + list(cx.row_ids)))
 
 
 def _delta(ctx: Context, p: Params, e: Estimate, base: Estimate, q: str, bs: int) -> tuple[float, str]:
@@ -179,7 +255,11 @@ def recommend_quant(ctx: Context, p: Params, rows: list[dict]) -> dict:
         return f"rows {_short_ids(r['row_ids'], 6)}" if r["row_ids"] else "no rows"
 
     choice: Optional[str] = None
-    if ok(fp16) and ok(nf4):
+    cx = nf4_crossover(ctx, p)
+    if cx is not None and cx.applies and ok(fp16):
+        choice = "fp16"
+        reasons.append(f"Keep 16-bit weights: {cx.text}.")
+    elif ok(fp16) and ok(nf4):
         d = nf4["delta_vs_fp16_pct"]
         if d <= -BREAK_EVEN_PCT:
             choice = "nf4"
@@ -214,7 +294,13 @@ def recommend_quant(ctx: Context, p: Params, rows: list[dict]) -> dict:
         ev = ppl_pairs_evidence(ctx, "int8_pure")
         reasons.append(f"Pure INT8 is estimated lowest in energy here, but it is not recommended: measured "
                        f"perplexity cost {ev.text() if ev else 'unknown'}.")
-    return {"quant": choice, "reasons": reasons, "config": QUANT_CODE.get(choice)}
+    dtype = preferred_dtype(p) if choice == "fp16" else None
+    config = QUANT_CODE.get(choice)
+    if dtype == "bf16":
+        config = "torch_dtype=torch.bfloat16"
+        reasons.append(f"On {p.gpu.arch.capitalize()} use bf16 rather than fp16: the same bytes per weight (so the "
+                       "same energy; the rows measure fp16) with fp32's exponent range.")
+    return {"quant": choice, "dtype": dtype, "reasons": reasons, "config": config}
 
 
 def paradox_warnings(ctx: Context, p: Params, rows: list[dict]) -> list[str]:

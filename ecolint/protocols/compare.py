@@ -67,7 +67,8 @@ def document(report: dict) -> Document:
     rec = report["recommendation"]
     doc.h("Recommendation")
     if rec["quant"]:
-        doc.p(f"Use {QUANT_LABEL[rec['quant']]}" + (f": {rec['config']}" if rec.get("config") else ""), "good")
+        label = QUANT_LABEL[rec.get("dtype") or rec["quant"]]
+        doc.p(f"Use {label}" + (f": {rec['config']}" if rec.get("config") else ""), "good")
     doc.bullets(rec["reasons"])
     if report["warnings"]:
         doc.h("Paradox warnings")

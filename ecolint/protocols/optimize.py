@@ -121,6 +121,7 @@ def build(ctx: Context, p: Params) -> dict:
         "current": current,
         "recommendation_reasons": rec_q["reasons"],
         "config": rec_q["config"],
+        "dtype": rec_q.get("dtype"),
         "alternatives": rows,
         "assumptions": {"requests_per_month": requests, "pue": pue, "usd_per_kwh": usd, "gco2_per_kwh": gco2,
                         "region": p.region, "requests_default": p.requests_per_month is None, "notes": grid_notes},
@@ -163,7 +164,7 @@ def document(report: dict) -> Document:
     doc = Document(f"Optimize: {report['model']} ({report['params_b']:g}B) on {report['gpu']}, "
                    f"use case {report['use_case']}")
     doc.h("Recommended configuration")
-    doc.p(f"{QUANT_LABEL[rec['quant']]}, batch size {rec['batch_size']}"
+    doc.p(f"{QUANT_LABEL[report.get('dtype') or rec['quant']]}, batch size {rec['batch_size']}"
           + (f" — {report['config']}" if report.get("config") else ""), "good")
     cfgs = [("Recommended", rec)]
     if report["current"]:
