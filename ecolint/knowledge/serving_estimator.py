@@ -242,7 +242,7 @@ class ServingEstimator:
         from ecolint.knowledge.serving import precision_twin
 
         twin = [r for r in self.rows if r.gpu == gpu and precision_twin(r.model_id) == precision_twin(t.model)
-                and model_base(r.model_id) != model_base(t.model) and r.quant != t.quant]
+                and r.quant != t.quant]
         n_want = num_gpus or self._gpus_needed(t, gpu)
         twin = [r for r in twin if r.num_gpus == n_want]
         if twin:
@@ -250,7 +250,7 @@ class ServingEstimator:
             ps = self._precision_step(gpu, ser[0].quant, t.quant, t.max_num_seqs)
             if ser and ps is not None:
                 value, bstep = interpolate(ser, t.max_num_seqs)
-                steps = [Step("anchor", f"anchor: {ser[0].model_id} ({ser[0].quant} release of the same model) on "
+                steps = [Step("anchor", f"anchor: {ser[0].model_id} ({ser[0].quant} measurement of the same model) on "
                               f"{ser[0].num_gpus}× {gpu}", tuple(r.row_id for r in ser), None, "high", 0.0)]
                 steps += [bstep] if bstep else []
                 steps.append(ps)
@@ -341,6 +341,8 @@ class ServingEstimator:
         if not ratios:
             return None
         # the ratio depends on the batch: keep the pairs at the measured max_num_seqs nearest the target's
+        if any(k[2] == gpu and k[5] == q_from and k[:5] + (q_to,) in idx for k in idx):
+            idx = {k: r for k, r in idx.items() if k[2] == gpu}  # pairs measured on this GPU class first
         bs = sorted({int(k[4]) for k in idx if k[5] == q_from and k[:5] + (q_to,) in idx},
                     key=lambda b: abs(math.log(b / max_num_seqs)))[0]
         keep = [(k, r) for k, r in idx.items() if k[5] == q_from and k[4] == bs and k[:5] + (q_to,) in idx]

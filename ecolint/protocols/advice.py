@@ -22,7 +22,7 @@ from ecolint.knowledge.estimator import (MAX_BATCH, REGIME, Estimate, _same_expe
 from ecolint.protocols.context import Context
 from ecolint.protocols.validate import COMPARE_QUANTS, Params
 
-QUANT_LABEL = {"fp16": "FP16", "bf16": "BF16", "fp32": "FP32", "nf4": "NF4", "nf4_dq": "NF4 + double quant",
+QUANT_LABEL = {"fp16": "FP16", "bf16": "BF16", "fp8": "FP8", "mxfp4": "MXFP4", "fp32": "FP32", "nf4": "NF4", "nf4_dq": "NF4 + double quant",
                "int8_default": "INT8 (default)", "int8_pure": "INT8 (pure, threshold 0)", "int8": "INT8"}
 QUANT_CODE = {
     "fp16": "torch_dtype=torch.float16",
@@ -32,6 +32,7 @@ QUANT_CODE = {
     "int8_pure": "BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=0.0)",
 }
 USE_CASE_BATCH = {"chat": 4, "api": 16, "batch": 64}
+SERVING_BATCH = {"chat": 64, "api": 256, "batch": 512}
 BREAK_EVEN_PCT = 5.0
 # The size crossover ECO102 (rules/nf4_below_crossover.py) flags: 4-bit on models of this size or smaller cost
 # energy vs FP16 on every measured GPU except the T4. The advisor uses the same pairs, so the two never disagree.
@@ -144,14 +145,19 @@ def _ppl(ctx: Context, p: Params, quant: str) -> Optional[Measurement]:
     return rows[0] if rows else None
 
 
-def quant_rows(ctx: Context, p: Params, batch_size: int, quants=COMPARE_QUANTS) -> list[dict]:
-    """One dict per quantization: energy, throughput, Δ vs FP16, tokens/J, power, VRAM, perplexity, rank."""
+def quant_rows(ctx: Context, p: Params, batch_size: int, quants=None) -> list[dict]:
+    """One dict per quantization: energy, throughput, Δ vs FP16 (bf16 in serving), tokens/J, power, VRAM,
+    perplexity, rank."""
+    from ecolint.protocols.validate import SERVING_COMPARE_QUANTS
+
+    if quants is None:
+        quants = SERVING_COMPARE_QUANTS if p.serving else COMPARE_QUANTS
     gid = p.gpu.id
-    fp16_e = ctx.energy(p.model, gid, "fp16", batch_size, p.params_b)
+    fp16_e = ctx.energy(p.model, gid, quants[0] if p.serving else "fp16", batch_size, p.params_b)
     fp16_ppl = _ppl(ctx, p, "fp16")
     out: list[dict] = []
     for q in quants:
-        e = fp16_e if q == "fp16" else ctx.energy(p.model, gid, q, batch_size, p.params_b)
+        e = fp16_e if q == quants[0] else ctx.energy(p.model, gid, q, batch_size, p.params_b)
         t = ctx.throughput(p.model, gid, q, batch_size, p.params_b)
         row = _row(ctx, e)
         v = vram_estimate(p.model, p.params_b, q, batch_size, p.seq_len, p.gen_len)
@@ -244,6 +250,8 @@ def _delta(ctx: Context, p: Params, e: Estimate, base: Estimate, q: str, bs: int
 def recommend_quant(ctx: Context, p: Params, rows: list[dict]) -> dict:
     """Pick the precision from the rows (see the module docstring for the rules and why)."""
     by_q = {r["quant"]: r for r in rows}
+    if p.serving:
+        return _recommend_serving_quant(p, by_q)
     fp16, nf4 = by_q.get("fp16"), by_q.get("nf4")
     reasons: list[str] = []
     gid = p.gpu.id
@@ -303,8 +311,33 @@ def recommend_quant(ctx: Context, p: Params, rows: list[dict]) -> dict:
     return {"quant": choice, "dtype": dtype, "reasons": reasons, "config": config}
 
 
+def _recommend_serving_quant(p: Params, by_q: dict) -> dict:
+    """Serving: bf16 unless FP8 is at least 5 % cheaper here on Hopper/Blackwell (where FP8 runs natively). The
+    measured FP8/bf16 pairs cost energy at small max_num_seqs and save about 10 % from 64 up."""
+    bf16, fp8 = by_q.get("bf16"), by_q.get("fp8")
+    reasons: list[str] = []
+    choice = "bf16" if bf16 and bf16["energy_j_per_1k_tok"] is not None else None
+    if (fp8 and fp8["energy_j_per_1k_tok"] is not None and choice and p.gpu.arch in ("hopper", "blackwell")
+            and fp8["delta_vs_fp16_pct"] is not None and fp8["delta_vs_fp16_pct"] <= -BREAK_EVEN_PCT):
+        choice = "fp8"
+        reasons.append(f"FP8 weights use {abs(fp8['delta_vs_fp16_pct']):.1f} % less energy than bf16 here "
+                       f"({fp8['delta_basis']}; rows {_short_ids(fp8['row_ids'], 6)}); check task accuracy.")
+    elif choice:
+        d = fp8["delta_vs_fp16_pct"] if fp8 else None
+        reasons.append("bf16: " + ("no FP8 estimate reaches this configuration." if d is None else
+                                   f"FP8 is {d:+.1f} % vs bf16 here, not a clear saving (the measured FP8/bf16 "
+                                   "pairs cost energy at small max_num_seqs)."))
+    if choice is None:
+        return {"quant": None, "dtype": None, "reasons": ["No serving estimate reaches this configuration."],
+                "config": None}
+    return {"quant": choice, "dtype": None, "reasons": reasons,
+            "config": "--dtype bfloat16" if choice == "bf16" else "--quantization fp8"}
+
+
 def paradox_warnings(ctx: Context, p: Params, rows: list[dict]) -> list[str]:
-    """Data-backed warnings about the configurations people reach for."""
+    """Data-backed warnings about the configurations people reach for (bitsandbytes: Hugging Face engine)."""
+    if p.serving:
+        return []
     gid = p.gpu.id
     by_q = {r["quant"]: r for r in rows}
     out: list[str] = []
@@ -350,6 +383,11 @@ def recommend_batch(p: Params, quant: str, current: Optional[int]) -> tuple[int,
     """Batch size for the use case (chat 4, api 16, batch 64 — never below what the user already runs), halved
     until weights + KV cache fit."""
     notes: list[str] = []
+    if p.serving:
+        # max_num_seqs: energy per token flattens between 256 and 512 in the serving series
+        return max(current or 1, SERVING_BATCH.get(p.use_case, 256)), [
+            "In serving the batch is vLLM's max_num_seqs (sequences running concurrently); energy per token falls "
+            "steeply up to 64-256 and flattens beyond (ML.ENERGY rows)."]
     target = max(current or 1, USE_CASE_BATCH.get(p.use_case, 16))
     target = min(target, MAX_BATCH)
     while target > 1 and not fits(p, quant, target):
@@ -359,7 +397,11 @@ def recommend_batch(p: Params, quant: str, current: Optional[int]) -> tuple[int,
     return target, notes
 
 
-def scope_note() -> str:
+def scope_note(p: Optional[Params] = None) -> str:
+    if p is not None and p.serving:
+        from ecolint.knowledge.serving_estimator import SERVING_REGIME
+
+        return f"Serving figures: {SERVING_REGIME}."
     return f"All measurements: {REGIME}."
 
 

@@ -33,6 +33,12 @@ def _common(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--gpu", "-g", metavar="GPU", help="GPU id or alias (a800, rtx4090d, 'RTX 4090 D', a100, t4 …)")
     sp.add_argument("--params-b", metavar="N", help="parameter count in billions, when the name does not tell")
     sp.add_argument("--format", "-f", choices=FORMATS, default="text", help="output format (default: text)")
+    sp.add_argument("--engine", "-e", choices=("hf", "vllm", "tgi"), default="hf",
+                    help="hf: Hugging Face eager generate (default); vllm/tgi: serving with continuous batching, "
+                         "from the ML.ENERGY Benchmark rows (batch size = max_num_seqs)")
+    sp.add_argument("--num-gpus", metavar="N", help="GPUs in the deployment (serving; default: the fewest that fit)")
+    sp.add_argument("--active-params-b", metavar="N", help="active parameters per token in billions (MoE)")
+    sp.add_argument("--verbose", "-v", action="store_true", help="show where every number comes from")
     sp.add_argument("--measurements", metavar="FILE", action="append", default=[],
                     help="extra measurement table (same columns as the built-in one); its rows win for the same "
                          "configuration; may be repeated")
@@ -120,6 +126,7 @@ def run_command(command: str, args: argparse.Namespace, out=None, err=None) -> i
         n = len(params.errors)
         print(f"ecolint {command}: {n} error{'s' if n != 1 else ''}; nothing estimated", file=err)
         return 2
+    ctx.engine, ctx.num_gpus, ctx.active_params_b = params.engine, params.num_gpus, params.active_params_b
     module = importlib.import_module(f"ecolint.protocols.{command}")
     try:
         report = module.build(ctx, params)

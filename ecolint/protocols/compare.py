@@ -13,7 +13,7 @@ def build(ctx: Context, p: Params) -> dict:
     bs = p.batch_size or 1
     rows = quant_rows(ctx, p, bs)
     rec = recommend_quant(ctx, p, rows)
-    notes = [scope_note()]
+    notes = [scope_note(p)]
     bases = {r["energy_basis"] for r in rows if r["energy_basis"]}
     if "idle_subtracted" in bases:
         notes.append("Energy on this GPU is idle-subtracted ((board power − idle) / throughput); other GPUs' rows "

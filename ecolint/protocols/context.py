@@ -23,10 +23,31 @@ class Context:
     model_overrides: dict = field(default_factory=dict)
     tables: tuple[Path, ...] = ()
 
+    engine: str = "hf"
+    num_gpus: Optional[int] = None
+    active_params_b: Optional[float] = None
+
     def estimate(self, model: str, gpu: str, quant: str, batch_size: int, params_b: float,
                  metric: str = ENERGY, basis: Optional[str] = None) -> Optional[Estimate]:
+        if self.engine != "hf":
+            return self._serving(model, gpu, quant, batch_size, params_b, metric)
         try:
             return self.estimator.estimate(model, gpu, quant, batch_size, metric, params_b=params_b, basis=basis)
+        except NotEstimable:
+            return None
+
+    def _serving(self, model: str, gpu: str, quant: str, batch_size: int, params_b: float,
+                 metric: str) -> Optional[Estimate]:
+        """Serving regime (vLLM / TGI): energy from the ML.ENERGY rows; batch = max_num_seqs. Throughput per
+        configuration is not modelled separately here."""
+        from ecolint.knowledge.serving_estimator import default_serving_estimator
+
+        if metric != ENERGY:
+            return None
+        try:
+            return default_serving_estimator().estimate(model, gpu, quant, batch_size, params_b=params_b,
+                                                        active_params_b=self.active_params_b,
+                                                        num_gpus=self.num_gpus, engine=self.engine)
         except NotEstimable:
             return None
 

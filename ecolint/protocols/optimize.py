@@ -75,14 +75,14 @@ def build(ctx: Context, p: Params) -> dict:
         current["monthly"] = monthly(current["energy_j_per_request"], requests, pue, usd, gco2)
 
     insights: list[str] = []
-    if bs > cur_bs:
+    if bs > cur_bs and not p.serving:
         bs1 = config_metrics(ctx, p, quant, cur_bs)
         if bs1:
             d = (rec["energy_j_per_1k_tok"] - bs1["energy_j_per_1k_tok"]) / bs1["energy_j_per_1k_tok"] * 100
             insights.append(f"Batch size {cur_bs} → {bs}: {d:+.1f} % energy per token (batch curve fitted on the "
                             "A800 sweep, rows 60-66, and the A800 BS 1/4/8 rows 51-59; static batches in "
                             "transformers generate — a serving engine with continuous batching behaves differently).")
-    if p.use_case == "chat":
+    if p.use_case == "chat" and not p.serving:
         insights.append("Chat: batch the requests of concurrent users (BS 2 and 4 cut energy per token by 47 % "
                         "and 72 % in the A800 sweep, rows 60-62).")
     insights += rec_q["reasons"]
@@ -95,7 +95,7 @@ def build(ctx: Context, p: Params) -> dict:
         insights.append("Your current fp32 has no measurement; fp16 halves the weight bytes read per token.")
     pitfalls = paradox_warnings(ctx, p, rows)
     transparency = {
-        "regime": scope_note(),
+        "regime": scope_note(p),
         "energy_basis": rec["energy_basis"],
         "rows": rec["row_ids"],
         "measured_gpu": p.gpu.measured,
