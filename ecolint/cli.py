@@ -15,7 +15,7 @@ from typing import Optional, Sequence
 
 from ecolint import __version__
 
-SUBCOMMANDS = {"check", "rule", "rules", "compare", "optimize", "estimate", "diagnose", "clean", "help"}
+SUBCOMMANDS = {"check", "rule", "rules", "compare", "optimize", "estimate", "diagnose", "gpus", "clean", "help"}
 OUTPUT_FORMATS = ("full", "concise", "json", "sarif", "github", "markdown")
 
 

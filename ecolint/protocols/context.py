@@ -32,9 +32,36 @@ class Context:
         if self.engine != "hf":
             return self._serving(model, gpu, quant, batch_size, params_b, metric)
         try:
-            return self.estimator.estimate(model, gpu, quant, batch_size, metric, params_b=params_b, basis=basis)
+            est = self.estimator.estimate(model, gpu, quant, batch_size, metric, params_b=params_b, basis=basis)
         except NotEstimable:
             return None
+        if metric == ENERGY and not est.measured:
+            est = self._tdp_cap(est, model, gpu, quant, batch_size, params_b)
+        return est
+
+    def _tdp_cap(self, est: Estimate, model, gpu, quant, batch_size, params_b) -> Estimate:
+        """An extrapolated energy whose implied power (energy × estimated throughput) exceeds the card's TDP is
+        not physical: cap it at TDP / throughput and say so."""
+        from dataclasses import replace
+
+        from ecolint.knowledge.estimator import Step
+        from ecolint.knowledge.specs import transfer_spec
+
+        spec = transfer_spec(gpu)
+        try:
+            t = self.estimator.estimate(model, gpu, quant, batch_size, THROUGHPUT, params_b=params_b)
+        except NotEstimable:
+            return est
+        if spec is None or not t.value:
+            return est
+        power = est.value / 1000.0 * t.value
+        if power <= spec.tdp_w:
+            return est
+        cap = spec.tdp_w * 1000.0 / t.value
+        f = cap / est.value
+        step = Step("tdp_cap", f"implied power {power:.0f} W (energy × estimated {t.value:.1f} tok/s) exceeds the "
+                    f"{spec.tdp_w:g} W board power of {spec.name}: capped ×{f:.3f}", (), f, "low", 0.0)
+        return replace(est, value=cap, low=min(est.low, cap), high=cap, steps=est.steps + (step,))
 
     def _serving(self, model: str, gpu: str, quant: str, batch_size: int, params_b: float,
                  metric: str) -> Optional[Estimate]:
