@@ -16,7 +16,7 @@ from typing import Optional, Sequence
 from ecolint import __version__
 from ecolint.text import split_lines
 
-SUBCOMMANDS = {"check", "rule", "rules", "compare", "optimize", "estimate", "diagnose", "clean", "help"}
+SUBCOMMANDS = {"check", "rule", "rules", "compare", "optimize", "estimate", "diagnose", "gpus", "clean", "help"}
 OUTPUT_FORMATS = ("full", "concise", "json", "sarif", "github", "markdown")
 
 

@@ -55,7 +55,8 @@ def test_transfer_specs():
     a100 = transfer_spec("a100")
     assert a100 is not None and a100.mem_bw_gb_s == 2039 and not a100.measured
     l4 = transfer_spec("l4")
-    assert l4 is not None and l4.source.startswith("public spec") and l4.vram_gb == 24
+    # the L4 now has a sourced row in gpu_variants.csv (datasheet), not an unsourced "public spec" tuple
+    assert l4 is not None and l4.source.startswith("gpu_variants.csv") and "datasheet" in l4.source and l4.vram_gb == 24
     assert transfer_spec("k80") is None
 
 

@@ -112,6 +112,7 @@ class Estimate:
     quant: str = ""
     batch_size: int = 1
     other_sessions: tuple[str, ...] = ()
+    regime: str = REGIME
 
     @property
     def measured(self) -> bool:
@@ -139,7 +140,7 @@ class Estimate:
             "row_ids": list(self.row_ids),
             "methods": [s.to_dict() for s in self.steps],
             "energy_basis": self.energy_basis,
-            "regime": REGIME,
+            "regime": self.regime,
         }
 
 

@@ -1,6 +1,7 @@
 """Minimal specifications (VRAM, memory bandwidth, board power) for every GPU the registry knows.
 
-The eight GPUs in ``hardware.csv`` carry sourced rows. The others in :mod:`ecolint.knowledge.gpus` are known
+The eight GPUs in ``hardware.csv`` and the memory variants and cloud cards in ``gpu_variants.csv`` carry sourced
+rows. The others in :mod:`ecolint.knowledge.gpus` are known
 here only from public NVIDIA product specifications (one common variant each; approximate), which is enough for
 a VRAM-fit check and for the roofline GPU transfer in :mod:`ecolint.knowledge.estimator`. None of these GPUs has
 a measurement: any energy figure for them is an extrapolation and is labelled as such.
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ecolint.knowledge.data import hardware
-from ecolint.knowledge.gpus import resolve_gpu
+from ecolint.knowledge.gpus import resolve_gpu, spec_row, variants
 
 
 @dataclass(frozen=True)
@@ -37,17 +38,12 @@ _PUBLIC: dict[str, tuple[float, float, float]] = {
     "rtx3080": (10, 760, 320),
     "rtx3070": (8, 448, 220),
     "rtx3060": (12, 360, 170),
-    "a10": (24, 600, 150),
     "a30": (24, 933, 165),
     "a40": (48, 696, 300),
     "a6000": (48, 768, 300),
-    "l4": (24, 300, 72),
     "l40": (48, 864, 300),
-    "l40s": (48, 864, 350),
-    "h200": (141, 4800, 700),
     "h800": (80, 3350, 700),
     "h20": (96, 4000, 400),
-    "b200": (180, 8000, 1000),
     "p100": (16, 732, 250),
     "p40": (24, 346, 250),
     "rtx2080ti": (11, 616, 250),
@@ -56,7 +52,7 @@ _PUBLIC: dict[str, tuple[float, float, float]] = {
 
 
 # GPUs above whose memory is HBM (datacenter parts); used to pick a like-for-like reference GPU.
-_HBM = {"a30", "h200", "h800", "h20", "b200", "p100"}
+_HBM = {"a30", "h800", "h20", "p100"}
 
 
 def transfer_spec(gpu: str) -> Optional[TransferSpec]:
@@ -64,10 +60,11 @@ def transfer_spec(gpu: str) -> Optional[TransferSpec]:
     info = resolve_gpu(gpu)
     if info is None:
         return None
-    row = hardware().get(info.id)
+    row = spec_row(info.id)
     if row is not None:
+        where = "hardware.csv" if info.id in hardware() else f"gpu_variants.csv ({row.source})"
         return TransferSpec(info.id, row.name, row.arch, row.vram_gb, row.mem_bw_gb_s, row.tdp_w, row.bf16_support,
-                            row.measured, "hardware.csv", row.memory_type.upper().startswith("HBM"))
+                            row.measured, where, row.memory_type.upper().startswith("HBM"))
     if info.id in _PUBLIC:
         vram, bw, tdp = _PUBLIC[info.id]
         return TransferSpec(info.id, info.name, info.arch, vram, bw, tdp, info.bf16, False, "public spec (approximate)",
@@ -76,4 +73,4 @@ def transfer_spec(gpu: str) -> Optional[TransferSpec]:
 
 
 def spec_ids() -> list[str]:
-    return sorted(set(hardware()) | set(_PUBLIC))
+    return sorted(set(hardware()) | set(variants()) | set(_PUBLIC))

@@ -1,7 +1,7 @@
 """Shared reasoning for the advisor commands: one row per quantization, the data-driven precision choice, the
 batch-size choice, and the paradox warnings — each statement carrying the row ids that support it.
 
-Where the measurements contradict the seed's decision tree, the measurements win, and the text says why:
+Where the measurements contradict the EcoCompute guide's decision tree, the measurements win, and the text says why:
 
 * default bitsandbytes INT8 is never recommended: every within-experiment pair shows a penalty vs FP16;
 * Pure INT8 (``llm_int8_threshold=0.0``) is not recommended either: on the A800 it costs more energy than FP16
@@ -22,7 +22,7 @@ from ecolint.knowledge.estimator import (MAX_BATCH, REGIME, Estimate, _same_expe
 from ecolint.protocols.context import Context
 from ecolint.protocols.validate import COMPARE_QUANTS, Params
 
-QUANT_LABEL = {"fp16": "FP16", "bf16": "BF16", "fp32": "FP32", "nf4": "NF4", "nf4_dq": "NF4 + double quant",
+QUANT_LABEL = {"fp16": "FP16", "bf16": "BF16", "fp8": "FP8", "mxfp4": "MXFP4", "fp32": "FP32", "nf4": "NF4", "nf4_dq": "NF4 + double quant",
                "int8_default": "INT8 (default)", "int8_pure": "INT8 (pure, threshold 0)", "int8": "INT8"}
 QUANT_CODE = {
     "fp16": "torch_dtype=torch.float16",
@@ -32,7 +32,55 @@ QUANT_CODE = {
     "int8_pure": "BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=0.0)",
 }
 USE_CASE_BATCH = {"chat": 4, "api": 16, "batch": 64}
+SERVING_BATCH = {"chat": 64, "api": 256, "batch": 512}
 BREAK_EVEN_PCT = 5.0
+# The size crossover ECO102 (rules/nf4_below_crossover.py) flags: 4-bit on models of this size or smaller cost
+# energy vs FP16 on every measured GPU except the T4. The advisor uses the same pairs, so the two never disagree.
+NF4_CROSSOVER_B = 3.0
+BF16_ARCHS = ("ampere", "ada", "hopper", "blackwell")
+
+
+@dataclass
+class Crossover:
+    """The ≤ 3B NF4 evidence ECO102 cites, as it applies to one model and GPU."""
+
+    applies: bool  # the model is at or below the crossover and the GPU is not one whose own pairs show no penalty
+    ratio: float  # geometric mean NF4/FP16 energy ratio of the ≤ 3B pairs (GPUs with a penalty)
+    text: str
+    row_ids: tuple[str, ...]
+
+
+def nf4_crossover(ctx: "Context", p: "Params") -> Optional[Crossover]:
+    """``None`` above the crossover; otherwise the ≤ 3B fp16/nf4 pairs and whether they apply on ``p.gpu``."""
+    import math
+
+    if not p.params_b or p.params_b > NF4_CROSSOVER_B:
+        return None
+    pairs = [q for q in ctx.knowledge.pairs("fp16", "nf4") if q.base.params_b <= NF4_CROSSOVER_B
+             and q.base.evidence != "guide_only" and q.other.evidence != "guide_only"]
+    if not pairs:
+        return None
+    no_penalty = sorted({q.base.gpu for q in pairs
+                         if min(x.delta_pct for x in pairs if x.base.gpu == q.base.gpu) < BREAK_EVEN_PCT})
+    penalty = [q for q in pairs if q.base.gpu not in no_penalty]
+    gid = p.gpu.id
+    mine = [q for q in pairs if q.base.gpu == gid]
+    applies = bool(penalty) and gid not in no_penalty
+    use = mine or penalty
+    ratio = math.exp(sum(math.log(q.ratio) for q in use) / len(use)) if use else 1.0
+    lo, hi = min(q.delta_pct for q in penalty), max(q.delta_pct for q in penalty)
+    gpus = ", ".join(sorted({q.base.gpu for q in penalty}))
+    text = (f"4-bit on models ≤ {NF4_CROSSOVER_B:g}B costs energy vs FP16 on every measured GPU except "
+            f"{', '.join(no_penalty) or 'none'}: {lo:+.1f} % to {hi:+.1f} % ({len(penalty)} pairs on {gpus}; "
+            f"rows {_short_ids([i for q in penalty for i in (q.base.row_id, q.other.row_id)], 8)}) — the evidence "
+            "behind ECO102")
+    ids = tuple(i for q in use for i in (q.base.row_id, q.other.row_id))
+    return Crossover(applies, ratio, text, ids)
+
+
+def preferred_dtype(p: "Params") -> str:
+    """bf16 on Ampere and newer (same bytes and energy as fp16, wider range), fp16 before."""
+    return "bf16" if p.gpu is not None and p.gpu.bf16 and p.gpu.arch in BF16_ARCHS else "fp16"
 
 
 @dataclass
@@ -97,14 +145,19 @@ def _ppl(ctx: Context, p: Params, quant: str) -> Optional[Measurement]:
     return rows[0] if rows else None
 
 
-def quant_rows(ctx: Context, p: Params, batch_size: int, quants=COMPARE_QUANTS) -> list[dict]:
-    """One dict per quantization: energy, throughput, Δ vs FP16, tokens/J, power, VRAM, perplexity, rank."""
+def quant_rows(ctx: Context, p: Params, batch_size: int, quants=None) -> list[dict]:
+    """One dict per quantization: energy, throughput, Δ vs FP16 (bf16 in serving), tokens/J, power, VRAM,
+    perplexity, rank."""
+    from ecolint.protocols.validate import SERVING_COMPARE_QUANTS
+
+    if quants is None:
+        quants = SERVING_COMPARE_QUANTS if p.serving else COMPARE_QUANTS
     gid = p.gpu.id
-    fp16_e = ctx.energy(p.model, gid, "fp16", batch_size, p.params_b)
+    fp16_e = ctx.energy(p.model, gid, quants[0] if p.serving else "fp16", batch_size, p.params_b)
     fp16_ppl = _ppl(ctx, p, "fp16")
     out: list[dict] = []
     for q in quants:
-        e = fp16_e if q == "fp16" else ctx.energy(p.model, gid, q, batch_size, p.params_b)
+        e = fp16_e if q == quants[0] else ctx.energy(p.model, gid, q, batch_size, p.params_b)
         t = ctx.throughput(p.model, gid, q, batch_size, p.params_b)
         row = _row(ctx, e)
         v = vram_estimate(p.model, p.params_b, q, batch_size, p.seq_len, p.gen_len)
@@ -144,10 +197,39 @@ def quant_rows(ctx: Context, p: Params, batch_size: int, quants=COMPARE_QUANTS) 
             if fp16_ppl is not None and fp16_ppl.ppl_dataset == pr.ppl_dataset and q != "fp16":
                 d["ppl_delta_vs_fp16_pct"] = round((pr.ppl - fp16_ppl.ppl) / fp16_ppl.ppl * 100.0, 1)  # type: ignore
         out.append(d)
+    _apply_crossover(ctx, p, out)
     ranked = sorted((d for d in out if d["energy_j_per_1k_tok"] is not None), key=lambda d: d["energy_j_per_1k_tok"])
     for i, d in enumerate(ranked, 1):
         d["rank"] = i
     return out
+
+
+def _apply_crossover(ctx: Context, p: Params, out: list[dict]) -> None:
+    """Below the size crossover, an NF4 figure extrapolated from larger models (the nearest-size pairs of another
+    size class) is replaced by FP16 × the ≤ 3B pairs' ratio, so the table agrees with ECO102."""
+    cx = nf4_crossover(ctx, p)
+    by_q = {r["quant"]: r for r in out}
+    fp16, nf4 = by_q.get("fp16"), by_q.get("nf4")
+    if cx is None or not cx.applies or fp16 is None or nf4 is None or fp16["energy_j_per_1k_tok"] is None:
+        return
+    if nf4["basis"] == "measured" or nf4["energy_j_per_1k_tok"] is None:
+        return
+    old = nf4["energy_j_per_1k_tok"]
+    new = round(fp16["energy_j_per_1k_tok"] * cx.ratio, 1)
+    for q in ("nf4", "nf4_dq"):
+        r = by_q.get(q)
+        if r is None or r["energy_j_per_1k_tok"] is None or r["basis"] == "measured":
+            continue
+        value = new if q == "nf4" else round(r["energy_j_per_1k_tok"] * new / old, 1)
+        scale = value / r["energy_j_per_1k_tok"]
+        r["energy_j_per_1k_tok"] = value
+        r["energy_interval"] = [round(x * scale, 1) for x in r["energy_interval"]]
+        r["tokens_per_joule"] = round(1000.0 / value, 4)
+        r["delta_vs_fp16_pct"] = round((value / fp16["energy_j_per_1k_tok"] - 1) * 100.0, 1)
+        r["delta_basis"] = "extrapolated"
+        r["methods"].append({"method": "size_crossover", "detail": f"×{scale:.3f}: {cx.text}",
+                             "row_ids": list(cx.row_ids), "factor": round(scale, 4), "confidence": "medium"})
+        r["row_ids"] = list(dict.fromkeys(r["row_ids"] + list(cx.row_ids)))
 
 
 def _delta(ctx: Context, p: Params, e: Estimate, base: Estimate, q: str, bs: int) -> tuple[float, str]:
@@ -168,6 +250,8 @@ def _delta(ctx: Context, p: Params, e: Estimate, base: Estimate, q: str, bs: int
 def recommend_quant(ctx: Context, p: Params, rows: list[dict]) -> dict:
     """Pick the precision from the rows (see the module docstring for the rules and why)."""
     by_q = {r["quant"]: r for r in rows}
+    if p.serving:
+        return _recommend_serving_quant(p, by_q)
     fp16, nf4 = by_q.get("fp16"), by_q.get("nf4")
     reasons: list[str] = []
     gid = p.gpu.id
@@ -179,7 +263,11 @@ def recommend_quant(ctx: Context, p: Params, rows: list[dict]) -> dict:
         return f"rows {_short_ids(r['row_ids'], 6)}" if r["row_ids"] else "no rows"
 
     choice: Optional[str] = None
-    if ok(fp16) and ok(nf4):
+    cx = nf4_crossover(ctx, p)
+    if cx is not None and cx.applies and ok(fp16):
+        choice = "fp16"
+        reasons.append(f"Keep 16-bit weights: {cx.text}.")
+    elif ok(fp16) and ok(nf4):
         d = nf4["delta_vs_fp16_pct"]
         if d <= -BREAK_EVEN_PCT:
             choice = "nf4"
@@ -208,17 +296,48 @@ def recommend_quant(ctx: Context, p: Params, rows: list[dict]) -> dict:
     if choice is None:
         return {"quant": None, "reasons": ["No precision fits in this GPU's memory at this batch size and length."],
                 "config": None}
-    # What the seed would have said, where the data disagree.
+    # What the EcoCompute guide would have said, where the data disagree.
     i8 = by_q.get("int8_pure")
     if i8 is not None and i8["energy_j_per_1k_tok"] is not None and i8["fits"] and i8["rank"] == 1:
         ev = ppl_pairs_evidence(ctx, "int8_pure")
         reasons.append(f"Pure INT8 is estimated lowest in energy here, but it is not recommended: measured "
                        f"perplexity cost {ev.text() if ev else 'unknown'}.")
-    return {"quant": choice, "reasons": reasons, "config": QUANT_CODE.get(choice)}
+    dtype = preferred_dtype(p) if choice == "fp16" else None
+    config = QUANT_CODE.get(choice)
+    if dtype == "bf16":
+        config = "torch_dtype=torch.bfloat16"
+        reasons.append(f"On {p.gpu.arch.capitalize()} use bf16 rather than fp16: the same bytes per weight (so the "
+                       "same energy; the rows measure fp16) with fp32's exponent range.")
+    return {"quant": choice, "dtype": dtype, "reasons": reasons, "config": config}
+
+
+def _recommend_serving_quant(p: Params, by_q: dict) -> dict:
+    """Serving: bf16 unless FP8 is at least 5 % cheaper here on Hopper/Blackwell (where FP8 runs natively). The
+    measured FP8/bf16 pairs cost energy at small max_num_seqs and save about 10 % from 64 up."""
+    bf16, fp8 = by_q.get("bf16"), by_q.get("fp8")
+    reasons: list[str] = []
+    choice = "bf16" if bf16 and bf16["energy_j_per_1k_tok"] is not None else None
+    if (fp8 and fp8["energy_j_per_1k_tok"] is not None and choice and p.gpu.arch in ("hopper", "blackwell")
+            and fp8["delta_vs_fp16_pct"] is not None and fp8["delta_vs_fp16_pct"] <= -BREAK_EVEN_PCT):
+        choice = "fp8"
+        reasons.append(f"FP8 weights use {abs(fp8['delta_vs_fp16_pct']):.1f} % less energy than bf16 here "
+                       f"({fp8['delta_basis']}; rows {_short_ids(fp8['row_ids'], 6)}); check task accuracy.")
+    elif choice:
+        d = fp8["delta_vs_fp16_pct"] if fp8 else None
+        reasons.append("bf16: " + ("no FP8 estimate reaches this configuration." if d is None else
+                                   f"FP8 is {d:+.1f} % vs bf16 here, not a clear saving (the measured FP8/bf16 "
+                                   "pairs cost energy at small max_num_seqs)."))
+    if choice is None:
+        return {"quant": None, "dtype": None, "reasons": ["No serving estimate reaches this configuration."],
+                "config": None}
+    return {"quant": choice, "dtype": None, "reasons": reasons,
+            "config": "--dtype bfloat16" if choice == "bf16" else "--quantization fp8"}
 
 
 def paradox_warnings(ctx: Context, p: Params, rows: list[dict]) -> list[str]:
-    """Data-backed warnings about the configurations people reach for."""
+    """Data-backed warnings about the configurations people reach for (bitsandbytes: Hugging Face engine)."""
+    if p.serving:
+        return []
     gid = p.gpu.id
     by_q = {r["quant"]: r for r in rows}
     out: list[str] = []
@@ -233,7 +352,7 @@ def paradox_warnings(ctx: Context, p: Params, rows: list[dict]) -> list[str]:
     if ev is not None:
         out.append(f"INT8 (pure, llm_int8_threshold=0.0): energy vs FP16 {ev.text()}"
                    + (f"; perplexity vs FP16 {pe.text()}" if pe else "") + ". Faster than default INT8, but not a "
-                   "free win: the seed's 'saves ~5 % on A800' is contradicted by every A800 pair.")
+                   "free win: the EcoCompute guide's 'saves ~5 % on A800' is contradicted by every A800 pair.")
     ev = energy_pairs_evidence(ctx, "fp16", "nf4", gid)
     r = by_q.get("nf4")
     if ev is not None and r is not None and r["delta_vs_fp16_pct"] is not None and r["delta_vs_fp16_pct"] > 0:
@@ -264,6 +383,11 @@ def recommend_batch(p: Params, quant: str, current: Optional[int]) -> tuple[int,
     """Batch size for the use case (chat 4, api 16, batch 64 — never below what the user already runs), halved
     until weights + KV cache fit."""
     notes: list[str] = []
+    if p.serving:
+        # max_num_seqs: energy per token flattens between 256 and 512 in the serving series
+        return max(current or 1, SERVING_BATCH.get(p.use_case, 256)), [
+            "In serving the batch is vLLM's max_num_seqs (sequences running concurrently); energy per token falls "
+            "steeply up to 64-256 and flattens beyond (ML.ENERGY rows)."]
     target = max(current or 1, USE_CASE_BATCH.get(p.use_case, 16))
     target = min(target, MAX_BATCH)
     while target > 1 and not fits(p, quant, target):
@@ -273,7 +397,11 @@ def recommend_batch(p: Params, quant: str, current: Optional[int]) -> tuple[int,
     return target, notes
 
 
-def scope_note() -> str:
+def scope_note(p: Optional[Params] = None) -> str:
+    if p is not None and p.serving:
+        from ecolint.knowledge.serving_estimator import SERVING_REGIME
+
+        return f"Serving figures: {SERVING_REGIME}."
     return f"All measurements: {REGIME}."
 
 

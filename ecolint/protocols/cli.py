@@ -33,6 +33,12 @@ def _common(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--gpu", "-g", metavar="GPU", help="GPU id or alias (a800, rtx4090d, 'RTX 4090 D', a100, t4 …)")
     sp.add_argument("--params-b", metavar="N", help="parameter count in billions, when the name does not tell")
     sp.add_argument("--format", "-f", choices=FORMATS, default="text", help="output format (default: text)")
+    sp.add_argument("--engine", "-e", choices=("hf", "vllm", "tgi"), default="hf",
+                    help="hf: Hugging Face eager generate (default); vllm/tgi: serving with continuous batching, "
+                         "from the ML.ENERGY Benchmark rows (batch size = max_num_seqs)")
+    sp.add_argument("--num-gpus", metavar="N", help="GPUs in the deployment (serving; default: the fewest that fit)")
+    sp.add_argument("--active-params-b", metavar="N", help="active parameters per token in billions (MoE)")
+    sp.add_argument("--verbose", "-v", action="store_true", help="show where every number comes from")
     sp.add_argument("--measurements", metavar="FILE", action="append", default=[],
                     help="extra measurement table (same columns as the built-in one); its rows win for the same "
                          "configuration; may be repeated")
@@ -87,6 +93,57 @@ def register(subparsers) -> None:
     sp.add_argument("--gen-len", metavar="N", default="256", help="generated tokens per request (default 256)")
     sp.set_defaults(func=_runner("diagnose"))
 
+    _register_gpus(subparsers)
+
+
+def _register_gpus(subparsers) -> None:
+    sp = subparsers.add_parser("gpus", help="list the GPU table (ids, memory, bandwidth, power, source)",
+                               description="Every GPU ecolint knows: canonical id, name, architecture, VRAM, memory "
+                                           "bandwidth, board power, whether it has measurements, and the source of "
+                                           "its figures. Cloud instance types (g5.xlarge, p4d.24xlarge, ...) and "
+                                           "spellings such as A100-SXM4-40GB resolve to these ids.")
+    sp.add_argument("--format", "-f", choices=FORMATS, default="text", help="output format (default: text)")
+    sp.set_defaults(func=run_gpus)
+
+
+def gpu_table() -> list[dict]:
+    from ecolint.knowledge.gpus import known_gpu_ids, spec_row
+    from ecolint.knowledge.specs import transfer_spec
+
+    out = []
+    for gid in known_gpu_ids():
+        spec = transfer_spec(gid)
+        if spec is None:
+            continue
+        row = spec_row(gid)
+        out.append({"id": gid, "name": spec.name, "arch": spec.arch, "vram_gb": spec.vram_gb,
+                    "mem_bw_gb_s": spec.mem_bw_gb_s, "tdp_w": spec.tdp_w, "measured": spec.measured,
+                    "source": row.source if row is not None else spec.source})
+    return out
+
+
+def run_gpus(args: argparse.Namespace, out=None) -> int:
+    import json
+
+    from ecolint.protocols.render import Document, render_text, to_markdown
+
+    out = out or sys.stdout
+    rows = gpu_table()
+    if args.format == "json":
+        out.write(json.dumps(rows, indent=2) + "\n")
+        return 0
+    doc = Document("GPUs")
+    doc.table(["id", "name", "arch", "VRAM GB", "GB/s", "W", "measured"],
+              [[r["id"], r["name"], r["arch"], f"{r['vram_gb']:g}", f"{r['mem_bw_gb_s']:g}", f"{r['tdp_w']:g}",
+                "yes" if r["measured"] else ""] for r in rows], "lllrrrl",
+              caption="Sources per row: ecolint gpus --format json. Measured: rows of the Hugging Face eager table; "
+                      "the serving rows (--engine vllm) cover h100 and b200.")
+    if args.format == "markdown":
+        out.write(to_markdown(doc))
+    else:
+        render_text(doc, file=out)
+    return 0
+
 
 def _runner(command: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
@@ -120,6 +177,7 @@ def run_command(command: str, args: argparse.Namespace, out=None, err=None) -> i
         n = len(params.errors)
         print(f"ecolint {command}: {n} error{'s' if n != 1 else ''}; nothing estimated", file=err)
         return 2
+    ctx.engine, ctx.num_gpus, ctx.active_params_b = params.engine, params.num_gpus, params.active_params_b
     module = importlib.import_module(f"ecolint.protocols.{command}")
     try:
         report = module.build(ctx, params)

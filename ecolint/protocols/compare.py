@@ -13,7 +13,7 @@ def build(ctx: Context, p: Params) -> dict:
     bs = p.batch_size or 1
     rows = quant_rows(ctx, p, bs)
     rec = recommend_quant(ctx, p, rows)
-    notes = [scope_note()]
+    notes = [scope_note(p)]
     bases = {r["energy_basis"] for r in rows if r["energy_basis"]}
     if "idle_subtracted" in bases:
         notes.append("Energy on this GPU is idle-subtracted ((board power − idle) / throughput); other GPUs' rows "
@@ -67,7 +67,8 @@ def document(report: dict) -> Document:
     rec = report["recommendation"]
     doc.h("Recommendation")
     if rec["quant"]:
-        doc.p(f"Use {QUANT_LABEL[rec['quant']]}" + (f": {rec['config']}" if rec.get("config") else ""), "good")
+        label = QUANT_LABEL[rec.get("dtype") or rec["quant"]]
+        doc.p(f"Use {label}" + (f": {rec['config']}" if rec.get("config") else ""), "good")
     doc.bullets(rec["reasons"])
     if report["warnings"]:
         doc.h("Paradox warnings")

@@ -23,10 +23,58 @@ class Context:
     model_overrides: dict = field(default_factory=dict)
     tables: tuple[Path, ...] = ()
 
+    engine: str = "hf"
+    num_gpus: Optional[int] = None
+    active_params_b: Optional[float] = None
+
     def estimate(self, model: str, gpu: str, quant: str, batch_size: int, params_b: float,
                  metric: str = ENERGY, basis: Optional[str] = None) -> Optional[Estimate]:
+        if self.engine != "hf":
+            return self._serving(model, gpu, quant, batch_size, params_b, metric)
         try:
-            return self.estimator.estimate(model, gpu, quant, batch_size, metric, params_b=params_b, basis=basis)
+            est = self.estimator.estimate(model, gpu, quant, batch_size, metric, params_b=params_b, basis=basis)
+        except NotEstimable:
+            return None
+        if metric == ENERGY and not est.measured:
+            est = self._tdp_cap(est, model, gpu, quant, batch_size, params_b)
+        return est
+
+    def _tdp_cap(self, est: Estimate, model, gpu, quant, batch_size, params_b) -> Estimate:
+        """An extrapolated energy whose implied power (energy × estimated throughput) exceeds the card's TDP is
+        not physical: cap it at TDP / throughput and say so."""
+        from dataclasses import replace
+
+        from ecolint.knowledge.estimator import Step
+        from ecolint.knowledge.specs import transfer_spec
+
+        spec = transfer_spec(gpu)
+        try:
+            t = self.estimator.estimate(model, gpu, quant, batch_size, THROUGHPUT, params_b=params_b)
+        except NotEstimable:
+            return est
+        if spec is None or not t.value:
+            return est
+        power = est.value / 1000.0 * t.value
+        if power <= spec.tdp_w:
+            return est
+        cap = spec.tdp_w * 1000.0 / t.value
+        f = cap / est.value
+        step = Step("tdp_cap", f"implied power {power:.0f} W (energy × estimated {t.value:.1f} tok/s) exceeds the "
+                    f"{spec.tdp_w:g} W board power of {spec.name}: capped ×{f:.3f}", (), f, "low", 0.0)
+        return replace(est, value=cap, low=min(est.low, cap), high=cap, steps=est.steps + (step,))
+
+    def _serving(self, model: str, gpu: str, quant: str, batch_size: int, params_b: float,
+                 metric: str) -> Optional[Estimate]:
+        """Serving regime (vLLM / TGI): energy from the ML.ENERGY rows; batch = max_num_seqs. Throughput per
+        configuration is not modelled separately here."""
+        from ecolint.knowledge.serving_estimator import default_serving_estimator
+
+        if metric != ENERGY:
+            return None
+        try:
+            return default_serving_estimator().estimate(model, gpu, quant, batch_size, params_b=params_b,
+                                                        active_params_b=self.active_params_b,
+                                                        num_gpus=self.num_gpus, engine=self.engine)
         except NotEstimable:
             return None
 
@@ -69,7 +117,7 @@ REGION_NAMES = {"us_avg": "US average", "china": "China", "eu_avg": "EU average"
 
 
 def grid_factors(region: str, usd: Optional[float], gco2: Optional[float]) -> tuple[float, float, list[str]]:
-    """Price and carbon intensity for a region (grid.csv, from the seed's hardware profiles), overridden by the
+    """Price and carbon intensity for a region (grid.csv, from the EcoCompute skill's hardware profiles), overridden by the
     user's values; notes say where a default had to be borrowed."""
     notes: list[str] = []
     row = grid()[region]
@@ -91,5 +139,5 @@ def grid_factors(region: str, usd: Optional[float], gco2: Optional[float]) -> tu
 
 
 def default_pue(gpu_id: str) -> float:
-    """1.0 for a workstation card, 1.1 for a data-centre card (the seed's defaults for local vs cloud)."""
+    """1.0 for a workstation card, 1.1 for a data-centre card (the EcoCompute skill's defaults for local vs cloud)."""
     return 1.0 if gpu_id.startswith(("rtx", "gtx", "titan")) else 1.1

@@ -179,7 +179,7 @@ def build(ctx: Context, p: Params) -> dict:
             "Compare tokens/s and J/1k tokens with the expected values above; a gap over 25 % points at the "
             "suspects listed",
         ],
-        "notes": [scope_note()] + ([f"{q} has no rows; expected values are for fp16"] if q in ("bf16", "fp32") else []),
+        "notes": [scope_note(p)] + ([f"{q} has no rows; expected values are for fp16"] if q in ("bf16", "fp32") else []),
         "issues": [i.line() for i in p.issues],
     }
 

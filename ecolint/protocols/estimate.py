@@ -72,7 +72,7 @@ def build(ctx: Context, p: Params) -> dict:
             "gco2_per_kwh": gco2,
             "region": p.region,
             "energy_basis": "total_board_power (GPU board only; host CPU, DRAM and network excluded)",
-            "regime": scope_note(),
+            "regime": scope_note(p),
             "notes": notes,
         },
         "issues": [i.line() for i in p.issues],

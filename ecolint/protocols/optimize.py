@@ -75,14 +75,14 @@ def build(ctx: Context, p: Params) -> dict:
         current["monthly"] = monthly(current["energy_j_per_request"], requests, pue, usd, gco2)
 
     insights: list[str] = []
-    if bs > cur_bs:
+    if bs > cur_bs and not p.serving:
         bs1 = config_metrics(ctx, p, quant, cur_bs)
         if bs1:
             d = (rec["energy_j_per_1k_tok"] - bs1["energy_j_per_1k_tok"]) / bs1["energy_j_per_1k_tok"] * 100
             insights.append(f"Batch size {cur_bs} → {bs}: {d:+.1f} % energy per token (batch curve fitted on the "
                             "A800 sweep, rows 60-66, and the A800 BS 1/4/8 rows 51-59; static batches in "
                             "transformers generate — a serving engine with continuous batching behaves differently).")
-    if p.use_case == "chat":
+    if p.use_case == "chat" and not p.serving:
         insights.append("Chat: batch the requests of concurrent users (BS 2 and 4 cut energy per token by 47 % "
                         "and 72 % in the A800 sweep, rows 60-62).")
     insights += rec_q["reasons"]
@@ -95,7 +95,7 @@ def build(ctx: Context, p: Params) -> dict:
         insights.append("Your current fp32 has no measurement; fp16 halves the weight bytes read per token.")
     pitfalls = paradox_warnings(ctx, p, rows)
     transparency = {
-        "regime": scope_note(),
+        "regime": scope_note(p),
         "energy_basis": rec["energy_basis"],
         "rows": rec["row_ids"],
         "measured_gpu": p.gpu.measured,
@@ -121,6 +121,7 @@ def build(ctx: Context, p: Params) -> dict:
         "current": current,
         "recommendation_reasons": rec_q["reasons"],
         "config": rec_q["config"],
+        "dtype": rec_q.get("dtype"),
         "alternatives": rows,
         "assumptions": {"requests_per_month": requests, "pue": pue, "usd_per_kwh": usd, "gco2_per_kwh": gco2,
                         "region": p.region, "requests_default": p.requests_per_month is None, "notes": grid_notes},
@@ -163,7 +164,7 @@ def document(report: dict) -> Document:
     doc = Document(f"Optimize: {report['model']} ({report['params_b']:g}B) on {report['gpu']}, "
                    f"use case {report['use_case']}")
     doc.h("Recommended configuration")
-    doc.p(f"{QUANT_LABEL[rec['quant']]}, batch size {rec['batch_size']}"
+    doc.p(f"{QUANT_LABEL[report.get('dtype') or rec['quant']]}, batch size {rec['batch_size']}"
           + (f" — {report['config']}" if report.get("config") else ""), "good")
     cfgs = [("Recommended", rec)]
     if report["current"]:

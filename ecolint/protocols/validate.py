@@ -2,7 +2,7 @@
 
 Every problem is collected before anything is reported, so a user sees all errors at once. Errors stop the
 command (exit 2); warnings and notes are printed and the command goes on. Ranges and cross-checks use our own
-tables (GPU specs, model registry, measured batch range), not the seed guide's example numbers.
+tables (GPU specs, model registry, measured batch range), not the EcoCompute guide's example numbers.
 """
 
 from __future__ import annotations
@@ -18,8 +18,11 @@ from ecolint.knowledge.specs import TransferSpec, transfer_spec
 
 ERROR, WARNING, NOTE = "error", "warning", "note"
 
-QUANT_CHOICES = ("fp16", "bf16", "fp32", "nf4", "nf4_dq", "int8_default", "int8_pure")
+QUANT_CHOICES = ("fp16", "bf16", "fp32", "nf4", "nf4_dq", "int8_default", "int8_pure", "fp8", "mxfp4")
 COMPARE_QUANTS = ("fp16", "nf4", "nf4_dq", "int8_default", "int8_pure")
+SERVING_COMPARE_QUANTS = ("bf16", "fp8")
+SERVING_QUANTS = ("bf16", "fp16", "fp8", "mxfp4")
+SERVING_MAX_BATCH = 2048  # the largest max_num_seqs in the serving rows
 
 _QUANT_ALIASES = {
     "fp16": "fp16", "float16": "fp16", "half": "fp16", "torch.float16": "fp16",
@@ -30,6 +33,7 @@ _QUANT_ALIASES = {
     "int8_default": "int8_default", "int8-default": "int8_default", "llm.int8": "int8_default",
     "load_in_8bit": "int8_default",
     "int8_pure": "int8_pure", "int8-pure": "int8_pure", "pure_int8": "int8_pure",
+    "fp8": "fp8", "float8": "fp8", "fp8_e4m3": "fp8", "mxfp4": "mxfp4",
 }
 
 # Spellings that are not accepted but have an obvious nearest measured method.
@@ -44,8 +48,6 @@ _QUANT_HINTS = {
     "8bit": ("int8_default", "ambiguous: int8_default (threshold 6.0) or int8_pure (threshold 0.0)"),
 }
 _QUANT_UNMEASURED = {
-    "fp8": "no FP8 measurement exists; the FP8 figures in the source repositories come from a generated table, "
-           "not a measurement (data/conflicts.md, section C)",
     "gptq": "only bitsandbytes quantization was measured; GPTQ has no rows",
     "awq": "only bitsandbytes quantization was measured; AWQ has no rows",
     "gguf": "only bitsandbytes quantization was measured; GGUF/llama.cpp has no rows",
@@ -93,7 +95,14 @@ class Params:
     throughput: Optional[float] = None
     power: Optional[float] = None
     energy: Optional[float] = None
+    engine: str = "hf"
+    num_gpus: Optional[int] = None
+    active_params_b: Optional[float] = None
     issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def serving(self) -> bool:
+        return self.engine in ("vllm", "tgi")
 
     @property
     def errors(self) -> list[Issue]:
@@ -154,6 +163,17 @@ def validate(ns, command: str, default_gpu: Optional[str] = None, measured_gpus:
     """Validate an argparse namespace for ``command`` (compare, optimize, estimate, diagnose)."""
     p = Params()
     get = lambda name: getattr(ns, name, None)  # noqa: E731
+    engine = (get("engine") or "hf").strip().lower()
+    if engine not in ("hf", "vllm", "tgi"):
+        p.issues.append(Issue(ERROR, "engine", f"unknown engine {engine!r} (choose from hf, vllm, tgi)"))
+    else:
+        p.engine = engine
+        if engine == "tgi":
+            from ecolint.knowledge.serving import TGI_CAVEAT
+
+            p.issues.append(Issue(NOTE, "engine", TGI_CAVEAT))
+    p.num_gpus = _int_in(p, "num-gpus", get("num_gpus"), 1, 64)
+    p.active_params_b = _float_in(p, "active-params-b", get("active_params_b"), 0.01, 2000.0)
     for name in REQUIRED.get(command, ()):
         if get(name) is None:
             p.issues.append(Issue(ERROR, name.replace("_", "-"), "required for " + command))
@@ -201,7 +221,12 @@ def validate(ns, command: str, default_gpu: Optional[str] = None, measured_gpus:
                                                     f"GPUs: {', '.join(measured_gpus)}"))
             else:
                 p.gpu, p.spec = info, spec
-                if measured_gpus and info.id not in measured_gpus:
+                if p.serving and info.id not in ("h100", "b200"):
+                    p.issues.append(Issue(NOTE, "gpu", f"{info.id} has no serving rows: figures are carried from the "
+                                                       "H100/B200 rows by specs (low confidence)"))
+                elif p.serving:
+                    pass
+                elif measured_gpus and info.id not in measured_gpus:
                     p.issues.append(Issue(NOTE, "gpu", f"{info.id} has no measurements: its figures are transferred "
                                                        "from the most similar measured GPU (low confidence unless "
                                                        "the specs match)"))
@@ -215,9 +240,18 @@ def validate(ns, command: str, default_gpu: Optional[str] = None, measured_gpus:
         q, msg = normalise_quant(q_text)
         if msg:
             p.issues.append(Issue(ERROR, "quant", msg))
+        elif p.serving and q not in SERVING_QUANTS:
+            p.issues.append(Issue(ERROR, "quant", f"{q} is a bitsandbytes (Hugging Face) method; the serving rows "
+                                                  f"measure {', '.join(SERVING_QUANTS)} (use --engine hf for {q})"))
+        elif not p.serving and q in ("fp8", "mxfp4"):
+            p.issues.append(Issue(ERROR, "quant", f"{q} is measured only in serving (--engine vllm); no Hugging Face "
+                                                  "eager row exists (the FP8 figures in the source repositories come "
+                                                  "from a generated table, not a measurement)"))
         else:
             p.quant = q
-            if q == "fp32" and command in ("estimate",):
+            if p.serving:
+                pass
+            elif q == "fp32" and command in ("estimate",):
                 p.issues.append(Issue(ERROR, "quant", "no fp32 row exists and no method reaches fp32; estimate fp16 "
                                                       "instead (fp32 reads twice the weight bytes per token)"))
             elif q == "fp32":
@@ -232,9 +266,13 @@ def validate(ns, command: str, default_gpu: Optional[str] = None, measured_gpus:
                                                      "per parameter)"))
 
     # batch size and lengths
-    bs = _int_in(p, "batch-size", get("batch_size"), 1, MAX_BATCH,
-                 f"batch sizes were measured from 1 to {MAX_BATCH} (A800 sweep); ecolint does not extrapolate "
-                 "beyond that")
+    if p.serving:
+        bs = _int_in(p, "batch-size", get("batch_size"), 1, SERVING_MAX_BATCH,
+                     f"in serving the batch is vLLM's max_num_seqs, measured from 8 to {SERVING_MAX_BATCH}")
+    else:
+        bs = _int_in(p, "batch-size", get("batch_size"), 1, MAX_BATCH,
+                     f"batch sizes were measured from 1 to {MAX_BATCH} (A800 sweep); ecolint does not extrapolate "
+                     "beyond that")
     p.batch_size = bs
     seq = _int_in(p, "seq-len", get("seq_len"), 1, 1_048_576)
     gen = _int_in(p, "gen-len", get("gen_len"), 1, 65_536)
@@ -282,7 +320,7 @@ def validate(ns, command: str, default_gpu: Optional[str] = None, measured_gpus:
                                                 f"({p.spec.tdp_w:g} W); check the reading"))
 
     # cross-check: does it fit?
-    if p.spec is not None and p.params_b and p.quant and p.quant in QUANT_CHOICES:
+    if p.spec is not None and p.params_b and p.quant and p.quant in QUANT_CHOICES and not p.serving:
         bs_ = p.batch_size or 1
         v = vram_estimate(p.model, p.params_b, p.quant, bs_, p.seq_len, p.gen_len)
         if v.weights_gb + v.overhead_gb > p.spec.vram_gb:

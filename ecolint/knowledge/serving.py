@@ -1,0 +1,166 @@
+"""Serving-regime rows: vLLM with continuous batching (``serving.csv``, ML.ENERGY Benchmark v3).
+
+These rows are a different regime from ``measurements.csv`` (Hugging Face eager ``generate``): energy is the GPU
+energy of *all* GPUs of the deployment over the benchmark's steady-state window, and the batching knob is vLLM's
+``max_num_seqs`` (the cap on concurrent sequences), not a static batch size. Row ids are ``S1``… so they never
+collide with the eager table's integer ids. Like the eager loader, a row that does not parse raises
+:class:`~ecolint.knowledge.data.DataError` naming file, line and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from typing import Iterable, Optional
+
+from ecolint.knowledge.data import DataError, _read_builtin
+
+ENGINES = ("hf", "vllm", "tgi")
+SERVING_ENGINES = ("vllm", "tgi")
+PRECISIONS = {"bfloat16": "bf16", "fp8": "fp8", "mxfp4": "mxfp4", "float16": "fp16"}
+CITATION = ('ML.ENERGY Benchmark v3 (Chung et al., "The ML.ENERGY Benchmark", NeurIPS Datasets and Benchmarks '
+            "2025): vLLM 0.11.1, continuous batching, GPU energy of all GPUs")
+TGI_CAVEAT = ("TGI is estimated from vLLM measurements (both batch continuously; no TGI row exists): expect "
+              "engine-to-engine differences beyond the printed interval")
+DEFAULT_TASK = "lm-arena-chat"
+
+
+@dataclass(frozen=True)
+class ServingRow:
+    row_id: str
+    engine: str
+    engine_version: str
+    task: str
+    model_id: str
+    architecture: str
+    total_params_b: float
+    active_params_b: float
+    weight_precision: str
+    gpu: str
+    num_gpus: int
+    tensor_parallel: int
+    data_parallel: int
+    expert_parallel: int
+    max_num_seqs: int
+    avg_batch_size: Optional[float]
+    avg_output_len: Optional[float]
+    output_tok_s: Optional[float]
+    avg_power_w: Optional[float]
+    energy_j_per_token: Optional[float]
+    energy_j_per_1k_tok: float
+    energy_j_per_request: Optional[float]
+    median_itl_ms: Optional[float]
+    p90_itl_ms: Optional[float]
+    p99_itl_ms: Optional[float]
+    energy_basis: str
+    source: str
+
+    @property
+    def quant(self) -> str:
+        """Precision in the advisor's vocabulary: ``bf16``, ``fp8``, ``mxfp4``."""
+        return PRECISIONS.get(self.weight_precision, self.weight_precision)
+
+    @property
+    def moe(self) -> bool:
+        return self.active_params_b < self.total_params_b
+
+    @property
+    def series_key(self) -> tuple:
+        """Rows that differ only in ``max_num_seqs``: a batching series (ratios are valid inside it)."""
+        return (self.task, self.model_id, self.gpu, self.num_gpus)
+
+    def short(self) -> str:
+        gpus = f"{self.num_gpus}× {self.gpu}" if self.num_gpus > 1 else self.gpu
+        return (f"row {self.row_id}: {self.model_id} {self.quant} on {gpus}, max_num_seqs={self.max_num_seqs} "
+                f"({self.task}): {self.energy_j_per_1k_tok:,.0f} J/1k tok")
+
+
+_COLUMNS = [f.name for f in fields(ServingRow)]
+_INTS = {"num_gpus", "tensor_parallel", "data_parallel", "expert_parallel", "max_num_seqs"}
+_FLOATS = {f.name for f in fields(ServingRow) if f.type in ("float", "Optional[float]")}
+_REQUIRED = {"row_id", "engine", "task", "model_id", "total_params_b", "active_params_b", "weight_precision", "gpu",
+             "num_gpus", "max_num_seqs", "energy_j_per_1k_tok", "energy_basis", "source"}
+
+
+def parse_serving(lines: Iterable[str], origin: str) -> list[ServingRow]:
+    reader = csv.reader(lines)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise DataError(f"{origin}:1:1: empty serving table") from None
+    missing = [c for c in _COLUMNS if c not in header]
+    if missing:
+        raise DataError(f"{origin}:1:1: missing column(s): {', '.join(missing)}")
+    index = {name: header.index(name) for name in _COLUMNS}
+    rows: list[ServingRow] = []
+    seen: set[str] = set()
+    for record in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(record) != len(header):
+            raise DataError(f"{origin}:{line}:1: expected {len(header)} fields, found {len(record)}")
+        values: dict = {}
+        for name in _COLUMNS:
+            col = index[name]
+            text = record[col].strip()
+            where = f"{origin}:{line}:{col + 1} ({name})"
+            if name in _REQUIRED and not text:
+                raise DataError(f"{where}: value required")
+            if name in _INTS or name in _FLOATS:
+                if not text:
+                    values[name] = None
+                    continue
+                try:
+                    number = float(text)
+                except ValueError:
+                    raise DataError(f"{where}: expected a number, got {text!r}") from None
+                if not math.isfinite(number) or number <= 0:
+                    raise DataError(f"{where}: expected a positive finite number, got {text!r}")
+                if name in _INTS:
+                    if number != int(number):
+                        raise DataError(f"{where}: expected a whole number, got {text!r}")
+                    number = int(number)
+                values[name] = number
+            else:
+                values[name] = text
+        if values["row_id"] in seen:
+            raise DataError(f"{origin}:{line}:{index['row_id'] + 1} (row_id): duplicate row_id {values['row_id']!r}")
+        if values["engine"] not in SERVING_ENGINES:
+            raise DataError(f"{origin}:{line}:{index['engine'] + 1} (engine): expected one of "
+                            f"{', '.join(SERVING_ENGINES)}, got {values['engine']!r}")
+        if values["active_params_b"] > values["total_params_b"]:
+            raise DataError(f"{origin}:{line}:{index['active_params_b'] + 1} (active_params_b): larger than "
+                            "total_params_b")
+        seen.add(values["row_id"])
+        rows.append(ServingRow(**values))
+    return rows
+
+
+@lru_cache(maxsize=None)
+def builtin_serving() -> tuple[ServingRow, ...]:
+    return tuple(parse_serving(_read_builtin("serving.csv").splitlines(), "serving.csv"))
+
+
+def model_base(model: str) -> str:
+    """Basename, lower case: ``meta-llama/Llama-3.1-8B-Instruct`` -> ``llama-3.1-8b-instruct``."""
+    return model.strip().lower().rstrip("/").rsplit("/", 1)[-1]
+
+
+def precision_twin(model: str) -> str:
+    """The model id without an ``-FP8`` suffix: FP8 and bf16 releases of one model share it."""
+    base = model_base(model)
+    return base[:-4] if base.endswith("-fp8") else base
+
+
+def series(rows: Iterable[ServingRow], key: tuple) -> list[ServingRow]:
+    return sorted((r for r in rows if r.series_key == key), key=lambda r: r.max_num_seqs)
+
+
+def batching_series(model: str = "meta-llama/Llama-3.1-8B-Instruct", gpu: str = "h100", num_gpus: int = 1,
+                    task: str = DEFAULT_TASK, sizes: tuple[int, ...] = (8, 64, 512)) -> list[ServingRow]:
+    """The ``max_num_seqs`` series rules cite for serving configs (Llama-3.1-8B on one H100 by default)."""
+    rows = series(builtin_serving(), (task, model, gpu, num_gpus))
+    return [r for r in rows if r.max_num_seqs in sizes]
