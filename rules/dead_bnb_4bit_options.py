@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecolint.facts import FileFacts
+from ecolint.facts import FileFacts, QuantSpec
 from ecolint.rule import Applicability, Example, Rule, RuleContext, Severity
 
 
@@ -75,17 +75,15 @@ class DeadBnb4bitOptions(Rule):
     )
 
     def check(self, facts: FileFacts, ctx: RuleContext):
+        live = {v.span for spec in facts.quant_specs if not _four_bit_off(spec) for v in spec.options.values() if v.span}
         for spec in facts.quant_specs:
             dead = sorted(name for name in spec.options if name.startswith("bnb_4bit_"))
-            if not dead:
+            if not dead or not _four_bit_off(spec):
                 continue
-            four = spec.four_bit
-            if four is not None and not four.is_false():
-                continue  # enabled, or decided at run time
-            if four is None and spec.opaque:
-                continue
+            if any(spec.options[n].span in live for n in dead):
+                continue  # the same written option (a shared dict, a YAML anchor) feeds a config that may be 4-bit
             first = min((spec.options[n] for n in dead), key=lambda v: (v.span.line, v.span.col) if v.span else (0, 0))
-            state = "`load_in_4bit` is false" if four is not None else "4-bit loading is not enabled"
+            state = "`load_in_4bit` is false" if spec.four_bit is not None else "4-bit loading is not enabled"
             fix = None
             if spec.remove_options is not None:
                 fix = self.make_fix(spec.remove_options(dead), f"Remove {', '.join(dead)}")
@@ -96,3 +94,12 @@ class DeadBnb4bitOptions(Rule):
                 fix=fix,
                 advice="Remove the options, or enable `load_in_4bit=True` if 4-bit was intended (and the model is larger than ~3B, see ECO102).",
             )
+
+
+def _four_bit_off(spec: QuantSpec) -> bool:
+    """4-bit loading is certainly off: ``load_in_4bit`` written false, or absent with every option visible.
+    A default (a flag, a parameter default, a global) may be switched on at run time."""
+    four = spec.four_bit
+    if four is not None:
+        return four.is_false()
+    return not spec.opaque

@@ -305,7 +305,7 @@ def _model_ref(ctx: _Ctx, entry: Optional[CEntry]) -> Optional[ModelRef]:
 
 
 def _spec_from_entries(ctx: _Ctx, origin: str, entries: dict[str, CEntry], fixable: bool, anchor: CEntry) -> QuantSpec:
-    options = {name: Value(e.node.value, CERTAIN, e.span, name) for name, e in entries.items()}
+    options = {name: Value(e.node.value, CERTAIN, e.span, _text(e.node.value)) for name, e in entries.items()}
     spec = QuantSpec(span=anchor.span, origin=origin, options=options, engine="transformers")
     tree = ctx.tree
 
@@ -410,7 +410,7 @@ def _llamafactory(ctx: _Ctx, doc: CNode) -> None:
             named = {}
             for key, option in extra.items():
                 if key in e:
-                    opts[option] = Value(e[key].node.value, CERTAIN, e[key].span, key)
+                    opts[option] = Value(e[key].node.value, CERTAIN, e[key].span, _text(e[key].node.value))
                     named[option] = e[key]
             if bits == 4 and "bnb_4bit_use_double_quant" not in opts:
                 opts["bnb_4bit_use_double_quant"] = Value(True, DEFAULT, qb.span, "double_quantization (default true)")

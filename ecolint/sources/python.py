@@ -45,7 +45,7 @@ from ecolint.prefilter import (  # one vocabulary for the prefilter and the fron
     NOT_MODEL,
 )
 from ecolint.sources.cst_positions import Positions
-from ecolint.sources.cst_walk import names_in, walk
+from ecolint.sources.cst_walk import children, names_in, walk
 
 MAX_DEPTH = 12  # resolution depth (names referring to names ...)
 
@@ -159,6 +159,11 @@ class _Analyzer:
         self.generating_functions: dict[str, Generation] = {}
         self.pending: list[_Pending] = []
         self.assigned_to: dict[int, str] = {}  # id(call node) -> simple target name
+        # What a fix needs to know to stay local (see _guarded):
+        self.bound_to: dict[int, str] = {}  # id(dict literal / call) -> the simple name it is assigned to
+        self.name_uses: dict[str, int] = {}  # every Name in the file, by identifier (bindings included)
+        self.mutated: set[str] = set()  # names whose container is changed after it is built (kw[k] = v, kw.update())
+        self.changed_specs: set[int] = set()  # id(QuantSpec) whose object gets attribute assignments later
 
     # -- helpers -----------------------------------------------------------------------------------------
     def span(self, node: cst.CSTNode) -> Span:
@@ -244,7 +249,11 @@ class _Analyzer:
                     return unknown(span, src)
                 first = resolved[0]
                 if all(_same(r.value, first.value) for r in resolved[1:]):
-                    return Value(first.value, first.certainty, first.span, src)
+                    value = first.value
+                    if isinstance(value, dict) and node.value in self.mutated:
+                        # kw["x"] = ... / kw.update(...) later: keys we cannot see may arrive
+                        value = {**value, "**": _Item(unknown(span), node, node)}
+                    return Value(value, first.certainty, first.span, src)
                 return unknown(span, src)
             default = owner.params.get(node.value)
             if default is None:
@@ -387,8 +396,16 @@ class _Analyzer:
             if name in BNB_OPTIONS:
                 it.value.span = self.span(it.element)
         spec = QuantSpec(span=self.span(call), origin=origin, options=options)
-        spec.set_option = lambda name, literal, _c=call, _items=items: self.set_option_edit(_c, _items, name, literal)
-        spec.remove_options = lambda names, _items=items: self.remove_items_edit(_items, names)
+
+        def set_option(name: str, literal: str, _c=call, _items=items, _spec=spec) -> Optional[FixCandidate]:
+            touched = [_items[name]] if name in _items else [it for k, it in _items.items() if k in BNB_OPTIONS][:1]
+            return self.guarded(self.set_option_edit(_c, _items, name, literal), touched, _spec)
+
+        def remove_options(names: Sequence[str], _items=items, _spec=spec) -> Optional[FixCandidate]:
+            return self.guarded(self.remove_items_edit(_items, names), [_items[n] for n in names if n in _items], _spec)
+
+        spec.set_option = set_option
+        spec.remove_options = remove_options
         item = items.get("bnb_4bit_compute_dtype")
         if item is not None:
             self.note_dtype(item.value, "bnb_4bit_compute_dtype", item)
@@ -444,6 +461,33 @@ class _Analyzer:
             edits.append(Edit(self.span(container), self.code(new)))
         return FixCandidate(edits, comment_loss=loss)
 
+    def guarded(self, candidate: Optional[FixCandidate], touched: Sequence["_Item"], spec: Optional[QuantSpec] = None) -> Optional[FixCandidate]:
+        """Mark an edit that could change more than its message names: a container that another call site
+        reads or that is changed after it is built, a config object assigned to later, a binding (walrus) that
+        later code reads -> advice only; a replaced or deleted expression that may do something -> unsafe."""
+        if candidate is None:
+            return None
+        if spec is not None and id(spec) in self.changed_specs:
+            candidate.advice_only = "the config object is changed after it is built"
+        for it in touched:
+            if self.shared_container(it.container):
+                candidate.advice_only = f"`{self.bound_to[id(it.container)]}` is also used elsewhere or changed later"
+            value = getattr(it.element, "value", None)
+            if value is None:
+                continue
+            if _binds(value):
+                candidate.advice_only = "it would delete a name that later code may read"
+            elif not _inert(value):
+                candidate.side_effects = True
+        return candidate
+
+    def shared_container(self, container: cst.CSTNode) -> bool:
+        """A dict (or dict() call) bound to a name that is read more than once or changed after it is built."""
+        name = self.bound_to.get(id(container))
+        if name is None:
+            return False
+        return name in self.mutated or self.name_uses.get(name, 0) > 2  # the binding and one use
+
     def note_dtype(self, value: Value, where: str, item: Optional["_Item"] = None, node: Optional[cst.CSTNode] = None) -> Optional[str]:
         dtype = _dtype_of(value.value) if value.known else None
         if dtype is None:
@@ -451,8 +495,9 @@ class _Analyzer:
         target = item.element.value if item is not None else node
         span = self.span(target) if target is not None else value.span
         use = DtypeUse(span=span, dtype=dtype, where=where)
-        if target is not None:
-            use.replace_with = lambda new, _n=target: self.replace_dtype_edit(_n, new)
+        if target is not None and value.certain:  # a flag or default the user may change is never rewritten
+            touched = [item] if item is not None else []
+            use.replace_with = lambda new, _n=target, _t=touched: self.guarded(self.replace_dtype_edit(_n, new), _t)
         self.facts.dtype_uses.append(use)
         return dtype
 
@@ -505,6 +550,38 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, (dict, QuantSpec)) or isinstance(b, (dict, QuantSpec)):
         return a is b
     return type(a) is type(b) and a == b
+
+
+_MUTATORS = {"update", "setdefault", "pop", "popitem", "clear", "__setitem__", "__delitem__"}
+
+
+def _inert(node: cst.CSTNode) -> bool:
+    """Deleting or replacing ``node`` cannot change what the program does: a literal, a name, a dotted name,
+    a negative number, or a tuple/list of those. Anything else (a call, ``opts.pop(...)``, a subscript that
+    may raise, an f-string) may have an effect."""
+    if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.Name, cst.Ellipsis)):
+        return True
+    if isinstance(node, cst.ConcatenatedString):
+        return _inert(node.left) and _inert(node.right)
+    if isinstance(node, cst.Attribute):
+        return _inert(node.value)
+    if isinstance(node, cst.UnaryOperation):
+        return isinstance(node.operator, (cst.Minus, cst.Plus)) and isinstance(node.expression, (cst.Integer, cst.Float))
+    if isinstance(node, (cst.Tuple, cst.List)):
+        return all(not isinstance(el, cst.StarredElement) and _inert(el.value) for el in node.elements)
+    return False
+
+
+def _binds(node: cst.CSTNode) -> bool:
+    """Does ``node`` bind a name (``(dt := torch.float16)``) that later code may read?"""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.NamedExpr):
+            return True
+        if not isinstance(n, cst.Lambda):  # (a walrus in a comprehension binds in the enclosing scope)
+            stack.extend(children(n))
+    return False
 
 
 def _target_names(target: cst.BaseExpression) -> set[str]:
@@ -573,7 +650,22 @@ class _Collector(cst.CSTVisitor):
         self.stack.pop()
 
     def visit_Lambda(self, node: cst.Lambda) -> Optional[bool]:
+        for name in names_in(node):  # the body is not walked, but its uses count
+            self.a.name_uses[name] = self.a.name_uses.get(name, 0) + 1
         return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.a.name_uses[node.value] = self.a.name_uses.get(node.value, 0) + 1
+
+    def _mutation(self, target: cst.BaseExpression) -> None:
+        """``kw["x"] = ...`` / ``del kw["x"]``: the container bound to ``kw`` changes after it is built."""
+        if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            self.a.mutated.add(target.value.value)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        targets = node.target.elements if isinstance(node.target, (cst.Tuple, cst.List)) else [node.target]
+        for t in targets:
+            self._mutation(getattr(t, "value", t))
 
     def visit_Return(self, node: cst.Return) -> None:
         self.scope.returns.append(node.value)
@@ -584,8 +676,11 @@ class _Collector(cst.CSTVisitor):
                 self._bind(t.target.value, node.value)
                 if isinstance(node.value, cst.Call):
                     self.a.assigned_to[id(node.value)] = t.target.value
+                if isinstance(node.value, (cst.Call, cst.Dict)):
+                    self.a.bound_to[id(node.value)] = t.target.value
                 self._note_namespace(t.target.value, node.value)
             else:
+                self._mutation(t.target)
                 for n in _target_names(t.target):
                     self._bind(n, None)
 
@@ -594,10 +689,14 @@ class _Collector(cst.CSTVisitor):
             self._bind(node.target.value, node.value)
             if isinstance(node.value, cst.Call):
                 self.a.assigned_to[id(node.value)] = node.target.value
+            if isinstance(node.value, (cst.Call, cst.Dict)):
+                self.a.bound_to[id(node.value)] = node.target.value
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if isinstance(node.target, cst.Name):
             self._bind(node.target.value, None)
+            self.a.mutated.add(node.target.value)  # kw |= {...} changes the dict in place
+        self._mutation(node.target)
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         if isinstance(node.target, cst.Name):
@@ -613,8 +712,10 @@ class _Collector(cst.CSTVisitor):
                 self._bind(n, None)
 
     def visit_Global(self, node: cst.Global) -> None:
+        # ``global X`` in a function: X at module level may be rebound by whoever calls the function
         for n in node.names:
             self._bind(n.name.value, None)
+            self.a.module_scope.assigns.setdefault(n.name.value, []).append(None)
 
     def _note_namespace(self, name: str, value: cst.BaseExpression) -> None:
         call = value
@@ -628,6 +729,8 @@ class _Collector(cst.CSTVisitor):
         name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
         if name == "add_argument":
             self._argparse(node)
+        if name in _MUTATORS and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            self.a.mutated.add(func.value.value)
         q = self.a.qualify(func) or ""
         last = q.rsplit(".", 1)[-1]
         if not self.a.facts.training:
@@ -823,7 +926,7 @@ class _Extractor(cst.CSTVisitor):
                     for arg in node.value.args:
                         if arg.keyword is not None and arg.keyword.value == "padding":
                             pv = self.a.resolve(arg.value, self.scope)
-                            if not pv.is_false():
+                            if not pv.is_false(or_default=True):
                                 loop.batched = True
         # attribute assignments: generation_config.use_cache = False / model.config.use_cache = False
         for t in node.targets:
