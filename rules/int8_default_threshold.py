@@ -145,9 +145,10 @@ class Int8DefaultThreshold(Rule):
         severity = self.severity
         if facts.training:
             severity = Severity.YELLOW
-        # Run-time values and overridable defaults (``--eight-bit`` flags, parameter defaults) may be switched
-        # either way: the finding is one level lower and phrased "when ...", and nothing is rewritten.
-        uncertain = not eight.certain
+        # Run-time values and overridable defaults that are off (``--eight-bit`` flags) may be switched on: the
+        # finding is one level lower and phrased "when ...". A threshold the user may set at run time is never
+        # rewritten either.
+        uncertain = not eight.is_true(or_default=True)
         runtime_threshold = thr is not None and not thr.certain
         if uncertain or runtime_threshold:
             severity = severity.lower()

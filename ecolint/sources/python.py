@@ -931,12 +931,33 @@ class _Extractor(cst.CSTVisitor):
         # attribute assignments: generation_config.use_cache = False / model.config.use_cache = False
         for t in node.targets:
             target = t.target
+            if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+                self._config_attribute(target.value, target.attr.value, node.value)
             if isinstance(target, cst.Attribute) and target.attr.value == "use_cache":
                 base = self.a.dotted(target.value) or ""
                 if base.endswith("generation_config"):
                     v = self.a.resolve(node.value, self.scope)
                     gen = Generation(self.a.span(node), "transformers", f"{base}.use_cache", use_cache=Value(v.value, v.certainty, self.a.span(node), v.source))
                     self.a.facts.generations.append(gen)
+
+    def _config_attribute(self, obj: cst.Name, attr: str, value: cst.BaseExpression) -> None:
+        """``bnb.llm_int8_threshold = 0.0`` after ``bnb = BitsAndBytesConfig(...)`` updates the options; a
+        value that differs from the one passed at construction may hold either way (unknown). Either way the
+        object changes after it is built, so no fix edits its construction."""
+        a = self.a
+        spec = a.resolve(obj, self.scope).value
+        if not isinstance(spec, QuantSpec):
+            return
+        a.changed_specs.add(id(spec))
+        if attr not in BNB_OPTIONS:
+            return
+        new = a.resolve(value, self.scope)
+        new = Value(new.value, new.certainty, a.span(value), new.source)
+        old = spec.options.get(attr)
+        if old is None:
+            spec.options[attr] = new
+        elif not (old.known and new.known and _same(old.value, new.value)):
+            spec.options[attr] = unknown(old.span, old.source)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is None:
@@ -1005,8 +1026,9 @@ class _Extractor(cst.CSTVisitor):
                 kw, _ = a.kwargs_of(node, self.scope)
                 self._generation(node, "vllm", f"{receiver}.chat", kw, in_loop=True)
                 return
-            if receiver and self.kinds.get(receiver) in ("hf-model", "pipeline"):
-                self._placement(node, receiver, method)
+            root = _chain_root(node.func.value)
+            if root is not None and self.kinds.get(a.dotted(root) or "") in ("hf-model", "pipeline"):
+                self._placement(node, a.dotted(root), method)  # model.to(...) / model.eval().half()
             if method in ("to", "bfloat16", "half", "float") or (method == "autocast") or q.startswith("torch.autocast") or q == "torch.set_default_dtype":
                 self._dtype_call(node, q, method)
             self._maybe_local_call(node, method)
@@ -1059,12 +1081,14 @@ class _Extractor(cst.CSTVisitor):
         load.model = a.model_ref(model_node, self.scope, self.overrides)
         load.causal_lm = bool(_CAUSAL.search(owner))
         load.quant = self._quant_from_kwargs(node, kw, opaque)
-        self._dtype_and_device(load, node, kw)
+        self._dtype_and_device(load, node, kw, opaque)
         a.facts.model_loads.append(load)
-        if id(node) in self.chained:
-            outer, method = self.chained[id(node)]
+        inner = node
+        while id(inner) in self.chained:  # from_pretrained(...).eval().half(): every method of the chain
+            outer, method = self.chained[id(inner)]
             self._place(load, outer, method)
-            target = a.assigned_to.get(id(node), target)
+            target = a.assigned_to.get(id(inner), target)
+            inner = outer
         if target:
             self.kinds[target] = "hf-model"
             a.model_targets[target] = load
@@ -1112,17 +1136,26 @@ class _Extractor(cst.CSTVisitor):
             self.a.facts.quant_specs.append(spec)
         return self.a.quant_by_node[key]
 
-    def _dtype_and_device(self, load: ModelLoad, node: cst.Call, kw: dict) -> None:
+    def _dtype_and_device(self, load: ModelLoad, node: cst.Call, kw: dict, opaque: bool) -> None:
         a = self.a
         dt = kw.get("torch_dtype") or kw.get("dtype")
-        if dt is None and "model_kwargs" in kw and kw["model_kwargs"].value.known and isinstance(kw["model_kwargs"].value.value, dict):
-            inner = kw["model_kwargs"].value.value
-            dt = inner.get("torch_dtype") or inner.get("dtype")
+        if dt is None and "model_kwargs" in kw:
+            mk = kw["model_kwargs"].value
+            if mk.known and isinstance(mk.value, dict):
+                dt = mk.value.get("torch_dtype") or mk.value.get("dtype")
+                opaque = opaque or "**" in mk.value
+            else:
+                opaque = True
         if dt is not None:
             load.dtype = dt.value
             a.note_dtype(dt.value, load.api.rsplit(".", 1)[-1], dt)
-            load.set_dtype = lambda new, _it=dt: a.replace_dtype_edit(_it.element.value, new)
-        elif "**" not in kw:
+            if dt.value.certain:  # a flag or default the user may change is never rewritten
+                load.set_dtype = lambda new, _it=dt: a.guarded(a.replace_dtype_edit(_it.element.value, new), [_it])
+        elif opaque:
+            # the dtype may arrive through a **kwargs we cannot see: unknown, and no keyword is ever added
+            # (a second torch_dtype would be a TypeError at run time)
+            load.dtype = unknown(a.span(node))
+        else:
             load.add_dtype = lambda literal, _n=node: a.set_option_edit_call(_n, "torch_dtype", literal)
         dm = kw.get("device_map")
         if dm is not None:
@@ -1206,7 +1239,7 @@ class _Extractor(cst.CSTVisitor):
         load.model = a.model_ref(model_node, self.scope, self.overrides)
         load.causal_lm = isinstance(task, str) and task in ("text-generation", "text2text-generation")
         load.quant = self._quant_from_kwargs(node, kw, opaque)
-        self._dtype_and_device(load, node, kw)
+        self._dtype_and_device(load, node, kw, opaque)
         if model_node is not None and isinstance(model_node, cst.Name) and a.model_targets.get(model_node.value):
             # pipeline(model=<already loaded model>): the load is reported where it happened
             load = None  # type: ignore[assignment]
@@ -1236,7 +1269,8 @@ class _Extractor(cst.CSTVisitor):
         if dt is not None:
             load.dtype = dt.value
             a.note_dtype(dt.value, "vllm dtype", dt)
-            load.set_dtype = lambda new, _it=dt: a.replace_dtype_edit(_it.element.value, new)
+            if dt.value.certain:
+                load.set_dtype = lambda new, _it=dt: a.guarded(a.replace_dtype_edit(_it.element.value, new), [_it])
         mns = kw.get("max_num_seqs")
         if mns is not None and mns.value.known and mns.value.value == 1:
             a.facts.batch_settings.append(BatchSetting(a.span(mns.element), mns.value, "vllm max_num_seqs"))
@@ -1249,7 +1283,7 @@ class _Extractor(cst.CSTVisitor):
         uc = kw.get("use_cache")
         if uc is not None:
             gen.use_cache = Value(uc.value.value, uc.value.certainty, a.span(uc.element), uc.value.source)
-            gen.remove_use_cache = lambda _it=uc: a.remove_items_edit({"use_cache": _it}, ["use_cache"])
+            gen.remove_use_cache = lambda _it=uc: a.guarded(a.remove_items_edit({"use_cache": _it}, ["use_cache"]), [_it])
         mnt = kw.get("max_new_tokens")
         if mnt is not None:
             gen.max_new_tokens = mnt.value
@@ -1263,6 +1297,16 @@ class _Extractor(cst.CSTVisitor):
         if in_loop and self.func_stack:
             a.generating_functions.setdefault(self.func_stack[-1], gen)
         a.facts.generations.append(gen)
+
+
+_PASS_THROUGH = {"to", "cuda", "half", "bfloat16", "float", "eval", "train", "requires_grad_"}
+
+
+def _chain_root(node: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """``model`` for ``model`` and ``model.eval().to("cuda")`` (methods that return the model itself)."""
+    while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in _PASS_THROUGH:
+        node = node.func.value
+    return node if isinstance(node, (cst.Name, cst.Attribute)) else None
 
 
 def _foreign(q: str) -> bool:
