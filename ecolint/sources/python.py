@@ -164,6 +164,7 @@ class _Analyzer:
         self.name_uses: dict[str, int] = {}  # every Name in the file, by identifier (bindings included)
         self.mutated: set[str] = set()  # names whose container is changed after it is built (kw[k] = v, kw.update())
         self.changed_specs: set[int] = set()  # id(QuantSpec) whose object gets attribute assignments later
+        self.gpu_mentions: list[tuple[GpuHint, bool]] = []  # (hint, stated as the target: "runs on", "targets")
 
     # -- helpers -----------------------------------------------------------------------------------------
     def span(self, node: cst.CSTNode) -> Span:
@@ -194,6 +195,7 @@ class _Analyzer:
     # -- pass 1: imports, scopes, assignments, argparse, training markers ---------------------------------
     def collect(self) -> None:
         walk(self.module, _Collector(self), observer=self.pos)
+        self.facts.gpu_hints = _deployment_gpu(self.gpu_mentions)
 
     # -- value resolution ------------------------------------------------------------------------------
     def scope_of_name(self, scope: _Scope, name: str) -> Optional[_Scope]:
@@ -798,12 +800,14 @@ class _Collector(cst.CSTVisitor):
     def _gpu_mention(self, text: str, node: cst.CSTNode) -> None:
         from ecolint.knowledge.gpus import resolve_gpu
 
-        m = GPU_WORDS.search(text)
-        if not m:
-            return
-        info = resolve_gpu(m.group(0))
-        if info and not any(h.gpu == info.id for h in self.a.facts.gpu_hints):
-            self.a.facts.gpu_hints.append(GpuHint(info.id, self.a.span(node), "comment" if isinstance(node, cst.Comment) else "string"))
+        for m in GPU_WORDS.finditer(text):
+            info = resolve_gpu(m.group(0))
+            if info is None:
+                continue
+            clause = _CLAUSE_END.split(text[: m.start()])[-1]  # the clause that names this GPU, up to it
+            targeted = bool(_TARGET_WORDS.search(clause))
+            source = "comment" if isinstance(node, cst.Comment) else "string"
+            self.a.gpu_mentions.append((GpuHint(info.id, self.a.span(node), source), targeted))
 
 
 class _Extractor(cst.CSTVisitor):
@@ -840,7 +844,7 @@ class _Extractor(cst.CSTVisitor):
 
     # -- loops ---------------------------------------------------------------------------------------
     def _loop_batched(self, targets: set[str], iter_node: cst.BaseExpression) -> bool:
-        if any(("batch" in t.lower() or "chunk" in t.lower()) for t in targets):
+        if any(w in t.lower() for t in targets for w in _BATCH_WORDS):
             return True
         node = iter_node
         while isinstance(node, cst.Call) and (self.a.dotted(node.func) or "").rsplit(".", 1)[-1] in ("enumerate", "zip", "tqdm", "list", "iter", "sorted", "reversed") and node.args:
@@ -852,8 +856,12 @@ class _Extractor(cst.CSTVisitor):
             if last == "range" and len(node.args) >= 3:
                 return True
         name = self.a.dotted(node) or ""
-        if "batch" in name.lower() or "chunk" in name.lower():
+        if any(w in name.lower() for w in _BATCH_WORDS):
             return True
+        if isinstance(node, cst.Name):  # shards = [prompts[i:i + 64] for i in ...]: each item is a slice
+            values = self.a.module_scope.assigns.get(node.value, []) + self.scope.assigns.get(node.value, [])
+            if values and all(isinstance(v, (cst.ListComp, cst.GeneratorExp)) and _slice(v.elt) for v in values):
+                return True
         if isinstance(node, cst.Name) and self.kinds.get(node.value) == "dataloader":
             return True
         return False
@@ -1062,9 +1070,14 @@ class _Extractor(cst.CSTVisitor):
         if loop is not None:
             self.a.pending.append(_Pending(name, self.a.span(node), loop))
 
-    def _per_item_loop(self, node: cst.Call) -> Optional[_Loop]:
+    def _per_item_loop(self, node: cst.Call, inputs_only: bool = False) -> Optional[_Loop]:
+        """The innermost loop whose item reaches the call's arguments (with ``inputs_only``, only the arguments
+        that carry prompts: the first positional one, ``*``/``**`` unpacking and input keywords, so a loop
+        over temperatures or seeds around one batch is not a per-prompt loop)."""
         used = set()
-        for arg in node.args:
+        for i, arg in enumerate(node.args):
+            if inputs_only and not (arg.star or (arg.keyword is None and i == 0) or (arg.keyword is not None and arg.keyword.value in _INPUT_KEYWORDS)):
+                continue
             used |= names_in(arg.value)
         for loop in reversed(self.loops):
             if loop.scope is not self.scope:
@@ -1288,7 +1301,7 @@ class _Extractor(cst.CSTVisitor):
         if mnt is not None:
             gen.max_new_tokens = mnt.value
         if in_loop and self.loops:
-            loop = self._per_item_loop(node)
+            loop = self._per_item_loop(node, inputs_only=True)
             if loop is not None:
                 gen.per_item_loop = loop.header
                 gen.loop_detail = loop.desc.split("::", 1)[0]
@@ -1299,6 +1312,16 @@ class _Extractor(cst.CSTVisitor):
         a.facts.generations.append(gen)
 
 
+_BATCH_WORDS = ("batch", "chunk", "shard", "bucket", "partition")
+_INPUT_KEYWORDS = {"input_ids", "inputs", "attention_mask", "inputs_embeds", "pixel_values", "input_features", "prompts",
+                   "prompt", "prompt_token_ids", "messages", "text_inputs", "text", "images", "conversations"}
+
+
+def _slice(node: Optional[cst.BaseExpression]) -> bool:
+    """``prompts[i:i + 64]``: a subscript with a slice."""
+    return isinstance(node, cst.Subscript) and any(isinstance(el.slice, cst.Slice) for el in node.slice)
+
+
 _PASS_THROUGH = {"to", "cuda", "half", "bfloat16", "float", "eval", "train", "requires_grad_"}
 
 
@@ -1307,6 +1330,24 @@ def _chain_root(node: cst.BaseExpression) -> Optional[cst.BaseExpression]:
     while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in _PASS_THROUGH:
         node = node.func.value
     return node if isinstance(node, (cst.Name, cst.Attribute)) else None
+
+
+_CLAUSE_END = re.compile(r"[.;!?]\s|\n")
+_TARGET_WORDS = re.compile(
+    r"\b(?:targets?|targeting|targeted|runs? on|running on|deploy(?:ed|s|ing)?(?: on| to)?|tested on|served on|"
+    r"designed for|built for|meant for|intended for|made for|requires?)\b",
+    re.IGNORECASE,
+)
+
+
+def _deployment_gpu(mentions: list[tuple[GpuHint, bool]]) -> list[GpuHint]:
+    """The GPU the file's comments and strings say it runs on: the one a sentence states as the target
+    ("runs on", "targets"), else the only one named. Two different candidates are a guess: none."""
+    targeted = [h for h, t in mentions if t]
+    pool = targeted or [h for h, _ in mentions]
+    if len({h.gpu for h in pool}) != 1:
+        return []
+    return [pool[0]]
 
 
 def _foreign(q: str) -> bool:
