@@ -29,9 +29,16 @@ class DeadBnb4bitOptions(Rule):
     bnb = BitsAndBytesConfig(load_in_8bit=True)
     ```
 
+    Only a `load_in_4bit` written as false (or absent, with every option visible) counts: a flag, a parameter
+    default or a global may turn 4-bit on at run time, and options that also feed a 4-bit config (a shared
+    dict, a YAML anchor or merge key) or a config changed after it is built (`kw["load_in_4bit"] = True`,
+    `kw.update(...)`, `bnb.load_in_4bit = True`) are live, so none of these is flagged.
+
     ## Fix safety
     Removing the options is **safe**: they have no effect without 4-bit loading. When a removed option
-    carries a comment, the fix is downgraded to unsafe so no comment disappears silently.
+    carries a comment or may do something (a call such as `opts.pop(...)`), the fix is downgraded to unsafe.
+    When the options sit in a dict or YAML anchor that other places also use, or a removed value binds a name
+    (`(dt := torch.float16)`), the fix is advice only: removing them would change more than this config.
 
     ## Evidence
     Behavioural, not an energy measurement: transformers' `BitsAndBytesConfig` reads these keys only in the
@@ -51,6 +58,33 @@ class DeadBnb4bitOptions(Rule):
         Example('from transformers import BitsAndBytesConfig\nbnb = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4")\n'),
         Example('from transformers import BitsAndBytesConfig\nbnb = BitsAndBytesConfig(load_in_4bit=flag, bnb_4bit_quant_type="nf4")\n'),
         Example('from transformers import BitsAndBytesConfig\nbnb = BitsAndBytesConfig(bnb_4bit_quant_type="nf4", **extra)\n'),
+        Example(
+            "import argparse\nfrom transformers import BitsAndBytesConfig\np = argparse.ArgumentParser()\n"
+            "p.add_argument('--load-in-4bit', action='store_true')\nargs = p.parse_args()\n"
+            'bnb = BitsAndBytesConfig(load_in_4bit=args.load_in_4bit, bnb_4bit_quant_type="nf4")\n'
+        ),
+        Example(
+            "from transformers import BitsAndBytesConfig\ndef make(four=False):\n"
+            '    return BitsAndBytesConfig(load_in_4bit=four, bnb_4bit_quant_type="nf4")\ncfg = make(True)\n'
+        ),
+        Example(
+            'from transformers import BitsAndBytesConfig\ncommon = dict(bnb_4bit_quant_type="nf4")\n'
+            "eight = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=0.0, **common)\n"
+            "four = BitsAndBytesConfig(load_in_4bit=True, **common)\n"
+        ),
+        Example(
+            'from transformers import BitsAndBytesConfig\nkw = {"bnb_4bit_quant_type": "nf4"}\nkw["load_in_4bit"] = True\n'
+            "bnb = BitsAndBytesConfig(**kw)\n"
+        ),
+        Example(
+            'import sys\nfrom transformers import BitsAndBytesConfig\nbnb = BitsAndBytesConfig(load_in_4bit=False, bnb_4bit_quant_type="nf4")\n'
+            'if "--four" in sys.argv:\n    bnb.load_in_4bit = True\n'
+        ),
+        Example(
+            "base: &base\n  load_in_8bit: true\n  llm_int8_threshold: 0.0\n  bnb_4bit_quant_type: nf4\n"
+            "a:\n  <<: *base\nb:\n  <<: *base\n  load_in_8bit: false\n  load_in_4bit: true\n",
+            filename="quant.yaml",
+        ),
         Example("base_model: NousResearch/Llama-2-7b-hf\nload_in_4bit: true\nbnb_4bit_quant_type: nf4\nmicro_batch_size: 1\n", filename="qlora.yml"),
     )
     INVALID = (

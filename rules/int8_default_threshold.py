@@ -64,6 +64,7 @@ class Int8DefaultThreshold(Rule):
             "bnb = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=args.threshold)\n"
         ),
         Example("from transformers import BitsAndBytesConfig\nT = 0.0\nbnb = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=T)\n"),
+        Example("from transformers import BitsAndBytesConfig\nbnb = BitsAndBytesConfig(load_in_8bit=True)\nbnb.llm_int8_threshold = 0.0\n"),
         Example(
             "apiVersion: v1\nkind: ConfigMap\ndata:\n  NOTES: 'never run text-generation-launcher --quantize bitsandbytes'\n",
             filename="runbook.yaml",

@@ -32,7 +32,8 @@ class KvCacheDisabled(Rule):
     ## Fix safety
     The fix removes `use_cache=False`. It is **unsafe**: greedy outputs are the same in exact arithmetic, but
     cached attention uses other kernels (small numeric differences) and the cache needs GPU memory that a
-    large batch may not have.
+    large batch may not have. A flag or default (`use_cache=args.use_cache`) is reported one level lower and
+    never rewritten.
 
     ## Evidence
     None measured; not flagged in training scripts or with `max_new_tokens=1` (nothing to cache).
@@ -63,6 +64,12 @@ class KvCacheDisabled(Rule):
         ),
         Example("from transformers import GenerationConfig\ncfg = GenerationConfig(max_new_tokens=200, use_cache=False)\n", line=2),
         Example("gen_kwargs = {'max_new_tokens': 128, 'use_cache': False}\nmodel.generate(**inputs, **gen_kwargs)\n", line=1),
+        Example(
+            "import argparse\np = argparse.ArgumentParser()\np.add_argument('--use-cache', action='store_true')\nargs = p.parse_args()\n"
+            "out = model.generate(**inputs, max_new_tokens=64, use_cache=args.use_cache)\n",
+            line=5,
+            severity=Severity.INFO,
+        ),
     )
 
     def check(self, facts: FileFacts, ctx: RuleContext):

@@ -1161,6 +1161,8 @@ class _Extractor(cst.CSTVisitor):
                 opaque = True
         if dt is not None:
             load.dtype = dt.value
+            if not dt.value.certain:  # point at the argument, not at the default it falls back to
+                load.dtype = Value(dt.value.value, dt.value.certainty, a.span(dt.element.value), dt.value.source)
             a.note_dtype(dt.value, load.api.rsplit(".", 1)[-1], dt)
             if dt.value.certain:  # a flag or default the user may change is never rewritten
                 load.set_dtype = lambda new, _it=dt: a.guarded(a.replace_dtype_edit(_it.element.value, new), [_it])
