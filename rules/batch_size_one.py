@@ -96,13 +96,10 @@ class BatchSizeOne(Rule):
             if sel is None:
                 sel = batching_selection(ctx.knowledge)
             cited = "; ".join(describe_batch_pair(p) for p in sel.pairs)
-            value = setting.value
-            cond = "" if value.certain else f"when `{value.source or 'the setting'}` keeps its default, "
             yield self.finding(
                 facts,
                 setting.span,
-                f"{cond}batch size 1 for inference ({setting.where}): every decoding step serves a single sequence; batching measured {cited}",
-                severity=self.severity if value.certain else self.severity.lower(),  # a run-time default: one level lower
+                f"batch size 1 for inference ({setting.where}): every decoding step serves a single sequence; batching measured {cited}",
                 evidence=evidence_rows(sel),
                 advice=_ADVICE.get(setting.where, "Batch requests: 8-64 sequences per step as memory allows."),
             )
