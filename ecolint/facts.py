@@ -42,11 +42,18 @@ class Value:
     def known(self) -> bool:
         return self.certainty != UNKNOWN
 
-    def is_true(self) -> bool:
-        return self.known and self.value is True
+    @property
+    def certain(self) -> bool:
+        """Written in the file: no user, caller or flag can change it at run time."""
+        return self.certainty == CERTAIN
 
-    def is_false(self) -> bool:
-        return self.known and self.value is False
+    def is_true(self, *, or_default: bool = False) -> bool:
+        """Certainly ``True``; with ``or_default``, also a DEFAULT that is ``True`` unless overridden. A default
+        (argparse ``default=``/``store_true``, a parameter default, an env var fallback) is never certain."""
+        return (self.certain or (or_default and self.known)) and self.value is True
+
+    def is_false(self, *, or_default: bool = False) -> bool:
+        return (self.certain or (or_default and self.known)) and self.value is False
 
 
 def unknown(span: Optional[Span] = None, source: str = "") -> Value:
@@ -67,6 +74,10 @@ class FixCandidate:
 
     edits: list[Edit]
     comment_loss: bool = False  # the edit would delete a comment -> never a safe fix
+    side_effects: bool = False  # the edit deletes or replaces an expression that may do something (a call) -> never safe
+    # Non-empty: why the edit must not be applied at all (a container shared with another call site or mutated
+    # later, a binding later code reads, a YAML anchor): the rule offers advice only.
+    advice_only: str = ""
 
 
 @dataclass

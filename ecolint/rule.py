@@ -240,10 +240,14 @@ class Rule:
         )
 
     def make_fix(self, candidate: Optional[FixCandidate], message: str, applicability: Optional[Applicability] = None) -> Optional[Fix]:
-        if candidate is None or not candidate.edits:
+        if candidate is None:
+            return None
+        if candidate.advice_only:
+            return Fix(Applicability.DISPLAY_ONLY, f"{message} (not applied automatically: {candidate.advice_only})")
+        if not candidate.edits:
             return None
         level = applicability or self.fix_applicability
-        if candidate.comment_loss and level == Applicability.SAFE:
+        if (candidate.comment_loss or candidate.side_effects) and level == Applicability.SAFE:
             level = Applicability.UNSAFE
         return Fix(level, message, list(candidate.edits))
 

@@ -13,7 +13,9 @@ class Bf16OnPreAmpere(Rule):
     Flags bfloat16 (`torch_dtype=torch.bfloat16`, `bnb_4bit_compute_dtype=torch.bfloat16`, `.bfloat16()`,
     autocast, `--dtype bfloat16`, `bf16: true`) where the deployment GPU has no bf16 support: T4 and the
     RTX 20 series (Turing), V100 (Volta), P100/P40 (Pascal), K80. The GPU comes from `--gpu`, `[tool.ecolint]
-    gpu`, or a GPU the file or config names (a comment, a Kubernetes node selector, a fly.io VM size).
+    gpu`, or a GPU the file or config names (a comment, a Kubernetes node selector, a fly.io VM size). A
+    comment that states the target ("runs on", "targets") wins over one that merely mentions a GPU; when
+    comments name different GPUs and none is stated as the target, ecolint does not guess.
 
     ## Why is this bad?
     These GPUs have no bf16 tensor-core path: PyTorch either refuses (`bf16 is not supported`) or emulates
@@ -54,6 +56,10 @@ class Bf16OnPreAmpere(Rule):
         Example("import torch\nm = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype=torch.bfloat16)\n"),
         Example("import torch\n# runs on an A100\nm = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype=torch.bfloat16)\n"),
         Example("import torch\n# runs on a T4\nm = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype=torch.float16)\n"),
+        Example(
+            "# T4 users should run fp16 instead; this script targets the A100\nimport torch\n"
+            "m = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype=torch.bfloat16)\n"
+        ),
         Example(
             'app = "llm"\n[build]\n  image = "vllm/vllm-openai:v0.6.3"\n[experimental]\n  cmd = ["--model", "m/x-7b", "--dtype", "bfloat16"]\n'
             '[[vm]]\n  size = "l40s"\n',

@@ -69,13 +69,16 @@ class Conflicting8bit4bit(Rule):
     def check(self, facts: FileFacts, ctx: RuleContext):
         for spec in facts.quant_specs:
             eight, four = spec.eight_bit, spec.four_bit
-            if eight is None or four is None or not eight.is_true() or not four.is_true():
+            if eight is None or four is None or not eight.is_true(or_default=True) or not four.is_true(or_default=True):
                 continue
+            # a default that a flag or caller may change is reported one level lower
+            severity = self.severity if eight.certain and four.certain else self.severity.lower()
             later = max((eight, four), key=lambda v: (v.span.line, v.span.col) if v.span else (0, 0))
             yield self.finding(
                 facts,
                 later.span or spec.span,
                 "8-bit and 4-bit quantization are both enabled: transformers refuses this config when the model loads "
                 "(ValueError), after the job has started; keep exactly one",
+                severity=severity,
                 advice="Keep `load_in_4bit=True` (NF4) for models of ~6B+ on memory-bound GPUs, or drop quantization (FP16) for smaller models. Avoid default INT8 (ECO101).",
             )

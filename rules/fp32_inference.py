@@ -34,9 +34,13 @@ class Fp32Inference(Rule):
     **Unsafe**: changing precision changes numerics. An explicit float32 is replaced by float16; a missing dtype
     gets `torch_dtype="auto"` (the checkpoint's own precision, usually bf16 or fp16).
 
+    A dtype that is a run-time default (`--dtype` flag) is reported one level lower and never rewritten; a call
+    with an opaque `**kwargs` (which may carry the dtype) is not flagged and never gets a second `torch_dtype`.
+
     ## Evidence
     No measurement rows (no source measured fp32). Not flagged for tokenizers, configs, quantized loads,
-    models converted with `.half()`/`.to(torch.float16)` after loading, or CPU-only loads.
+    models converted with `.half()`/`.to(torch.float16)` after loading (also `model.eval().half()`), or
+    CPU-only loads.
     """
 
     code = "ECO401"
@@ -59,6 +63,15 @@ class Fp32Inference(Rule):
         ),
         Example("from transformers import AutoModelForCausalLM\nm = AutoModelForCausalLM.from_pretrained('gpt2')\n"),
         Example("#!/bin/sh\nvllm serve mistralai/Mistral-7B-v0.1 --dtype auto\n", filename="serve.sh"),
+        # the dtype may arrive through **kwargs: adding torch_dtype= would be a TypeError for callers passing one
+        Example(
+            "from transformers import AutoModelForCausalLM\ndef load(name, **kwargs):\n"
+            "    return AutoModelForCausalLM.from_pretrained(name, device_map='cuda', **kwargs)\n"
+        ),
+        Example(
+            "from transformers import AutoModelForCausalLM\n"
+            "model = AutoModelForCausalLM.from_pretrained('mistralai/Mistral-7B-v0.1', device_map='cuda')\nmodel = model.eval().half()\n"
+        ),
     )
     INVALID = (
         Example(
@@ -81,6 +94,13 @@ class Fp32Inference(Rule):
             fixed="#!/bin/sh\nvllm serve mistralai/Mistral-7B-v0.1 \\\n  --dtype float16 \\\n  --port 8000\n",
         ),
         Example("model: mistralai/Mistral-7B-v0.1\ndtype: float32\nmax-num-seqs: 64\n", filename="vllm-config.yaml", line=2),
+        Example(
+            "import argparse\nfrom transformers import AutoModelForCausalLM\np = argparse.ArgumentParser()\n"
+            "p.add_argument('--dtype', default='float32')\nargs = p.parse_args()\n"
+            "m = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype=args.dtype, device_map='cuda')\n",
+            line=6,
+            severity=Severity.INFO,
+        ),
     )
 
     def check(self, facts: FileFacts, ctx: RuleContext):
@@ -99,12 +119,15 @@ class Fp32Inference(Rule):
     def _explicit(self, facts: FileFacts, load: ModelLoad):
         new = "float16"
         fix = self.make_fix(load.set_dtype(new) if load.set_dtype else None, "Load in float16")
+        # a default the user may change at run time (``--dtype`` flag): one level lower, never rewritten
+        cond = "" if load.dtype.certain else f"when `{load.dtype.source}` keeps its default, "
         return self.finding(
             facts,
             load.dtype.span or load.span,
-            f"{_model(load)} is loaded in float32 for GPU inference: every decoding step reads twice the bytes of "
+            f"{cond}{_model(load)} is loaded in float32 for GPU inference: every decoding step reads twice the bytes of "
             "fp16/bf16 (estimated ~2x energy per token from memory bandwidth; no fp32 rows are measured)",
-            fix=fix,
+            severity=self.severity if load.dtype.certain else self.severity.lower(),
+            fix=fix if load.dtype.certain else None,
             advice="Use torch_dtype=torch.float16 (or bfloat16 on Ampere and newer) or 'auto'.",
         )
 

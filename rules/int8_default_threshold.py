@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecolint.facts import CERTAIN, DEFAULT, UNKNOWN, FileFacts, QuantSpec
+from ecolint.facts import CERTAIN, FileFacts, QuantSpec
 from ecolint.knowledge.evidence import describe_pair, evidence_rows, next_command, select
 from ecolint.rule import Applicability, Example, Rule, RuleContext, Severity
 
@@ -64,6 +64,7 @@ class Int8DefaultThreshold(Rule):
             "bnb = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=args.threshold)\n"
         ),
         Example("from transformers import BitsAndBytesConfig\nT = 0.0\nbnb = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=T)\n"),
+        Example("from transformers import BitsAndBytesConfig\nbnb = BitsAndBytesConfig(load_in_8bit=True)\nbnb.llm_int8_threshold = 0.0\n"),
         Example(
             "apiVersion: v1\nkind: ConfigMap\ndata:\n  NOTES: 'never run text-generation-launcher --quantize bitsandbytes'\n",
             filename="runbook.yaml",
@@ -145,12 +146,19 @@ class Int8DefaultThreshold(Rule):
         severity = self.severity
         if facts.training:
             severity = Severity.YELLOW
-        # Run-time values and overridable defaults that are off (``--eight-bit`` flags) may be switched on.
-        uncertain = eight.certainty == UNKNOWN or (eight.certainty == DEFAULT and eight.value is not True)
-        if uncertain:
+        # Run-time values and overridable defaults that are off (``--eight-bit`` flags) may be switched on: the
+        # finding is one level lower and phrased "when ...". A threshold the user may set at run time is never
+        # rewritten either.
+        uncertain = not eight.is_true(or_default=True)
+        runtime_threshold = thr is not None and not thr.certain
+        if uncertain or runtime_threshold:
             severity = severity.lower()
-        lo, hi = sel.cited_range() if sel.pairs else (0.0, 0.0)
-        what = f"llm_int8_threshold={thr.source or thr.value}" if thr is not None else "the default llm_int8_threshold (6.0)"
+        if thr is None:
+            what = "the default llm_int8_threshold (6.0)"
+        elif runtime_threshold:
+            what = f"llm_int8_threshold={thr.source or '?'} (default {thr.value})"
+        else:
+            what = f"llm_int8_threshold={thr.value}"
         cond = f"when `{eight.source}` is true, " if uncertain else ""
         message = (
             f"{cond}bitsandbytes INT8 with {what} runs mixed-precision decomposition: "
@@ -171,7 +179,7 @@ class Int8DefaultThreshold(Rule):
                 "`--quantize bitsandbytes-nf4` for models of ~6B+, or a pre-quantized AWQ/GPTQ checkpoint."
             )
         fix = None
-        if spec.set_option is not None and spec.origin in ("BitsAndBytesConfig", "from_dict", "dict") and not uncertain:
+        if spec.set_option is not None and spec.origin in ("BitsAndBytesConfig", "from_dict", "dict") and not (uncertain or runtime_threshold):
             fix = self.make_fix(spec.set_option("llm_int8_threshold", "0.0"), "Set `llm_int8_threshold=0.0` (pure INT8; check perplexity)")
         fallback_model = sel.pairs[0].base.hf_id if sel.pairs else None
         fallback_gpu = sel.pairs[0].base.gpu if sel.pairs else None

@@ -32,7 +32,8 @@ class KvCacheDisabled(Rule):
     ## Fix safety
     The fix removes `use_cache=False`. It is **unsafe**: greedy outputs are the same in exact arithmetic, but
     cached attention uses other kernels (small numeric differences) and the cache needs GPU memory that a
-    large batch may not have.
+    large batch may not have. A flag or default (`use_cache=args.use_cache`) is reported one level lower and
+    never rewritten.
 
     ## Evidence
     None measured; not flagged in training scripts or with `max_new_tokens=1` (nothing to cache).
@@ -63,6 +64,12 @@ class KvCacheDisabled(Rule):
         ),
         Example("from transformers import GenerationConfig\ncfg = GenerationConfig(max_new_tokens=200, use_cache=False)\n", line=2),
         Example("gen_kwargs = {'max_new_tokens': 128, 'use_cache': False}\nmodel.generate(**inputs, **gen_kwargs)\n", line=1),
+        Example(
+            "import argparse\np = argparse.ArgumentParser()\np.add_argument('--use-cache', action='store_true')\nargs = p.parse_args()\n"
+            "out = model.generate(**inputs, max_new_tokens=64, use_cache=args.use_cache)\n",
+            line=5,
+            severity=Severity.INFO,
+        ),
     )
 
     def check(self, facts: FileFacts, ctx: RuleContext):
@@ -70,18 +77,23 @@ class KvCacheDisabled(Rule):
             return
         for gen in facts.generations:
             uc = gen.use_cache
-            if uc is None or not uc.is_false():
+            if uc is None or not uc.is_false(or_default=True):
                 continue
             mnt = gen.max_new_tokens
             if mnt is not None and mnt.known and isinstance(mnt.value, int) and mnt.value <= 1:
                 continue
-            fix = self.make_fix(gen.remove_use_cache() if gen.remove_use_cache else None, "Remove `use_cache=False` (the KV cache is on by default)")
             tokens = f" for {mnt.value} new tokens" if mnt is not None and mnt.known else ""
+            if uc.certain:
+                written, severity = "`use_cache=False`", self.severity
+                fix = self.make_fix(gen.remove_use_cache() if gen.remove_use_cache else None, "Remove `use_cache=False` (the KV cache is on by default)")
+            else:  # a flag or default the user may change at run time: one level lower, and never rewritten
+                written, severity, fix = f"`use_cache={uc.source}` (false unless overridden)", self.severity.lower(), None
             yield self.finding(
                 facts,
                 uc.span or gen.span,
-                f"`use_cache=False` on `{gen.api}`{tokens}: without the KV cache each new token recomputes attention over "
+                f"{written} on `{gen.api}`{tokens}: without the KV cache each new token recomputes attention over "
                 "the whole prefix (O(n^2) work for n tokens); not measured in ecolint's data, the cost grows with output length",
+                severity=severity,
                 fix=fix,
                 advice="Remove use_cache=False for inference; it is only needed with gradient checkpointing during training.",
             )

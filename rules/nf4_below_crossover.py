@@ -107,21 +107,21 @@ class Nf4BelowCrossover(Rule):
             return
         for load in facts.model_loads:
             spec = load.quant
-            if spec is None or spec.four_bit is None or not spec.four_bit.is_true():
+            if spec is None or spec.four_bit is None or not spec.four_bit.is_true(or_default=True):
                 continue
             if load.model is None or load.model.params_b is None or load.model.params_b > CROSSOVER_B:
                 continue
             params = load.model.params_b
             gpu = ctx.gpu_for(facts)
             sel = select(ctx.knowledge, "fp16", "nf4", gpu, params, max_params=CROSSOVER_B)
-            severity = self.severity
+            severity = self.severity if spec.four_bit.certain else self.severity.lower()
             note = ""
             mine = [p for p in sel.pairs if gpu and p.base.gpu == gpu]
             if mine and min(p.delta_pct for p in mine) < NO_PENALTY_PCT:
                 severity = Severity.INFO
                 note = f" On {gpu} the measurements show no meaningful penalty, so this is informational."
             dq = spec.get("bnb_4bit_use_double_quant")
-            if dq is not None and dq.is_true():
+            if dq is not None and dq.is_true(or_default=True):
                 note += " Double quantization adds to it: NF4 with double quant used +9.0 % to +19.0 % more energy than FP16 on A800 (rows 67/71, 77/81, 72/76)."
             message = (
                 f"4-bit bitsandbytes on {load.model.id} ({params:g}B, at or below the ~{CROSSOVER_B:g}B crossover): "

@@ -72,6 +72,14 @@ class SequentialGenerate(Rule):
         Example("def answer(p):\n    return model.generate(**tok(p, return_tensors='pt'))\n\nfor i in range(3):\n    print(i)\n"),
         Example("for _ in range(5):  # timing repeats of one batch\n    model.generate(**inputs)\n"),
         Example(
+            "enc = tok(prompts, return_tensors='pt', padding=True)\nfor temperature in [0.1, 0.5, 1.0]:\n"
+            "    out = model.generate(**enc, do_sample=True, temperature=temperature)\n"
+        ),
+        Example(
+            "from vllm import LLM\nllm = LLM(model='mistralai/Mistral-7B-v0.1')\n"
+            "shards = [prompts[i:i + 64] for i in range(0, len(prompts), 64)]\nfor shard in shards:\n    outs = llm.generate(shard)\n"
+        ),
+        Example(
             "from jinja2 import Environment\ntmpl = Environment().from_string('Q: {{ q }}')\n"
             "for q in questions:\n    text = ''.join(tmpl.generate(q=q))  # renders a template\n"
         ),

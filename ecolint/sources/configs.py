@@ -72,7 +72,7 @@ class _Ctx:
             v = launch.word_value(w, 0, len(w.text)) if w else Value(None, "unknown", entry.span, value)
             value, certainty = v.value, v.certainty
         v = Value(value, certainty, entry.span, how or entry.key)
-        return Setting(v, entry.span, lambda new, _n=node: self.tree.replace_scalar(_n, new) if certainty == CERTAIN else None, how or entry.key)
+        return Setting(v, entry.span, lambda new, _n=node: _local(self.tree.replace_scalar(_n, new), [entry]) if certainty == CERTAIN else None, how or entry.key)
 
     def word(self, node: CNode) -> Optional[Word]:
         if node.kind != "scalar" or node.value is None or isinstance(node.value, (dict, list)):
@@ -201,6 +201,14 @@ def _env_from_map(ctx: _Ctx, node: Optional[CNode]) -> dict[str, Setting]:
     return out
 
 
+def _local(candidate: Optional[FixCandidate], entries: list[CEntry]) -> Optional[FixCandidate]:
+    """An edit of an anchored node, or of a mapping that is merged or aliased elsewhere, changes every place
+    that uses it (and deleting an anchor breaks its aliases): advice only."""
+    if candidate is not None and any(e.node.shared or e.parent.shared for e in entries):
+        candidate.advice_only = "a YAML anchor shares it with other places"
+    return candidate
+
+
 def _fc(edit: Optional[Edit]) -> Optional[FixCandidate]:
     return FixCandidate([edit]) if edit else None
 
@@ -305,22 +313,23 @@ def _model_ref(ctx: _Ctx, entry: Optional[CEntry]) -> Optional[ModelRef]:
 
 
 def _spec_from_entries(ctx: _Ctx, origin: str, entries: dict[str, CEntry], fixable: bool, anchor: CEntry) -> QuantSpec:
-    options = {name: Value(e.node.value, CERTAIN, e.span, name) for name, e in entries.items()}
+    options = {name: Value(e.node.value, CERTAIN, e.span, _text(e.node.value)) for name, e in entries.items()}
     spec = QuantSpec(span=anchor.span, origin=origin, options=options, engine="transformers")
     tree = ctx.tree
 
     def remove(names: list[str]) -> Optional[FixCandidate]:
         if any(n not in entries for n in names):
             return None
-        return tree.remove_entries([entries[n] for n in names])
+        doomed = [entries[n] for n in names]
+        return _local(tree.remove_entries(doomed), doomed)
 
     spec.remove_options = remove
     if fixable:
         def set_option(name: str, literal: str) -> Optional[FixCandidate]:
             if name in entries:
-                return tree.replace_scalar(entries[name].node, literal)
+                return _local(tree.replace_scalar(entries[name].node, literal), [entries[name]])
             after = entries.get("load_in_8bit") or anchor
-            return tree.insert_after(after, name, literal)
+            return _local(tree.insert_after(after, name, literal), [after])
 
         spec.set_option = set_option
     return spec
@@ -410,12 +419,12 @@ def _llamafactory(ctx: _Ctx, doc: CNode) -> None:
             named = {}
             for key, option in extra.items():
                 if key in e:
-                    opts[option] = Value(e[key].node.value, CERTAIN, e[key].span, key)
+                    opts[option] = Value(e[key].node.value, CERTAIN, e[key].span, _text(e[key].node.value))
                     named[option] = e[key]
             if bits == 4 and "bnb_4bit_use_double_quant" not in opts:
                 opts["bnb_4bit_use_double_quant"] = Value(True, DEFAULT, qb.span, "double_quantization (default true)")
             spec = QuantSpec(span=qb.span, origin="llamafactory", options=opts)
-            spec.remove_options = lambda names, _n=named: ctx.tree.remove_entries([_n[x] for x in names]) if all(x in _n for x in names) else None
+            spec.remove_options = lambda names, _n=named: _local(ctx.tree.remove_entries([_n[x] for x in names]), [_n[x] for x in names]) if all(x in _n for x in names) else None
             facts.quant_specs.append(spec)
             load.quant = spec
     facts.model_loads.append(load)

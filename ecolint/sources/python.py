@@ -45,7 +45,7 @@ from ecolint.prefilter import (  # one vocabulary for the prefilter and the fron
     NOT_MODEL,
 )
 from ecolint.sources.cst_positions import Positions
-from ecolint.sources.cst_walk import names_in, walk
+from ecolint.sources.cst_walk import children, names_in, walk
 
 MAX_DEPTH = 12  # resolution depth (names referring to names ...)
 
@@ -159,6 +159,12 @@ class _Analyzer:
         self.generating_functions: dict[str, Generation] = {}
         self.pending: list[_Pending] = []
         self.assigned_to: dict[int, str] = {}  # id(call node) -> simple target name
+        # What a fix needs to know to stay local (see _guarded):
+        self.bound_to: dict[int, str] = {}  # id(dict literal / call) -> the simple name it is assigned to
+        self.name_uses: dict[str, int] = {}  # every Name in the file, by identifier (bindings included)
+        self.mutated: set[str] = set()  # names whose container is changed after it is built (kw[k] = v, kw.update())
+        self.changed_specs: set[int] = set()  # id(QuantSpec) whose object gets attribute assignments later
+        self.gpu_mentions: list[tuple[GpuHint, bool]] = []  # (hint, stated as the target: "runs on", "targets")
 
     # -- helpers -----------------------------------------------------------------------------------------
     def span(self, node: cst.CSTNode) -> Span:
@@ -189,6 +195,7 @@ class _Analyzer:
     # -- pass 1: imports, scopes, assignments, argparse, training markers ---------------------------------
     def collect(self) -> None:
         walk(self.module, _Collector(self), observer=self.pos)
+        self.facts.gpu_hints = _deployment_gpu(self.gpu_mentions)
 
     # -- value resolution ------------------------------------------------------------------------------
     def scope_of_name(self, scope: _Scope, name: str) -> Optional[_Scope]:
@@ -244,7 +251,11 @@ class _Analyzer:
                     return unknown(span, src)
                 first = resolved[0]
                 if all(_same(r.value, first.value) for r in resolved[1:]):
-                    return Value(first.value, first.certainty, first.span, src)
+                    value = first.value
+                    if isinstance(value, dict) and node.value in self.mutated:
+                        # kw["x"] = ... / kw.update(...) later: keys we cannot see may arrive
+                        value = {**value, "**": _Item(unknown(span), node, node)}
+                    return Value(value, first.certainty, first.span, src)
                 return unknown(span, src)
             default = owner.params.get(node.value)
             if default is None:
@@ -387,8 +398,16 @@ class _Analyzer:
             if name in BNB_OPTIONS:
                 it.value.span = self.span(it.element)
         spec = QuantSpec(span=self.span(call), origin=origin, options=options)
-        spec.set_option = lambda name, literal, _c=call, _items=items: self.set_option_edit(_c, _items, name, literal)
-        spec.remove_options = lambda names, _items=items: self.remove_items_edit(_items, names)
+
+        def set_option(name: str, literal: str, _c=call, _items=items, _spec=spec) -> Optional[FixCandidate]:
+            touched = [_items[name]] if name in _items else [it for k, it in _items.items() if k in BNB_OPTIONS][:1]
+            return self.guarded(self.set_option_edit(_c, _items, name, literal), touched, _spec)
+
+        def remove_options(names: Sequence[str], _items=items, _spec=spec) -> Optional[FixCandidate]:
+            return self.guarded(self.remove_items_edit(_items, names), [_items[n] for n in names if n in _items], _spec)
+
+        spec.set_option = set_option
+        spec.remove_options = remove_options
         item = items.get("bnb_4bit_compute_dtype")
         if item is not None:
             self.note_dtype(item.value, "bnb_4bit_compute_dtype", item)
@@ -444,6 +463,33 @@ class _Analyzer:
             edits.append(Edit(self.span(container), self.code(new)))
         return FixCandidate(edits, comment_loss=loss)
 
+    def guarded(self, candidate: Optional[FixCandidate], touched: Sequence["_Item"], spec: Optional[QuantSpec] = None) -> Optional[FixCandidate]:
+        """Mark an edit that could change more than its message names: a container that another call site
+        reads or that is changed after it is built, a config object assigned to later, a binding (walrus) that
+        later code reads -> advice only; a replaced or deleted expression that may do something -> unsafe."""
+        if candidate is None:
+            return None
+        if spec is not None and id(spec) in self.changed_specs:
+            candidate.advice_only = "the config object is changed after it is built"
+        for it in touched:
+            if self.shared_container(it.container):
+                candidate.advice_only = f"`{self.bound_to[id(it.container)]}` is also used elsewhere or changed later"
+            value = getattr(it.element, "value", None)
+            if value is None:
+                continue
+            if _binds(value):
+                candidate.advice_only = "it would delete a name that later code may read"
+            elif not _inert(value):
+                candidate.side_effects = True
+        return candidate
+
+    def shared_container(self, container: cst.CSTNode) -> bool:
+        """A dict (or dict() call) bound to a name that is read more than once or changed after it is built."""
+        name = self.bound_to.get(id(container))
+        if name is None:
+            return False
+        return name in self.mutated or self.name_uses.get(name, 0) > 2  # the binding and one use
+
     def note_dtype(self, value: Value, where: str, item: Optional["_Item"] = None, node: Optional[cst.CSTNode] = None) -> Optional[str]:
         dtype = _dtype_of(value.value) if value.known else None
         if dtype is None:
@@ -451,8 +497,9 @@ class _Analyzer:
         target = item.element.value if item is not None else node
         span = self.span(target) if target is not None else value.span
         use = DtypeUse(span=span, dtype=dtype, where=where)
-        if target is not None:
-            use.replace_with = lambda new, _n=target: self.replace_dtype_edit(_n, new)
+        if target is not None and value.certain:  # a flag or default the user may change is never rewritten
+            touched = [item] if item is not None else []
+            use.replace_with = lambda new, _n=target, _t=touched: self.guarded(self.replace_dtype_edit(_n, new), _t)
         self.facts.dtype_uses.append(use)
         return dtype
 
@@ -505,6 +552,38 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, (dict, QuantSpec)) or isinstance(b, (dict, QuantSpec)):
         return a is b
     return type(a) is type(b) and a == b
+
+
+_MUTATORS = {"update", "setdefault", "pop", "popitem", "clear", "__setitem__", "__delitem__"}
+
+
+def _inert(node: cst.CSTNode) -> bool:
+    """Deleting or replacing ``node`` cannot change what the program does: a literal, a name, a dotted name,
+    a negative number, or a tuple/list of those. Anything else (a call, ``opts.pop(...)``, a subscript that
+    may raise, an f-string) may have an effect."""
+    if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.Name, cst.Ellipsis)):
+        return True
+    if isinstance(node, cst.ConcatenatedString):
+        return _inert(node.left) and _inert(node.right)
+    if isinstance(node, cst.Attribute):
+        return _inert(node.value)
+    if isinstance(node, cst.UnaryOperation):
+        return isinstance(node.operator, (cst.Minus, cst.Plus)) and isinstance(node.expression, (cst.Integer, cst.Float))
+    if isinstance(node, (cst.Tuple, cst.List)):
+        return all(not isinstance(el, cst.StarredElement) and _inert(el.value) for el in node.elements)
+    return False
+
+
+def _binds(node: cst.CSTNode) -> bool:
+    """Does ``node`` bind a name (``(dt := torch.float16)``) that later code may read?"""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.NamedExpr):
+            return True
+        if not isinstance(n, cst.Lambda):  # (a walrus in a comprehension binds in the enclosing scope)
+            stack.extend(children(n))
+    return False
 
 
 def _target_names(target: cst.BaseExpression) -> set[str]:
@@ -573,7 +652,22 @@ class _Collector(cst.CSTVisitor):
         self.stack.pop()
 
     def visit_Lambda(self, node: cst.Lambda) -> Optional[bool]:
+        for name in names_in(node):  # the body is not walked, but its uses count
+            self.a.name_uses[name] = self.a.name_uses.get(name, 0) + 1
         return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.a.name_uses[node.value] = self.a.name_uses.get(node.value, 0) + 1
+
+    def _mutation(self, target: cst.BaseExpression) -> None:
+        """``kw["x"] = ...`` / ``del kw["x"]``: the container bound to ``kw`` changes after it is built."""
+        if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            self.a.mutated.add(target.value.value)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        targets = node.target.elements if isinstance(node.target, (cst.Tuple, cst.List)) else [node.target]
+        for t in targets:
+            self._mutation(getattr(t, "value", t))
 
     def visit_Return(self, node: cst.Return) -> None:
         self.scope.returns.append(node.value)
@@ -584,8 +678,11 @@ class _Collector(cst.CSTVisitor):
                 self._bind(t.target.value, node.value)
                 if isinstance(node.value, cst.Call):
                     self.a.assigned_to[id(node.value)] = t.target.value
+                if isinstance(node.value, (cst.Call, cst.Dict)):
+                    self.a.bound_to[id(node.value)] = t.target.value
                 self._note_namespace(t.target.value, node.value)
             else:
+                self._mutation(t.target)
                 for n in _target_names(t.target):
                     self._bind(n, None)
 
@@ -594,10 +691,14 @@ class _Collector(cst.CSTVisitor):
             self._bind(node.target.value, node.value)
             if isinstance(node.value, cst.Call):
                 self.a.assigned_to[id(node.value)] = node.target.value
+            if isinstance(node.value, (cst.Call, cst.Dict)):
+                self.a.bound_to[id(node.value)] = node.target.value
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if isinstance(node.target, cst.Name):
             self._bind(node.target.value, None)
+            self.a.mutated.add(node.target.value)  # kw |= {...} changes the dict in place
+        self._mutation(node.target)
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         if isinstance(node.target, cst.Name):
@@ -613,8 +714,10 @@ class _Collector(cst.CSTVisitor):
                 self._bind(n, None)
 
     def visit_Global(self, node: cst.Global) -> None:
+        # ``global X`` in a function: X at module level may be rebound by whoever calls the function
         for n in node.names:
             self._bind(n.name.value, None)
+            self.a.module_scope.assigns.setdefault(n.name.value, []).append(None)
 
     def _note_namespace(self, name: str, value: cst.BaseExpression) -> None:
         call = value
@@ -628,6 +731,8 @@ class _Collector(cst.CSTVisitor):
         name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
         if name == "add_argument":
             self._argparse(node)
+        if name in _MUTATORS and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            self.a.mutated.add(func.value.value)
         q = self.a.qualify(func) or ""
         last = q.rsplit(".", 1)[-1]
         if not self.a.facts.training:
@@ -695,12 +800,14 @@ class _Collector(cst.CSTVisitor):
     def _gpu_mention(self, text: str, node: cst.CSTNode) -> None:
         from ecolint.knowledge.gpus import resolve_gpu
 
-        m = GPU_WORDS.search(text)
-        if not m:
-            return
-        info = resolve_gpu(m.group(0))
-        if info and not any(h.gpu == info.id for h in self.a.facts.gpu_hints):
-            self.a.facts.gpu_hints.append(GpuHint(info.id, self.a.span(node), "comment" if isinstance(node, cst.Comment) else "string"))
+        for m in GPU_WORDS.finditer(text):
+            info = resolve_gpu(m.group(0))
+            if info is None:
+                continue
+            clause = _CLAUSE_END.split(text[: m.start()])[-1]  # the clause that names this GPU, up to it
+            targeted = bool(_TARGET_WORDS.search(clause))
+            source = "comment" if isinstance(node, cst.Comment) else "string"
+            self.a.gpu_mentions.append((GpuHint(info.id, self.a.span(node), source), targeted))
 
 
 class _Extractor(cst.CSTVisitor):
@@ -737,7 +844,7 @@ class _Extractor(cst.CSTVisitor):
 
     # -- loops ---------------------------------------------------------------------------------------
     def _loop_batched(self, targets: set[str], iter_node: cst.BaseExpression) -> bool:
-        if any(("batch" in t.lower() or "chunk" in t.lower()) for t in targets):
+        if any(w in t.lower() for t in targets for w in _BATCH_WORDS):
             return True
         node = iter_node
         while isinstance(node, cst.Call) and (self.a.dotted(node.func) or "").rsplit(".", 1)[-1] in ("enumerate", "zip", "tqdm", "list", "iter", "sorted", "reversed") and node.args:
@@ -749,8 +856,12 @@ class _Extractor(cst.CSTVisitor):
             if last == "range" and len(node.args) >= 3:
                 return True
         name = self.a.dotted(node) or ""
-        if "batch" in name.lower() or "chunk" in name.lower():
+        if any(w in name.lower() for w in _BATCH_WORDS):
             return True
+        if isinstance(node, cst.Name):  # shards = [prompts[i:i + 64] for i in ...]: each item is a slice
+            values = self.a.module_scope.assigns.get(node.value, []) + self.scope.assigns.get(node.value, [])
+            if values and all(isinstance(v, (cst.ListComp, cst.GeneratorExp)) and _slice(v.elt) for v in values):
+                return True
         if isinstance(node, cst.Name) and self.kinds.get(node.value) == "dataloader":
             return True
         return False
@@ -823,17 +934,38 @@ class _Extractor(cst.CSTVisitor):
                     for arg in node.value.args:
                         if arg.keyword is not None and arg.keyword.value == "padding":
                             pv = self.a.resolve(arg.value, self.scope)
-                            if not pv.is_false():
+                            if not pv.is_false(or_default=True):
                                 loop.batched = True
         # attribute assignments: generation_config.use_cache = False / model.config.use_cache = False
         for t in node.targets:
             target = t.target
+            if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+                self._config_attribute(target.value, target.attr.value, node.value)
             if isinstance(target, cst.Attribute) and target.attr.value == "use_cache":
                 base = self.a.dotted(target.value) or ""
                 if base.endswith("generation_config"):
                     v = self.a.resolve(node.value, self.scope)
                     gen = Generation(self.a.span(node), "transformers", f"{base}.use_cache", use_cache=Value(v.value, v.certainty, self.a.span(node), v.source))
                     self.a.facts.generations.append(gen)
+
+    def _config_attribute(self, obj: cst.Name, attr: str, value: cst.BaseExpression) -> None:
+        """``bnb.llm_int8_threshold = 0.0`` after ``bnb = BitsAndBytesConfig(...)`` updates the options; a
+        value that differs from the one passed at construction may hold either way (unknown). Either way the
+        object changes after it is built, so no fix edits its construction."""
+        a = self.a
+        spec = a.resolve(obj, self.scope).value
+        if not isinstance(spec, QuantSpec):
+            return
+        a.changed_specs.add(id(spec))
+        if attr not in BNB_OPTIONS:
+            return
+        new = a.resolve(value, self.scope)
+        new = Value(new.value, new.certainty, a.span(value), new.source)
+        old = spec.options.get(attr)
+        if old is None:
+            spec.options[attr] = new
+        elif not (old.known and new.known and _same(old.value, new.value)):
+            spec.options[attr] = unknown(old.span, old.source)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is None:
@@ -902,8 +1034,9 @@ class _Extractor(cst.CSTVisitor):
                 kw, _ = a.kwargs_of(node, self.scope)
                 self._generation(node, "vllm", f"{receiver}.chat", kw, in_loop=True)
                 return
-            if receiver and self.kinds.get(receiver) in ("hf-model", "pipeline"):
-                self._placement(node, receiver, method)
+            root = _chain_root(node.func.value)
+            if root is not None and self.kinds.get(a.dotted(root) or "") in ("hf-model", "pipeline"):
+                self._placement(node, a.dotted(root), method)  # model.to(...) / model.eval().half()
             if method in ("to", "bfloat16", "half", "float") or (method == "autocast") or q.startswith("torch.autocast") or q == "torch.set_default_dtype":
                 self._dtype_call(node, q, method)
             self._maybe_local_call(node, method)
@@ -937,9 +1070,14 @@ class _Extractor(cst.CSTVisitor):
         if loop is not None:
             self.a.pending.append(_Pending(name, self.a.span(node), loop))
 
-    def _per_item_loop(self, node: cst.Call) -> Optional[_Loop]:
+    def _per_item_loop(self, node: cst.Call, inputs_only: bool = False) -> Optional[_Loop]:
+        """The innermost loop whose item reaches the call's arguments (with ``inputs_only``, only the arguments
+        that carry prompts: the first positional one, ``*``/``**`` unpacking and input keywords, so a loop
+        over temperatures or seeds around one batch is not a per-prompt loop)."""
         used = set()
-        for arg in node.args:
+        for i, arg in enumerate(node.args):
+            if inputs_only and not (arg.star or (arg.keyword is None and i == 0) or (arg.keyword is not None and arg.keyword.value in _INPUT_KEYWORDS)):
+                continue
             used |= names_in(arg.value)
         for loop in reversed(self.loops):
             if loop.scope is not self.scope:
@@ -956,12 +1094,14 @@ class _Extractor(cst.CSTVisitor):
         load.model = a.model_ref(model_node, self.scope, self.overrides)
         load.causal_lm = bool(_CAUSAL.search(owner))
         load.quant = self._quant_from_kwargs(node, kw, opaque)
-        self._dtype_and_device(load, node, kw)
+        self._dtype_and_device(load, node, kw, opaque)
         a.facts.model_loads.append(load)
-        if id(node) in self.chained:
-            outer, method = self.chained[id(node)]
+        inner = node
+        while id(inner) in self.chained:  # from_pretrained(...).eval().half(): every method of the chain
+            outer, method = self.chained[id(inner)]
             self._place(load, outer, method)
-            target = a.assigned_to.get(id(node), target)
+            target = a.assigned_to.get(id(inner), target)
+            inner = outer
         if target:
             self.kinds[target] = "hf-model"
             a.model_targets[target] = load
@@ -1009,17 +1149,28 @@ class _Extractor(cst.CSTVisitor):
             self.a.facts.quant_specs.append(spec)
         return self.a.quant_by_node[key]
 
-    def _dtype_and_device(self, load: ModelLoad, node: cst.Call, kw: dict) -> None:
+    def _dtype_and_device(self, load: ModelLoad, node: cst.Call, kw: dict, opaque: bool) -> None:
         a = self.a
         dt = kw.get("torch_dtype") or kw.get("dtype")
-        if dt is None and "model_kwargs" in kw and kw["model_kwargs"].value.known and isinstance(kw["model_kwargs"].value.value, dict):
-            inner = kw["model_kwargs"].value.value
-            dt = inner.get("torch_dtype") or inner.get("dtype")
+        if dt is None and "model_kwargs" in kw:
+            mk = kw["model_kwargs"].value
+            if mk.known and isinstance(mk.value, dict):
+                dt = mk.value.get("torch_dtype") or mk.value.get("dtype")
+                opaque = opaque or "**" in mk.value
+            else:
+                opaque = True
         if dt is not None:
             load.dtype = dt.value
+            if not dt.value.certain:  # point at the argument, not at the default it falls back to
+                load.dtype = Value(dt.value.value, dt.value.certainty, a.span(dt.element.value), dt.value.source)
             a.note_dtype(dt.value, load.api.rsplit(".", 1)[-1], dt)
-            load.set_dtype = lambda new, _it=dt: a.replace_dtype_edit(_it.element.value, new)
-        elif "**" not in kw:
+            if dt.value.certain:  # a flag or default the user may change is never rewritten
+                load.set_dtype = lambda new, _it=dt: a.guarded(a.replace_dtype_edit(_it.element.value, new), [_it])
+        elif opaque:
+            # the dtype may arrive through a **kwargs we cannot see: unknown, and no keyword is ever added
+            # (a second torch_dtype would be a TypeError at run time)
+            load.dtype = unknown(a.span(node))
+        else:
             load.add_dtype = lambda literal, _n=node: a.set_option_edit_call(_n, "torch_dtype", literal)
         dm = kw.get("device_map")
         if dm is not None:
@@ -1103,7 +1254,7 @@ class _Extractor(cst.CSTVisitor):
         load.model = a.model_ref(model_node, self.scope, self.overrides)
         load.causal_lm = isinstance(task, str) and task in ("text-generation", "text2text-generation")
         load.quant = self._quant_from_kwargs(node, kw, opaque)
-        self._dtype_and_device(load, node, kw)
+        self._dtype_and_device(load, node, kw, opaque)
         if model_node is not None and isinstance(model_node, cst.Name) and a.model_targets.get(model_node.value):
             # pipeline(model=<already loaded model>): the load is reported where it happened
             load = None  # type: ignore[assignment]
@@ -1133,7 +1284,8 @@ class _Extractor(cst.CSTVisitor):
         if dt is not None:
             load.dtype = dt.value
             a.note_dtype(dt.value, "vllm dtype", dt)
-            load.set_dtype = lambda new, _it=dt: a.replace_dtype_edit(_it.element.value, new)
+            if dt.value.certain:
+                load.set_dtype = lambda new, _it=dt: a.guarded(a.replace_dtype_edit(_it.element.value, new), [_it])
         mns = kw.get("max_num_seqs")
         if mns is not None and mns.value.known and mns.value.value == 1:
             a.facts.batch_settings.append(BatchSetting(a.span(mns.element), mns.value, "vllm max_num_seqs"))
@@ -1146,12 +1298,12 @@ class _Extractor(cst.CSTVisitor):
         uc = kw.get("use_cache")
         if uc is not None:
             gen.use_cache = Value(uc.value.value, uc.value.certainty, a.span(uc.element), uc.value.source)
-            gen.remove_use_cache = lambda _it=uc: a.remove_items_edit({"use_cache": _it}, ["use_cache"])
+            gen.remove_use_cache = lambda _it=uc: a.guarded(a.remove_items_edit({"use_cache": _it}, ["use_cache"]), [_it])
         mnt = kw.get("max_new_tokens")
         if mnt is not None:
             gen.max_new_tokens = mnt.value
         if in_loop and self.loops:
-            loop = self._per_item_loop(node)
+            loop = self._per_item_loop(node, inputs_only=True)
             if loop is not None:
                 gen.per_item_loop = loop.header
                 gen.loop_detail = loop.desc.split("::", 1)[0]
@@ -1160,6 +1312,44 @@ class _Extractor(cst.CSTVisitor):
         if in_loop and self.func_stack:
             a.generating_functions.setdefault(self.func_stack[-1], gen)
         a.facts.generations.append(gen)
+
+
+_BATCH_WORDS = ("batch", "chunk", "shard", "bucket", "partition")
+_INPUT_KEYWORDS = {"input_ids", "inputs", "attention_mask", "inputs_embeds", "pixel_values", "input_features", "prompts",
+                   "prompt", "prompt_token_ids", "messages", "text_inputs", "text", "images", "conversations"}
+
+
+def _slice(node: Optional[cst.BaseExpression]) -> bool:
+    """``prompts[i:i + 64]``: a subscript with a slice."""
+    return isinstance(node, cst.Subscript) and any(isinstance(el.slice, cst.Slice) for el in node.slice)
+
+
+_PASS_THROUGH = {"to", "cuda", "half", "bfloat16", "float", "eval", "train", "requires_grad_"}
+
+
+def _chain_root(node: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """``model`` for ``model`` and ``model.eval().to("cuda")`` (methods that return the model itself)."""
+    while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in _PASS_THROUGH:
+        node = node.func.value
+    return node if isinstance(node, (cst.Name, cst.Attribute)) else None
+
+
+_CLAUSE_END = re.compile(r"[.;!?]\s|\n")
+_TARGET_WORDS = re.compile(
+    r"\b(?:targets?|targeting|targeted|runs? on|running on|deploy(?:ed|s|ing)?(?: on| to)?|tested on|served on|"
+    r"designed for|built for|meant for|intended for|made for|requires?)\b",
+    re.IGNORECASE,
+)
+
+
+def _deployment_gpu(mentions: list[tuple[GpuHint, bool]]) -> list[GpuHint]:
+    """The GPU the file's comments and strings say it runs on: the one a sentence states as the target
+    ("runs on", "targets"), else the only one named. Two different candidates are a guess: none."""
+    targeted = [h for h, t in mentions if t]
+    pool = targeted or [h for h, _ in mentions]
+    if len({h.gpu for h in pool}) != 1:
+        return []
+    return [pool[0]]
 
 
 def _foreign(q: str) -> bool:

@@ -29,6 +29,7 @@ class CNode:
     items: list["CNode"] = field(default_factory=list)
     word: Optional[Word] = None  # string scalars: characters mapped to the source
     tag: str = ""
+    shared: bool = False  # a YAML anchor that an alias or merge key (``*a``, ``<<: *a``) refers to elsewhere
 
     @property
     def span(self) -> Span:

@@ -81,6 +81,7 @@ class _Builder:
 
         known = self.memo.get(id(node))
         if known is not None:
+            known.shared = True  # reached again through an alias: an edit here changes every place that uses it
             return known
         self.count += 1
         begin, end = node.start_mark.index, node.end_mark.index
