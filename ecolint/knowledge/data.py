@@ -16,6 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable, Optional
 
+from ecolint.files import read_text
+
 QUANTS = ("fp16", "nf4", "nf4_dq", "int8_default", "int8_pure", "int8")
 EVIDENCE_GRADES = ("raw_runs", "structured_json", "summary_csv", "result_json", "memo_table", "report_table", "guide_only")
 
@@ -198,7 +200,7 @@ def builtin_measurements() -> tuple[Measurement, ...]:
 def load_user_measurements(path: Path) -> list[Measurement]:
     """Rows from a user table (same columns as the built-in one). Their ``row_id``s are prefixed ``user:``."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_text(path, encoding="utf-8-sig")
     except OSError as exc:
         raise DataError(f"{path}: cannot read measurement table: {exc.strerror or exc}") from None
     rows = _parse_measurements(text.splitlines(), str(path))
