@@ -162,14 +162,16 @@ def _gitignored(path: Path, settings: Settings) -> bool:
 
 
 def _enclosing(directory: Path) -> list[Path]:
-    """``directory`` and the directories above it whose ``.gitignore`` applies to it, outermost first: up to
-    the top of its git repository (the directory holding ``.git``), or to the file-system root outside one."""
+    """``directory`` and the directories above it whose ``.gitignore`` applies to it, outermost first: those
+    from the top of its git repository (the directory holding ``.git``) down. Outside a repository there are
+    none, as for git: a stray ``.gitignore`` in a parent directory (``/``, a home directory) hides nothing; the
+    ``.gitignore`` files inside a walked directory still apply."""
     chain = []
     for d in (directory, *directory.parents):
         chain.append(d)
         if (d / ".git").exists():
-            break
-    return [d for d in reversed(chain) if (d / ".gitignore").is_file()]
+            return [d for d in reversed(chain) if (d / ".gitignore").is_file()]
+    return []
 
 
 def _walk(root: Path, settings: Settings, seen: set[Path]) -> Iterator[Candidate]:

@@ -332,10 +332,19 @@ def _copy_xattrs(src: Path, dst: str) -> bool:
         return True  # the file system has none
     try:
         for name in names:
-            os.setxattr(dst, name, os.getxattr(src, name))
+            value = os.getxattr(src, name)
+            if value != _xattr(dst, name):  # a label the new file got already (SELinux) needs no privilege
+                os.setxattr(dst, name, value)
     except OSError:
         return False
     return True
+
+
+def _xattr(path: str, name: str) -> Optional[bytes]:
+    try:
+        return os.getxattr(path, name)
+    except OSError:
+        return None
 
 
 def _write_in_place(path: Path, data: bytes) -> None:

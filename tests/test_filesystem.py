@@ -211,7 +211,10 @@ def test_gitignore_above_the_repository_does_not_apply(tmp_path):
     (repo / ".git").mkdir(parents=True)
     write(repo, "a.py", PY_FIXABLE)
     assert [Path(f.filename).name for f in lint(repo)] == ["a.py"]
-    assert lint(tmp_path) == []  # walked from above, the outer .gitignore covers the whole tree
+    plain = tmp_path / "plain"  # not a repository: a .gitignore above the walked directory does not apply
+    write(plain, "b.py", PY_FIXABLE)
+    assert [Path(f.filename).name for f in lint(plain)] == ["b.py"]
+    assert lint(tmp_path) == []  # walked from where it is, it covers the whole tree
 
 
 # -- E8: symlink loops met in a walk --------------------------------------------------------------------------
