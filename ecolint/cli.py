@@ -249,7 +249,7 @@ def _check_stdin(args) -> int:
                 except UnicodeEncodeError as exc:
                     print(f"ecolint: error: the fixed source cannot be encoded ({exc.reason}); left unchanged", file=sys.stderr)
     if args.diff:
-        return _report_diff(args, unified_diff(original, text, display) if fixed else "", fixed, 1 if fixed else 0)
+        return _report_diff(args, unified_diff(original, text, display, bom=data.startswith(b"\xef\xbb\xbf")) if fixed else "", fixed, 1 if fixed else 0)
     fmt = args.output_format or "full"
     ctx = ReportContext(
         files_checked=0 if kind is None or excluded else 1,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
 
+from ecolint.files import read_text
 from ecolint.rule import Severity
 
 DEFAULT_EXCLUDE = (
@@ -123,8 +124,8 @@ class Settings:
         ]
         for path in self.measurements:
             try:
-                parts.append(path.read_text(encoding="utf-8"))
-            except OSError:
+                parts.append(read_text(path, errors="replace"))
+            except OSError:  # unreadable, not a regular file, too large: loading the table reports it
                 parts.append(str(path))
         return "\x00".join(parts)
 
@@ -171,7 +172,7 @@ def find_config(start: Path) -> Optional[tuple[Path, dict]]:
 
 def _read(path: Path) -> dict:
     try:
-        return load_toml(path.read_text(encoding="utf-8"))
+        return load_toml(read_text(path))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except ValueError as exc:

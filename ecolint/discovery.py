@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from ecolint.config import Settings
+from ecolint.files import read_text
 from ecolint.sources import kind_for
 
 
@@ -62,18 +63,25 @@ def _glob_regex(pattern: str) -> "re.Pattern[str]":
     return re.compile(body + "(?:/.*)?$")
 
 
+def _abs(path: Path) -> Path:
+    """``path`` made absolute and free of ``.``/``..`` (lexically, the way the shell names directories). Rule
+    bases and the paths matched against them must both be in this form, or ``relative_to`` fails silently."""
+    return Path(os.path.abspath(path))
+
+
 class _GitIgnore:
-    """The subset of gitignore semantics linters need: comments, negation, anchoring, directory-only."""
+    """The subset of gitignore semantics linters need: comments, negation, anchoring, directory-only.
+    Rule bases are absolute; :meth:`ignored` takes any path and makes it absolute the same way."""
 
     def __init__(self) -> None:
         self.rules: list[tuple[Path, str, bool, bool, bool]] = []  # base, pattern, negate, dir_only, anchored
 
     def add_file(self, path: Path) -> None:
         try:
-            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
+            lines = read_text(path, errors="replace").splitlines()
+        except OSError:  # unreadable, not a regular file (a FIFO must not hang the walk), too large
             return
-        base = path.parent
+        base = _abs(path).parent
         for line in lines:
             line = line.rstrip()
             if not line or line.startswith("#"):
@@ -88,6 +96,7 @@ class _GitIgnore:
 
     def ignored(self, path: Path, is_dir: bool) -> bool:
         result = False
+        path = _abs(path)
         for base, pattern, negate, dir_only, anchored in self.rules:
             if dir_only and not is_dir:
                 continue
@@ -147,20 +156,30 @@ def _gitignored(path: Path, settings: Settings) -> bool:
     if not settings.respect_gitignore:
         return False
     ignore = _GitIgnore()
-    directory = path.absolute().parent
-    chain = [directory, *directory.parents]
-    for d in reversed(chain):
-        if (d / ".gitignore").is_file():
-            ignore.add_file(d / ".gitignore")
-    return ignore.ignored(path.absolute(), False)
+    for d in _enclosing(_abs(path).parent):
+        ignore.add_file(d / ".gitignore")
+    return ignore.ignored(path, False)
+
+
+def _enclosing(directory: Path) -> list[Path]:
+    """``directory`` and the directories above it whose ``.gitignore`` applies to it, outermost first: those
+    from the top of its git repository (the directory holding ``.git``) down. Outside a repository there are
+    none, as for git: a stray ``.gitignore`` in a parent directory (``/``, a home directory) hides nothing; the
+    ``.gitignore`` files inside a walked directory still apply."""
+    chain = []
+    for d in (directory, *directory.parents):
+        chain.append(d)
+        if (d / ".git").exists():
+            return [d for d in reversed(chain) if (d / ".gitignore").is_file()]
+    return []
 
 
 def _walk(root: Path, settings: Settings, seen: set[Path]) -> Iterator[Candidate]:
     ignore = _GitIgnore()
     if settings.respect_gitignore:
-        start = root.absolute()
-        for d in reversed([start, *start.parents][1:]):
-            if (d / ".gitignore").is_file():
+        start = _abs(root)
+        for d in _enclosing(start):
+            if d != start:  # the walk reads the root's own .gitignore when it gets there
                 ignore.add_file(d / ".gitignore")
     visited_dirs: set[tuple[int, int]] = set()
     stack = [root]
@@ -185,9 +204,9 @@ def _walk(root: Path, settings: Settings, seen: set[Path]) -> Iterator[Candidate
             path = Path(entry.path)
             try:
                 is_dir = entry.is_dir()
-            except OSError:
-                continue
-            if _excluded(path, settings) or (settings.respect_gitignore and ignore.ignored(path.absolute(), is_dir)):
+            except OSError:  # a symlink loop: a file of a linted kind is yielded, and reading it reports why
+                is_dir = False
+            if _excluded(path, settings) or (settings.respect_gitignore and ignore.ignored(path, is_dir)):
                 continue
             if is_dir:
                 subdirs.append(path)

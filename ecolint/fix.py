@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import errno
 import io
 import os
 import re
@@ -189,6 +190,7 @@ class FixResult:
     error: Optional[str] = None  # why nothing was written (the text was reverted or refused)
     converged: bool = True
     codes: list[str] = field(default_factory=list)  # codes of the applied fixes, in order
+    bom: bool = False  # the file starts with a UTF-8 byte-order mark (not part of ``original``/``fixed``)
 
     @property
     def changed(self) -> bool:
@@ -255,17 +257,39 @@ def source_encoding(data: bytes, kind: str) -> str:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path``'s content by ``data`` through a temporary file in the same directory and a rename;
-    the file keeps its permission bits, and a symlink keeps pointing at the (rewritten) target."""
+    """Replace the content of ``path`` (a symlink: of its target) by ``data``.
+
+    A file without write permission for the user is refused (``PermissionError`` "read-only"; as root, a file
+    with no write bit at all), as an editor would. The new content goes to a temporary file in the same
+    directory that gets the file's permission bits, owner and group, and is renamed over it, so an interrupted
+    run leaves the old file or the new one, never half of each. When the rename would change what the file is
+    (a hard link, whose other names would keep the old content; an owner the temporary file cannot be given;
+    extended attributes that cannot be copied; a directory ecolint cannot create files in), the file is
+    rewritten in place instead."""
     real = Path(os.path.realpath(path))
-    mode = stat.S_IMODE(real.stat().st_mode)
-    fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".ecolint-tmp")
+    st = real.stat()
+    if not stat.S_ISREG(st.st_mode):
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
+    if not _writable(real, st):
+        raise PermissionError(errno.EACCES, "read-only", str(path))
+    if st.st_nlink > 1:
+        _write_in_place(real, data)
+        return
+    try:
+        fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".ecolint-tmp")
+    except PermissionError:
+        _write_in_place(real, data)
+        return
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
+        os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        if not (_same_owner(tmp, st) and _copy_xattrs(real, tmp)):
+            os.unlink(tmp)
+            _write_in_place(real, data)
+            return
         os.replace(tmp, real)
     except BaseException:
         try:
@@ -273,6 +297,64 @@ def write_atomic(path: Path, data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def _writable(path: Path, st: os.stat_result) -> bool:
+    """May the user rewrite ``path``? Its permission check (ACLs, read-only mounts included), and for root,
+    who passes every check, the file's mode: a file nobody may write stays unwritten."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return bool(st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)) and os.access(path, os.W_OK)
+    return os.access(path, os.W_OK)
+
+
+def _same_owner(tmp: str, st: os.stat_result) -> bool:
+    """Give ``tmp`` the owner and group of the file it replaces; False when that is not allowed."""
+    if not hasattr(os, "chown"):
+        return True
+    mine = os.stat(tmp)
+    if (mine.st_uid, mine.st_gid) == (st.st_uid, st.st_gid):
+        return True
+    try:
+        os.chown(tmp, st.st_uid, st.st_gid)
+    except OSError:
+        return False
+    os.chmod(tmp, stat.S_IMODE(st.st_mode))  # chown clears set-user/group-ID bits
+    return True
+
+
+def _copy_xattrs(src: Path, dst: str) -> bool:
+    """Copy the extended attributes (ACLs, SELinux labels, ...) of ``src`` to ``dst``; False if one cannot be."""
+    if not hasattr(os, "listxattr"):
+        return True
+    try:
+        names = os.listxattr(src)
+    except OSError:
+        return True  # the file system has none
+    try:
+        for name in names:
+            value = os.getxattr(src, name)
+            if value != _xattr(dst, name):  # a label the new file got already (SELinux) needs no privilege
+                os.setxattr(dst, name, value)
+    except OSError:
+        return False
+    return True
+
+
+def _xattr(path: str, name: str) -> Optional[bytes]:
+    try:
+        return os.getxattr(path, name)
+    except OSError:
+        return None
+
+
+def _write_in_place(path: Path, data: bytes) -> None:
+    """Overwrite ``path``'s content, keeping its inode (hard links, owner, attributes): not atomic, so used
+    only where a rename would lose something."""
+    with open(path, "r+b") as fh:
+        fh.write(data)
+        fh.truncate()
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def fix_file(
@@ -287,10 +369,12 @@ def fix_file(
 ) -> FixResult:
     """Fix one file. ``expected_text`` is the text the findings were computed on: if the file no longer holds
     it, nothing is written. With ``write=False`` (``--diff``) the result is computed but never written."""
+    from ecolint.files import read_regular
     from ecolint.runner import decode
 
+    limit = engine.settings.max_file_size
     try:
-        data = path.read_bytes()
+        data = read_regular(path, limit)
         text = decode(data, kind)
     except Exception as exc:  # noqa: BLE001 - unreadable now: leave it
         message = getattr(exc, "message", None) or getattr(exc, "strerror", None) or str(exc)
@@ -298,6 +382,7 @@ def fix_file(
     if expected_text is not None and text != expected_text:
         return FixResult(display, text, text, findings=list(findings or ()), error=f"{display} changed on disk during the run; not fixed")
     result = fix_text(display, text, kind, engine, unsafe, findings=findings if expected_text is not None else None)
+    result.bom = data.startswith(codecs.BOM_UTF8)
     if result.error or not result.changed:
         return result
     encoding = source_encoding(data, kind)
@@ -310,7 +395,7 @@ def fix_file(
     if new_data == data or not write:
         return result
     try:
-        if path.read_bytes() != data:
+        if read_regular(path, limit) != data:
             result.error = f"{display} changed on disk during the run; the fixes were not written"
             result.fixed, result.applied = result.original, 0
             return result
@@ -338,7 +423,7 @@ class FixRun:
         return [r for r in self.results if r.changed and not r.error]
 
     def diff(self) -> str:
-        return "".join(unified_diff(r.original, r.fixed, r.path) for r in self.changed)
+        return "".join(unified_diff(r.original, r.fixed, r.path, bom=r.bom) for r in self.changed)
 
 
 def fix_run(run: "RunResult", engine: "Engine", unsafe: bool = False, write: bool = True) -> FixRun:
@@ -376,15 +461,30 @@ def split_lines(text: str) -> list[str]:
     return _LINE.findall(text)
 
 
-def unified_diff(before: str, after: str, path: str, context: int = 3) -> str:
-    """A ``git apply``-able unified diff of one file (``a/`` and ``b/`` prefixes)."""
+def _git_lines(text: str) -> list[str]:
+    """Lines as ``git apply`` sees them: only ``\\n`` ends a line, a ``\\r`` is part of the line's content."""
+    lines = text.split("\n")
+    out = [line + "\n" for line in lines[:-1]]
+    if lines[-1]:
+        out.append(lines[-1])
+    return out
+
+
+def unified_diff(before: str, after: str, path: str, context: int = 3, *, bom: bool = False) -> str:
+    """A ``git apply``-able unified diff of one file (``a/`` and ``b/`` prefixes). Lines are split the way git
+    splits them (on ``\\n`` only, so a file with lone-CR newlines is one line), and ``bom`` (the file starts
+    with a UTF-8 byte-order mark that ``before``/``after`` do not hold) puts the mark back into line 1, so the
+    context matches the bytes on disk."""
     if before == after:
         return ""
+    if bom:
+        before, after = "\ufeff" + before, "\ufeff" + after
     out = []
-    for line in difflib.unified_diff(split_lines(before), split_lines(after), f"a/{path}", f"b/{path}", n=context):
-        if line.startswith(("---", "+++")):
+    lines = difflib.unified_diff(_git_lines(before), _git_lines(after), f"a/{path}", f"b/{path}", n=context)
+    for i, line in enumerate(lines):
+        if i < 2:  # the ---/+++ header
             out.append(line.rstrip("\r\n") + "\n")
-        elif line.endswith(("\n", "\r")):
+        elif line.endswith("\n"):
             out.append(line)
         else:
             out.append(line + "\n\\ No newline at end of file\n")

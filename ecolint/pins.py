@@ -10,6 +10,8 @@ import re
 from pathlib import Path
 from typing import Optional
 
+from ecolint.files import read_text
+
 _REQ = re.compile(r"^\s*transformers\s*(?:\[[^\]]*\])?\s*(?P<spec>[<>=!~][^;#]*)?", re.IGNORECASE)
 _CLAUSE = re.compile(r"(==|~=|>=|<=|!=|<|>)\s*([0-9][0-9A-Za-z.*+!-]*)")
 
@@ -58,8 +60,8 @@ def default_dtype_for(spec: str) -> Optional[str]:
 
 def _from_requirements(path: Path) -> Optional[str]:
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
+        lines = read_text(path, errors="replace").splitlines()
+    except OSError:  # also a FIFO, a device or an oversized file named like a requirements file
         return None
     for line in lines:
         m = _REQ.match(line)
@@ -72,7 +74,7 @@ def _from_pyproject(path: Path) -> Optional[str]:
     from ecolint.config import load_toml
 
     try:
-        data = load_toml(path.read_text(encoding="utf-8"))
+        data = load_toml(read_text(path))
     except (OSError, ValueError, RecursionError):
         return None
     project = _table(data, "project")

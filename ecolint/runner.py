@@ -104,15 +104,19 @@ def wants_parse(text: str, kind: str, engine: Engine) -> bool:
     return _wants(text, kind, engine)
 
 
+def too_large(path: str, size: int, settings: Settings) -> Finding:
+    return engine_finding(
+        "ECO904", path, f"file is {size:,} bytes, over the {settings.max_file_size:,}-byte limit; not analysed (raise max-file-size to include it)"
+    )
+
+
 def lint_bytes(path: str, data: bytes, kind: str, engine: Engine, project_dir: Optional[Path] = None) -> FileResult:
     from ecolint.sources import SourceError
 
     settings = engine.settings
     result = FileResult(path)
     if len(data) > settings.max_file_size:
-        result.findings.append(engine_finding(
-            "ECO904", path, f"file is {len(data):,} bytes, over the {settings.max_file_size:,}-byte limit; not analysed (raise max-file-size to include it)"
-        ))
+        result.findings.append(too_large(path, len(data), settings))
         return _filter(result, settings)
     try:
         text = decode(data, kind)
@@ -245,6 +249,7 @@ def lint_paths(
     :class:`~ecolint.cache.ResultsCache` consulted and refreshed per file (None: no cache). ``run.texts`` holds
     the decoded text of each file that has findings (code frames, fixes).
     """
+    from ecolint import files
     from ecolint.discovery import discover
 
     run = RunResult()
@@ -256,9 +261,14 @@ def lint_paths(
         run.files_checked += 1
         display = display_path(cand.path)
         try:
-            data = cand.path.read_bytes()
+            # Only regular files are read (a FIFO or /dev/zero must not hang the run), and a file over
+            # max-file-size is refused from its size, without being read.
+            data = files.read_regular(cand.path, engine.settings.max_file_size)
         except IsADirectoryError:
             run.findings.append(engine_finding("ECO901", display, "is a directory, not a file"))
+            continue
+        except files.FileTooLarge as exc:
+            run.findings.extend(_filter(FileResult(display, [too_large(display, exc.size, engine.settings)]), engine.settings).findings)
             continue
         except OSError as exc:
             run.findings.append(engine_finding("ECO901", display, f"cannot read file: {exc.strerror or exc}"))

@@ -8,8 +8,9 @@ from ecolint.rule import Applicability, Example, Rule, Severity
 class UnreadableFile(Rule):
     """
     ## What it does
-    Reports a file that cannot be read (permissions, a directory named like a file) or decoded (invalid UTF-8,
-    a wrong PEP 263 coding cookie, NUL bytes from a binary file).
+    Reports a file that cannot be read (permissions, a directory named like a file, a symlink loop, a FIFO,
+    device or socket, or a symlink to one: only regular files are read) or decoded (invalid UTF-8, a wrong
+    PEP 263 coding cookie, NUL bytes from a binary file).
 
     ## Why is this bad?
     The file was not analysed. ecolint never guesses an encoding: Python files are decoded as their BOM or

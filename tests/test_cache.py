@@ -98,7 +98,7 @@ def test_content_change_misses(project, counted):
 
 @pytest.mark.parametrize(
     "changes",
-    [{"select": ("ECO1",)}, {"ignore": ("ECO301",)}, {"gpu": "t4"}, {"transformers_version": "5.0.0"}, {"max_file_size": 10}],
+    [{"select": ("ECO1",)}, {"ignore": ("ECO301",)}, {"gpu": "t4"}, {"transformers_version": "5.0.0"}, {"max_file_size": 100_000}],
 )
 def test_settings_change_misses(project, counted, changes):
     _run(project)

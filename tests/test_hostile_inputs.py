@@ -434,14 +434,16 @@ def test_unreadable_file_in_process(engine, tmp_path, monkeypatch):
     """The same path as chmod 000, simulated so that it also runs as root."""
     target = write(tmp_path, "secret.py", PY_TRIGGER)
     write(tmp_path, "open.py", PY_TRIGGER)
-    real = Path.read_bytes
+    import ecolint.files
 
-    def read_bytes(self):
-        if self.name == "secret.py":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
+    real = ecolint.files.read_regular
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    def read_regular(path, max_bytes=ecolint.files.AUX_MAX_BYTES):
+        if Path(path).name == "secret.py":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, max_bytes)
+
+    monkeypatch.setattr(ecolint.files, "read_regular", read_regular)
     found = lint(engine, tmp_path)
     assert [(f.code, Path(f.filename).name) for f in found] == [("ECO301", "open.py"), ("ECO901", "secret.py")]
     assert "Permission denied" in found[1].message

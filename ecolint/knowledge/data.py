@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable, Optional
 
+from ecolint.files import read_text
 from ecolint.text import split_lines
 
 QUANTS = ("fp16", "nf4", "nf4_dq", "int8_default", "int8_pure", "int8")
@@ -217,7 +218,7 @@ def builtin_measurements() -> tuple[Measurement, ...]:
 def load_user_measurements(path: Path) -> list[Measurement]:
     """Rows from a user table (same columns as the built-in one). Their ``row_id``s are prefixed ``user:``."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_text(path, encoding="utf-8-sig")
     except OSError as exc:
         raise DataError(f"{path}: cannot read measurement table: {exc.strerror or exc}") from None
     rows = _parse_measurements(split_lines(text), str(path))
