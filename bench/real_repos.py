@@ -206,7 +206,20 @@ def write_blobs(gd: Path, entries: list[tuple[str, str]], target: Path) -> int:
 # --- running ecolint ----------------------------------------------------------------------------------------
 
 
+BENCH_CONFIG = "# written by bench/real_repos.py: ignore files above the checkout must not hide it\nrespect-gitignore = false\n"
+
+
+def pin_settings(checkout: Path) -> None:
+    """Make the run independent of ``.gitignore`` files in the directories above the cache (a stray ``*``
+    there would hide every file). A checkout holds tracked files only, so its own ignore files change little.
+    A repository's own ``.ecolint.toml`` is left as it is."""
+    own = checkout / ".ecolint.toml"
+    if not own.exists() or own.read_text(encoding="utf-8") == BENCH_CONFIG:
+        own.write_text(BENCH_CONFIG, encoding="utf-8")
+
+
 def run_ecolint(repo: Repo, checkout: Path, extra: list[str]) -> list[Finding]:
+    pin_settings(checkout)
     targets = list(repo.paths) or ["."]
     cmd = [sys.executable, "-m", "ecolint", "check", "--no-cache", "--output-format", "json", "--exit-zero", *extra, *targets]
     env = dict(os.environ)
