@@ -1,7 +1,8 @@
 """Command line: ``ecolint check [paths]`` (also plain ``ecolint [paths]``), ``ecolint rule CODE``,
 ``ecolint rules``, and the advisor commands (compare, optimize, estimate, diagnose).
 
-Exit codes: 0 no finding at or above ``--fail-on``; 1 findings; 2 usage, configuration or internal error.
+Exit codes: 0 no finding at or above ``--fail-on``; 1 findings; 2 usage, configuration or internal error, or a
+report or fix that could not be written.
 """
 
 from __future__ import annotations
