@@ -1,12 +1,23 @@
-"""The results cache: ``.ecolint_cache/<version>/<context>.json``.
+"""The results cache: ``<cache-dir>/.ecolint_cache/<version>/<context>.json`` (the default cache dir is the
+project root, so the default cache is ``.ecolint_cache/`` there).
+
+ecolint keeps its files in a directory of its own, named ``.ecolint_cache``: a configured ``cache-dir`` that is
+already called that is used as it is, any other gets that sub-directory. ``CACHEDIR.TAG`` and a ``.gitignore``
+(``*``) are written only into a directory ecolint has just created itself, never into one it found, and
+:func:`clean` removes only the files ecolint writes (its versioned entry files and those two markers), never a
+directory it did not create. A symlinked cache directory is not used.
 
 A *context* is everything outside a file that can change its findings: the ecolint version, the packaged
 measurement tables (:func:`~ecolint.knowledge.data.data_version`), the settings
 (:meth:`~ecolint.config.Settings.fingerprint`, plus the project root that per-file ignores are relative to), the
 enabled rules (code, class, module, and the size and mtime of each rule module and of ecolint's own sources, so
 an edited rule in a development checkout is never served stale results). One JSON file holds one context: per
-display path, the key of the content it was computed for (a hash of path, kind, content and the transformers pin
-that applies to the file's directory) and the findings as :meth:`Finding.to_dict` writes them.
+real file, the key of what it was computed for (a hash of the display path, the real path, the per-file ignores
+that apply to it, kind, content and the transformers pin that applies to the file's directory) and the findings
+as :meth:`Finding.to_dict` writes them.
+
+The cache only ever decides which findings a file has; ``--fix`` recomputes every edit from the file's text, so
+a forged cache file cannot put text into a source file.
 
 Concurrent runs are safe: the file is written to a temporary name and renamed over the old one, after merging
 what is on disk, so a reader sees either the old or the new file, never half of one. Anything unreadable is a
@@ -18,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
@@ -29,10 +41,23 @@ if TYPE_CHECKING:  # pragma: no cover
 CACHE_DIR_NAME = ".ecolint_cache"
 FORMAT = 1
 _TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by ecolint.\n# For information about cache directory tags see https://bford.info/cachedir/\n"
+_IGNORE = "# Automatically created by ecolint.\n*\n"
+_MARKERS = {"CACHEDIR.TAG": _TAG, ".gitignore": _IGNORE}
+# What ecolint writes inside its own directory: ``<version>/<context>.json`` and the temporary files of
+# :func:`_atomic_write`. :func:`clean` removes nothing else.
+_VERSION_DIR = re.compile(r"\d+(?:\.\d+)*[A-Za-z0-9.+_-]*")
+_ENTRY_FILE = re.compile(r"[0-9a-f]{32}\.json|\.[0-9a-f]{32}\.json\.[A-Za-z0-9_]+\.tmp")
+_MARKER_TMP = re.compile(r"\.(?:CACHEDIR\.TAG|\.gitignore)\.[A-Za-z0-9_]+\.tmp")
 
 
 def default_dir(settings) -> Path:
-    return Path(settings.cache_dir) if settings.cache_dir else Path(settings.root) / CACHE_DIR_NAME
+    """The configured cache directory (``--cache-dir`` / ``cache-dir``), else the project root."""
+    return Path(settings.cache_dir) if settings.cache_dir else Path(settings.root)
+
+
+def own_dir(directory: Path) -> Path:
+    """The directory ecolint keeps its files in, for a configured cache directory."""
+    return directory if directory.name == CACHE_DIR_NAME else directory / CACHE_DIR_NAME
 
 
 def _hash(*parts) -> str:
@@ -81,8 +106,8 @@ class ResultsCache:
     def __init__(self, directory: Path, context: str):
         from ecolint import __version__
 
-        self.root = directory
-        self.directory = directory / __version__
+        self.root = own_dir(directory)
+        self.directory = self.root / __version__
         self.file = self.directory / f"{context}.json"
         self.entries: dict[str, dict] = {}
         self.changed: dict[str, dict] = {}
@@ -94,20 +119,23 @@ class ResultsCache:
 
     # -- keys --------------------------------------------------------------------------------------------
     @staticmethod
-    def file_key(display: str, kind: str, data: bytes, engine: "Engine") -> str:
-        return _hash(display, kind, hashlib.blake2b(data, digest_size=16).digest(), _pin(display, engine))
+    def file_key(display: str, real: str, kind: str, data: bytes, engine: "Engine") -> str:
+        """``display``: the path shown in the findings; ``real``: the file it names (symlinks resolved)."""
+        ignores = ",".join(engine.settings.file_ignores(real))
+        return _hash(display, real, ignores, kind, hashlib.blake2b(data, digest_size=16).digest(), _pin(real, engine))
 
     # -- reading -----------------------------------------------------------------------------------------
     def _load(self) -> None:
         self._loaded = True
-        self.entries = _read(self.file)
+        self.entries = _read(self.file) if _usable(self.root) and not self.directory.is_symlink() else {}
 
-    def get(self, display: str, key: str) -> Optional[list["Finding"]]:
+    def get(self, real: str, key: str) -> Optional[list["Finding"]]:
+        """The cached findings of the real file ``real`` if they were computed for ``key``, else None."""
         from ecolint.rule import Finding
 
         if not self._loaded:
             self._load()
-        entry = self.entries.get(display)
+        entry = self.entries.get(real)
         if not isinstance(entry, dict) or entry.get("key") != key:
             return None
         try:
@@ -116,23 +144,21 @@ class ResultsCache:
             return None  # a corrupt entry is a miss
 
     # -- writing -----------------------------------------------------------------------------------------
-    def put(self, display: str, key: str, findings: list["Finding"]) -> None:
+    def put(self, real: str, key: str, findings: list["Finding"]) -> None:
         if any(f.code == "ECO903" for f in findings):
             return
-        self.changed[display] = {"key": key, "findings": [f.to_dict() for f in findings]}
+        self.changed[real] = {"key": key, "findings": [f.to_dict() for f in findings]}
 
     def save(self) -> None:
         """Merge with what is on disk now and replace the file atomically; errors are ignored."""
         if not self.changed:
             return
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            tag = self.root / "CACHEDIR.TAG"
-            if not tag.exists():
-                _atomic_write(tag, _TAG)
-            ignore = self.root / ".gitignore"
-            if not ignore.exists():
-                _atomic_write(ignore, "# Automatically created by ecolint.\n*\n")
+            if not _make_own_dir(self.root):
+                return
+            self.directory.mkdir(exist_ok=True)
+            if not _usable(self.directory):
+                return
             merged = _read(self.file)
             merged.update(self.changed)
             _atomic_write(self.file, json.dumps({"format": FORMAT, "entries": merged}, separators=(",", ":")))
@@ -142,18 +168,33 @@ class ResultsCache:
             pass
 
 
-def _pin(display: str, engine: "Engine") -> str:
+def _usable(directory: Path) -> bool:
+    """A real directory (not a symlink to one); ecolint neither reads nor writes a cache through a symlink."""
+    return not directory.is_symlink() and directory.is_dir()
+
+
+def _make_own_dir(root: Path) -> bool:
+    """Make sure ecolint's own directory exists; mark it as a cache (CACHEDIR.TAG, .gitignore) only when this
+    call created it. False when it cannot be used."""
+    if root.is_symlink():
+        return False
+    try:
+        root.mkdir(parents=True)
+    except FileExistsError:
+        return root.is_dir()
+    for name, text in _MARKERS.items():
+        _atomic_write(root / name, text)
+    return True
+
+
+def _pin(real: str, engine: "Engine") -> str:
     """The project pin the Python front end will attach to this file (it changes ECO401)."""
     settings = engine.settings
     if settings.transformers_version:
         return ""  # part of the settings fingerprint already
     from ecolint.pins import transformers_pin
 
-    try:
-        directory = Path(display).resolve().parent
-    except (OSError, RuntimeError):
-        return "?"
-    spec, where = transformers_pin(directory)
+    spec, where = transformers_pin(Path(real).parent)
     return f"{spec}\x00{where}"
 
 
@@ -182,12 +223,51 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def clean(directory: Path) -> bool:
-    """Remove an ecolint cache directory; refuses a directory that is not one. True when something was removed."""
-    import shutil
-
-    if not directory.is_dir():
+    """Remove the cache kept for the configured cache directory ``directory``: only the files ecolint writes
+    (versioned entry files, their temporary files, and the markers with exactly the text ecolint gives them),
+    then the directories left empty. Anything else stays. True when something was removed."""
+    root = own_dir(directory)
+    if not _usable(root):
         return False
-    if not (directory / "CACHEDIR.TAG").is_file() and directory.name != CACHE_DIR_NAME:
-        raise ValueError(f"{directory} does not look like an ecolint cache (no CACHEDIR.TAG); not removing it")
-    shutil.rmtree(directory, ignore_errors=True)
+    removed = False
+    for child in sorted(root.iterdir()):
+        if _VERSION_DIR.fullmatch(child.name) and _usable(child):
+            for entry in sorted(child.iterdir()):
+                removed |= _ENTRY_FILE.fullmatch(entry.name) is not None and _remove_file(entry)
+            _remove_empty_dir(child)
+        elif _MARKER_TMP.fullmatch(child.name):
+            removed |= _remove_file(child)
+    for name, text in _MARKERS.items():
+        marker = root / name
+        if _is_plain_file(marker) and _text_of(marker) == text:
+            removed |= _remove_file(marker)
+    _remove_empty_dir(root)
+    return removed
+
+
+def _is_plain_file(path: Path) -> bool:
+    return not path.is_symlink() and path.is_file()
+
+
+def _text_of(path: Path) -> Optional[str]:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _remove_file(path: Path) -> bool:
+    if not _is_plain_file(path):
+        return False
+    try:
+        path.unlink()
+    except OSError:
+        return False
     return True
+
+
+def _remove_empty_dir(path: Path) -> None:
+    try:
+        path.rmdir()  # fails, and leaves it, unless it is empty
+    except OSError:
+        pass

@@ -1,7 +1,8 @@
 """Command line: ``ecolint check [paths]`` (also plain ``ecolint [paths]``), ``ecolint rule CODE``,
 ``ecolint rules``, and the advisor commands (compare, optimize, estimate, diagnose).
 
-Exit codes: 0 no finding at or above ``--fail-on``; 1 findings; 2 usage, configuration or internal error.
+Exit codes: 0 no finding at or above ``--fail-on``; 1 findings; 2 usage, configuration or internal error, or a
+report or fix that could not be written.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def _parser(advisors: bool = True) -> argparse.ArgumentParser:
     rule.set_defaults(func=cmd_rule)
 
     clean = sub.add_parser("clean", help="remove the results cache")
-    clean.add_argument("--cache-dir", type=Path, help="the cache directory (default: .ecolint_cache in the project root)")
+    clean.add_argument("--cache-dir", type=Path, help="the cache directory given to `check` (default: the project root's .ecolint_cache)")
     clean.add_argument("--config", type=Path, help="use this ecolint.toml / pyproject.toml instead of discovery")
     clean.add_argument("-q", "--quiet", action="store_true")
     clean.set_defaults(func=cmd_clean)
@@ -84,8 +85,8 @@ def add_check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--statistics", action="store_true", help="print the number of findings per rule instead of the findings")
     # -- speed: results cache and worker processes
     p.add_argument("-n", "--no-cache", action="store_true", help="neither read nor write the results cache")
-    p.add_argument("--cache-dir", type=Path, help="results cache directory (default: .ecolint_cache in the project root)")
-    p.add_argument("-j", "--jobs", type=int, metavar="N", help="worker processes (default: one per CPU; 1 runs in-process)")
+    p.add_argument("--cache-dir", type=Path, help="where to keep the results cache (in a .ecolint_cache directory there; default: the project root)")
+    p.add_argument("-j", "--jobs", type=int, metavar="N", help="worker processes (default and most: one per CPU; 1 runs in-process)")
     p.add_argument("-v", "--verbose", action="store_true", help="show tracebacks of internal errors")
     p.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
 
@@ -127,27 +128,37 @@ def _settings_for(args) -> "object":
 
 def cmd_check(args) -> int:
     from ecolint.report import ReportContext
-    from ecolint.runner import Engine, lint_paths
+    from ecolint.runner import Engine, OutputIsInput, lint_paths
 
-    if args.stdin_filename:
+    if args.stdin_filename is not None:
         return _check_stdin(args)
     paths = args.paths or [Path(".")]
     missing = [p for p in paths if not p.exists() and not p.is_symlink()]
     if missing:
         raise UsageError(f"path does not exist: {missing[0]}")
+    _check_output_place(args.output_file)
     settings = _settings_for(args)
     engine = Engine.create(settings)
-    run = lint_paths(list(paths), engine, force_exclude=args.force_exclude, jobs=_jobs(args, settings), cache=_cache_for(args, engine))
+    try:
+        run = lint_paths(
+            list(paths), engine, force_exclude=args.force_exclude, jobs=_jobs(args, settings), cache=_cache_for(args, engine), output=args.output_file
+        )
+    except OutputIsInput as exc:
+        raise UsageError(str(exc)) from None
+    output = _open_output(args.output_file, args.diff)  # before any file is fixed: an unwritable report stops the run here
     findings, texts, files = run.findings, run.texts, run.files_checked
     fixed = 0
+    fix_failed = False
     if args.fix or args.diff:
         from ecolint.fix import fix_run
 
         fixes = fix_run(run, engine, unsafe=args.unsafe_fixes, write=not args.diff)
         for error in fixes.errors:
             print(f"ecolint: error: {error}", file=sys.stderr)
+        fix_failed = bool(fixes.errors)
         if args.diff:
-            return _report_diff(args, fixes.diff(), fixes.fixed, len(fixes.changed))
+            code = _report_diff(args, output, fixes.diff(), fixes.fixed, len(fixes.changed))
+            return 2 if fix_failed else code
         findings, fixed = fixes.findings, fixes.fixed
 
     fmt = args.output_format or "full"
@@ -165,14 +176,50 @@ def cmd_check(args) -> int:
         unsafe_fixes=args.unsafe_fixes,
         fixed=fixed,
     )
-    text = _report_text(args, fmt, findings, ctx)
-    if args.output_file:
-        args.output_file.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-    if any(f.code == "ECO903" for f in findings):
-        return 2
+    _emit(output, args.output_file, _report_text(args, fmt, findings, ctx))
+    if fix_failed or any(f.code == "ECO903" for f in findings):
+        return 2  # a file that could not be fixed (or written) is an error, whatever the findings
     return _exit_code(args, settings, findings, fixed)
+
+
+def _check_output_place(path: Optional[Path]) -> None:
+    """Refuse, before anything is linted or fixed, an output file that cannot be one: a directory, or a file in
+    a directory that does not exist."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise UsageError(f"cannot write the report to {path}: it is a directory")
+    if not path.parent.is_dir():
+        raise UsageError(f"cannot write the report to {path}: there is no directory {path.parent}")
+
+
+def _open_output(path: Optional[Path], diff: bool = False):
+    """The ``-o`` file opened for writing (None: standard output); an error here is a usage error (exit 2)."""
+    if path is None:
+        return None
+    try:
+        return open(path, "w", encoding="utf-8", newline="" if diff else None)
+    except OSError as exc:
+        raise UsageError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
+
+
+def _emit(output, path: Optional[Path], text: str) -> None:
+    """Write the report to the opened ``-o`` file, or to standard output."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        with output:
+            output.write(text)
+    except OSError as exc:
+        raise UsageError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.realpath(a) == os.path.realpath(b) or os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
 
 
 def _report_text(args, fmt: str, findings, ctx) -> str:
@@ -199,12 +246,10 @@ def _exit_code(args, settings, findings, fixed: int) -> int:
     return 1 if any(f.severity.rank >= threshold for f in findings) else 0
 
 
-def _report_diff(args, diff: str, fixed: int, files: int) -> int:
-    """``--diff``: the diff on stdout (or -o), a one-line summary on stderr; exit 1 if anything would change."""
-    if args.output_file:
-        args.output_file.write_text(diff, encoding="utf-8", newline="")
-    else:
-        sys.stdout.write(diff)
+def _report_diff(args, output, diff: str, fixed: int, files: int) -> int:
+    """``--diff``: the diff on stdout (or -o, opened by :func:`_open_output`), a one-line summary on stderr;
+    exit 1 if anything would change."""
+    _emit(output, args.output_file, diff)
     if not args.quiet:
         if fixed:
             print(f"Would fix {fixed} finding{'s' if fixed != 1 else ''} in {files} file{'s' if files != 1 else ''}.", file=sys.stderr)
@@ -224,7 +269,12 @@ def _check_stdin(args) -> int:
 
     if any(str(p) != "-" for p in args.paths):
         raise UsageError("--stdin-filename reads standard input; do not also name paths")
+    if not args.stdin_filename:
+        raise UsageError("--stdin-filename needs the name standard input is linted as (it decides the file type and the settings)")
     name = Path(args.stdin_filename)
+    _check_output_place(args.output_file)
+    if args.output_file is not None and _same_file(name, args.output_file):
+        raise UsageError(f"the output file {args.output_file} is the file named by --stdin-filename; refusing to overwrite it with the report")
     args.paths = [name if name.exists() else name.parent]
     settings = _settings_for(args)
     engine = Engine.create(settings)
@@ -234,6 +284,7 @@ def _check_stdin(args) -> int:
     excluded = args.force_exclude and not list(discover([name], settings, force_exclude=True))
     findings, text, original, out = [], None, None, data
     fixed = 0
+    fix_failed = False
     if kind is not None and not excluded:
         result = lint_bytes(display, data, kind, engine)
         findings, text = result.findings, result.text
@@ -242,14 +293,19 @@ def _check_stdin(args) -> int:
             fix = fix_text(display, text, kind, engine, args.unsafe_fixes, findings=findings)
             if fix.error:
                 print(f"ecolint: error: {fix.error}", file=sys.stderr)
+                fix_failed = True
             elif fix.changed:
                 try:
                     out = fix.fixed.encode(source_encoding(data, kind))
                     findings, fixed, text = fix.findings, fix.applied, fix.fixed
                 except UnicodeEncodeError as exc:
                     print(f"ecolint: error: the fixed source cannot be encoded ({exc.reason}); left unchanged", file=sys.stderr)
+                    fix_failed = True
+    output = _open_output(args.output_file, args.diff)
     if args.diff:
-        return _report_diff(args, unified_diff(original, text, display, bom=data.startswith(b"\xef\xbb\xbf")) if fixed else "", fixed, 1 if fixed else 0)
+        diff = unified_diff(original, text, display, bom=data.startswith(b"\xef\xbb\xbf")) if fixed else ""
+        code = _report_diff(args, output, diff, fixed, 1 if fixed else 0)
+        return 2 if fix_failed else code
     fmt = args.output_format or "full"
     ctx = ReportContext(
         files_checked=0 if kind is None or excluded else 1,
@@ -264,15 +320,13 @@ def _check_stdin(args) -> int:
     if args.fix:
         sys.stdout.buffer.write(out)
         sys.stdout.flush()
-        if args.output_file:
-            args.output_file.write_text(report, encoding="utf-8")
-        else:
+        if output is None:
             sys.stderr.write(report)
-    elif args.output_file:
-        args.output_file.write_text(report, encoding="utf-8")
+        else:
+            _emit(output, args.output_file, report)
     else:
-        sys.stdout.write(report)
-    if any(f.code == "ECO903" for f in findings):
+        _emit(output, args.output_file, report)
+    if fix_failed or any(f.code == "ECO903" for f in findings):
         return 2
     return _exit_code(args, settings, findings, fixed)
 
@@ -293,19 +347,17 @@ def _cache_for(args, engine):
 
 
 def cmd_clean(args) -> int:
-    from ecolint.cache import clean, default_dir
+    """Remove ecolint's own cache files (see :func:`ecolint.cache.clean`); nothing else is deleted."""
+    from ecolint.cache import clean, default_dir, own_dir
     from ecolint.config import load_settings
 
     if args.cache_dir is not None:
         directory = args.cache_dir
     else:
         directory = default_dir(load_settings(Path.cwd(), args.config))
-    try:
-        removed = clean(directory)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    removed = clean(directory)
     if not args.quiet:
-        print(f"removed {directory}" if removed else f"no cache at {directory}")
+        print(f"removed the cache in {own_dir(directory)}" if removed else f"no cache at {own_dir(directory)}")
     return 0
 
 

@@ -5,6 +5,9 @@ did-you-mean."""
 from __future__ import annotations
 
 import difflib
+import math
+import os
+import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -255,8 +258,11 @@ def settings_from_mapping(data: dict, root: Path, where: str) -> Settings:
         changes["measurements"] = tuple((root / x) for x in items)
     if "models" in data:
         v = data["models"]
-        if not isinstance(v, dict) or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0 for x in v.values()):
+        if not isinstance(v, dict):
             raise ConfigError(f"{where}: models must be a table of model id = parameters in billions")
+        for k, x in v.items():
+            if not _positive_number(x):
+                raise ConfigError(f"{where}: models.{k} must be a positive number of parameters in billions, not {x!r}")
         changes["models"] = tuple((k, float(x)) for k, x in v.items())
     if "max-file-size" in data:
         v = data["max-file-size"]
@@ -268,19 +274,50 @@ def settings_from_mapping(data: dict, root: Path, where: str) -> Settings:
             raise ConfigError(f"{where}: respect-gitignore must be true or false")
         changes["respect_gitignore"] = data["respect-gitignore"]
     if "transformers-version" in data:
-        changes["transformers_version"] = str(data["transformers-version"])
+        v = data["transformers-version"]
+        if not isinstance(v, str) or not _VERSION_SPEC.fullmatch(v):
+            raise ConfigError(f"{where}: transformers-version must be a version or version specifier string such as \"4.46.3\" or \">=4.40,<5\", not {v!r}")
+        changes["transformers_version"] = v.strip()
     if "cache-dir" in data:
-        changes["cache_dir"] = root / str(data["cache-dir"])
+        changes["cache_dir"] = _cache_dir(data["cache-dir"], root, where)
     if "jobs" in data:
         v = data["jobs"]
         if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-            raise ConfigError(f"{where}: jobs must be a non-negative integer")
+            raise ConfigError(f"{where}: jobs must be a non-negative integer (0: one per CPU; more than the CPUs is lowered to them), not {v!r}")
         changes["jobs"] = v
     for sel in changes.get("select", ()) + changes.get("ignore", ()) + changes.get("extend_select", ()):
         err = validate_selector(sel)
         if err:
             raise ConfigError(f"{where}: {err}")
     return replace(s, **changes)
+
+
+# A PEP 440 version, or a comma-separated list of clauses, each an optional operator and a version (``4.46.3``,
+# ``==4.44.*``, ``>=4.40,<5``, ``~=4.40.0rc1``).
+_VERSION = r"\d+(?:\.\d+)*(?:\.\*|(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_.]?\d*)?(?:[-_.]?(?:post|rev|r)[-_.]?\d*)?(?:[-_.]?dev[-_.]?\d*)?(?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?)"
+_CLAUSE = rf"\s*(?:===|==|!=|~=|<=|>=|<|>)?\s*{_VERSION}\s*"
+_VERSION_SPEC = re.compile(rf"{_CLAUSE}(?:,{_CLAUSE})*", re.IGNORECASE)
+
+
+def _positive_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
+
+
+def _cache_dir(value: Any, root: Path, where: str) -> Path:
+    """``cache-dir`` from a configuration file: a path inside the project (the directory of that file). A
+    repository must not make ecolint write, or ``ecolint clean`` delete, anything outside it; ``--cache-dir``
+    on the command line may name any directory."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: cache-dir must be a directory path (a string), not {value!r}")
+    path = root / value
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(path)
+    if os.path.commonpath([real_root, real]) != real_root:
+        raise ConfigError(
+            f"{where}: cache-dir {value!r} is outside the project ({real_root}); a configuration file may only put "
+            f"the cache inside the project (use --cache-dir on the command line for another place)"
+        )
+    return path
 
 
 def load_settings(start: Optional[Path] = None, explicit: Optional[Path] = None) -> Settings:

@@ -442,8 +442,11 @@ def fix_run(run: "RunResult", engine: "Engine", unsafe: bool = False, write: boo
         if kind is None or not any(applicable(f.fix, unsafe) for f in findings):
             remaining.extend(findings)
             continue
-        # Without the text the findings came from (a cached result), the file is linted afresh.
-        result = fix_file(Path(display), display, kind, engine, unsafe, write=write, findings=findings, expected_text=run.texts.get(display))
+        # Edits are only ever taken from findings computed in this run: a cached result only says that the file
+        # has something to fix, and the file is linted afresh (no expected text) so that its fixes are
+        # recomputed from the text itself.
+        expected = None if display in run.cached else run.texts.get(display)
+        result = fix_file(Path(display), display, kind, engine, unsafe, write=write, findings=findings, expected_text=expected)
         results.append(result)
         remaining.extend(result.findings if not result.error else findings)
         if not result.error:

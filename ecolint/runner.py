@@ -215,17 +215,46 @@ class RunResult:
     findings: list[Finding] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)  # display path -> decoded text (code frames, fixes)
     files_checked: int = 0
+    cached: set[str] = field(default_factory=set)  # display paths whose findings came from the results cache
+
+
+class OutputIsInput(ValueError):
+    """The report file named on the command line is one of the files to lint."""
 
 
 def display_path(path: Path) -> str:
-    """How a path is shown in reports: relative to the working directory when below it, else as given."""
-    import os
+    """How a path is shown in reports: relative to the working directory when below it, else as given.
 
+    The result always names the file the OS opens for ``path`` (findings, texts, fixes and the cache are keyed
+    on it): a ``..`` after a symlinked directory is resolved the way the OS resolves it, never collapsed
+    lexically (``sub/../x.py`` with ``sub -> other/deep`` is ``other/x.py``, not ``x.py``)."""
+    if ".." in path.parts:
+        lexical, real = os.path.abspath(path.parent), os.path.realpath(path.parent)
+        if lexical != real:
+            path = Path(real) / path.name
     try:
         rel = os.path.relpath(path)
     except ValueError:
         rel = str(path)
     return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()
+
+
+def _real_path(path: Path, real_dirs: dict[Path, str]) -> str:
+    """The file ``path`` names, symlinks resolved (each directory resolved once per run)."""
+    if path.is_symlink():
+        return os.path.realpath(path)
+    parent = real_dirs.get(path.parent)
+    if parent is None:
+        parent = real_dirs[path.parent] = os.path.realpath(path.parent)
+    return os.path.join(parent, path.name)
+
+
+def _identity(path: Path) -> Optional[tuple[int, int]]:
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
 
 
 def default_jobs() -> int:
@@ -242,22 +271,29 @@ def lint_paths(
     *,
     jobs: Optional[int] = 1,
     cache: "Optional[ResultsCache]" = None,
+    output: Optional[Path] = None,
 ) -> RunResult:
     """Discover and lint files; findings sorted by file, line, column, code.
 
-    ``jobs``: worker processes (None or 0: one per CPU); the result is the same for any value. ``cache``: a
-    :class:`~ecolint.cache.ResultsCache` consulted and refreshed per file (None: no cache). ``run.texts`` holds
-    the decoded text of each file that has findings (code frames, fixes).
+    ``jobs``: worker processes (None or 0: one per CPU, and never more than the CPUs); the result is the same
+    for any value. ``cache``: a :class:`~ecolint.cache.ResultsCache` consulted and refreshed per file (None: no
+    cache); ``run.cached`` names the files it answered. ``run.texts`` holds the decoded text of each file that
+    has findings (code frames, fixes). ``output``: the file the report will be written to; if it is one of the
+    files to lint, :class:`OutputIsInput` is raised before anything is written.
     """
     from ecolint import files
     from ecolint.discovery import discover
 
     run = RunResult()
-    pending: list[tuple[str, bytes, str, Optional[str]]] = []  # display, data, kind, cache key
+    pending: list[tuple[str, str, bytes, str, Optional[str]]] = []  # display, real path, data, kind, cache key
     results: list[tuple[str, bytes, str, list[Finding]]] = []
+    report = _identity(output) if output is not None else None
+    real_dirs: dict[Path, str] = {}
     for cand in discover(paths, engine.settings, force_exclude=force_exclude):
         if cand.kind is None:
             continue
+        if report is not None and _identity(cand.path) == report:
+            raise OutputIsInput(f"the output file {output} is one of the files to lint; refusing to overwrite it with the report")
         run.files_checked += 1
         display = display_path(cand.path)
         try:
@@ -273,17 +309,19 @@ def lint_paths(
         except OSError as exc:
             run.findings.append(engine_finding("ECO901", display, f"cannot read file: {exc.strerror or exc}"))
             continue
-        key = None
+        real, key = "", None
         if cache is not None:
-            key = cache.file_key(display, cand.kind, data, engine)
-            hit = cache.get(display, key)
+            real = _real_path(cand.path, real_dirs)
+            key = cache.file_key(display, real, cand.kind, data, engine)
+            hit = cache.get(real, key)
             if hit is not None:
                 results.append((display, data, cand.kind, hit))
+                run.cached.add(display)
                 continue
-        pending.append((display, data, cand.kind, key))
-    for (display, data, kind, key), findings in zip(pending, _lint_many([(d, b, k) for d, b, k, _ in pending], engine, jobs)):
+        pending.append((display, real, data, cand.kind, key))
+    for (display, real, data, kind, key), findings in zip(pending, _lint_many([(d, b, k) for d, _, b, k, _ in pending], engine, jobs)):
         if cache is not None and key is not None:
-            cache.put(display, key, findings)
+            cache.put(real, key, findings)
         results.append((display, data, kind, findings))
     if cache is not None:
         cache.save()
@@ -310,6 +348,14 @@ def _text_for(data: bytes, kind: str) -> Optional[str]:
 _WORKER_ENGINE: Optional[Engine] = None
 _PARALLEL_MIN_FILES = 4
 _PARALLEL_MIN_BYTES = 256 * 1024
+WORKER_DIED = "worker process died while linting this file (killed, or out of memory?); its findings are missing"
+
+
+def worker_count(jobs: Optional[int], files: int) -> int:
+    """Worker processes for ``files`` files: ``jobs`` (None or 0: one per CPU), lowered to the CPUs this process
+    may use and to the number of files."""
+    cpus = default_jobs()
+    return max(1, min(jobs or cpus, cpus, files))
 
 
 def _lint_one(task: tuple[str, bytes, str]) -> list[Finding]:
@@ -322,44 +368,169 @@ def _lint_one(task: tuple[str, bytes, str]) -> list[Finding]:
         return [engine_finding("ECO903", display, f"internal error: {type(exc).__name__}: {exc}", detail=traceback.format_exc())]
 
 
-def _init_worker(engine: Optional[Engine]) -> None:
+def _work(task: tuple[str, bytes, str]) -> list[Finding]:
+    """What a worker runs (looks ``_lint_one`` up at call time)."""
+    return _lint_one(task)
+
+
+def _init_worker(engine: Optional[Engine], parent: int) -> None:
     global _WORKER_ENGINE
     if engine is not None:
         _WORKER_ENGINE = engine
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent reports the interrupt
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited through fork
+    _die_with_parent(parent)
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this worker when its parent ends, however the parent ends (SIGKILL included): the kernel's
+    parent-death signal on Linux, else a thread that watches the parent process id."""
+    if not _parent_death_signal():
+        import threading
+
+        threading.Thread(target=_watch_parent, args=(parent,), name="ecolint-parent-watch", daemon=True).start()
+    if os.getppid() != parent:  # the parent was gone before the signal was armed
+        os._exit(1)
+
+
+def _parent_death_signal() -> bool:
+    """Ask Linux to send SIGTERM to this process when its parent dies (``prctl(PR_SET_PDEATHSIG)``)."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        return ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0) == 0
+    except (ImportError, OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+class _Workers:
+    """The process pools of one run. Leaving the block normally waits for them; an exception (an interrupt, an
+    error) cancels what is queued and ends the workers; SIGTERM ends the workers, then the run, as the signal
+    would have."""
+
+    def __init__(self, engine: Engine):
+        import multiprocessing
+
+        if "fork" in multiprocessing.get_all_start_methods():
+            self.context = multiprocessing.get_context("fork")
+            self.initargs: tuple = (None, os.getpid())  # the engine is inherited by the forked workers
+        else:  # pragma: no cover - platforms without fork
+            self.context = multiprocessing.get_context("spawn")
+            self.initargs = (engine, os.getpid())
+        self.pools: list = []
+        self._previous_sigterm = None
+
+    def pool(self, size: int):
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(max_workers=size, mp_context=self.context, initializer=_init_worker, initargs=self.initargs)
+        self.pools.append(pool)
+        return pool
+
+    def kill(self) -> None:
+        for pool in self.pools:
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                try:
+                    process.terminate()
+                except (OSError, ValueError, AttributeError):
+                    pass
+
+    def _on_sigterm(self, signum, frame) -> None:
+        import signal
+
+        self.kill()
+        previous = self._previous_sigterm
+        signal.signal(signal.SIGTERM, previous)
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            os.kill(os.getpid(), signal.SIGTERM)  # the default action: end with the signal (exit status 143)
+
+    def __enter__(self) -> "_Workers":
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGTERM)
+            if previous not in (signal.SIG_IGN, None):
+                self._previous_sigterm = previous
+                signal.signal(signal.SIGTERM, self._on_sigterm)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        import signal
+
+        try:
+            if exc_type is not None:
+                self.kill()
+            for pool in self.pools:
+                pool.shutdown(wait=exc_type is None, cancel_futures=True)
+        finally:
+            if self._previous_sigterm is not None:
+                signal.signal(signal.SIGTERM, self._previous_sigterm)
+                self._previous_sigterm = None
 
 
 def _lint_many(tasks: list[tuple[str, bytes, str]], engine: Engine, jobs: Optional[int]) -> list[list[Finding]]:
-    """Findings per task, in task order; spread over processes when there is enough work."""
-    global _WORKER_ENGINE
-    workers = min(jobs or default_jobs(), len(tasks))
-    total = sum(len(t[1]) for t in tasks)
-    if workers <= 1 or len(tasks) < _PARALLEL_MIN_FILES or total < _PARALLEL_MIN_BYTES:
-        _WORKER_ENGINE = engine
-        try:
-            return [_lint_one(t) for t in tasks]
-        finally:
-            _WORKER_ENGINE = None
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    """Findings per task, in task order; spread over processes when there is enough work.
 
-    methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods:
-        ctx = multiprocessing.get_context("fork")
-        _WORKER_ENGINE = engine  # inherited by the forked workers, nothing pickled
-        initargs: tuple = (None,)
-    else:  # pragma: no cover - platforms without fork
-        ctx = multiprocessing.get_context("spawn")
-        initargs = (engine,)
-    # Largest files first so that no worker is left with a big file at the end.
-    order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i][1]))
-    out: list[Optional[list[Finding]]] = [None] * len(tasks)
+    A worker that dies (killed, out of memory) does not stop the run: the files it left unfinished are linted
+    again one at a time, each in a fresh worker, and a file that kills its worker again gets one ECO903."""
+    global _WORKER_ENGINE
+    workers = worker_count(jobs, len(tasks))
+    total = sum(len(t[1]) for t in tasks)
+    _WORKER_ENGINE = engine  # for the in-process path, and inherited by forked workers (nothing pickled)
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=initargs) as pool:
-            for i, findings in zip(order, pool.map(_lint_one, [tasks[i] for i in order], chunksize=1)):
-                out[i] = findings
+        if workers <= 1 or len(tasks) < _PARALLEL_MIN_FILES or total < _PARALLEL_MIN_BYTES:
+            return [_lint_one(t) for t in tasks]
+        # Largest files first so that no worker is left with a big file at the end.
+        order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i][1]))
+        out: list[Optional[list[Finding]]] = [None] * len(tasks)
+        with _Workers(engine) as pools:
+            _run_pool(pools.pool(workers), tasks, order, out)
+            _run_isolated(pools, tasks, [i for i in order if out[i] is None], out)
+        return [o if o is not None else [] for o in out]
     finally:
         _WORKER_ENGINE = None
-    return [o or [] for o in out]
+
+
+def _run_pool(pool, tasks: list[tuple[str, bytes, str]], order: list[int], out: list) -> None:
+    """Fill ``out[i]`` for every task the pool finishes; tasks lost with a dead worker stay None."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    futures = [(i, pool.submit(_work, tasks[i])) for i in order]
+    for i, future in futures:
+        try:
+            out[i] = future.result()
+        except BrokenProcessPool:
+            pass
+
+
+def _run_isolated(pools: _Workers, tasks: list[tuple[str, bytes, str]], indices: list[int], out: list) -> None:
+    """Lint each of ``indices`` alone in a one-worker pool; a file whose worker dies gets ECO903."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = None
+    for i in indices:
+        pool = pool or pools.pool(1)
+        try:
+            out[i] = pool.submit(_work, tasks[i]).result()
+        except BrokenProcessPool:
+            out[i] = [engine_finding("ECO903", tasks[i][0], WORKER_DIED)]
+            pool = None

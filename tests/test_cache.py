@@ -158,7 +158,7 @@ def test_corrupt_cache_is_ignored_and_rewritten(project, counted):
     assert len(counted) == 3
     # a damaged entry (right key, unusable findings) is a miss, not a crash
     data = json.loads(files[0].read_text(encoding="utf-8"))
-    data["entries"]["serve.py"]["findings"] = [{"code": "ECO101"}]
+    data["entries"][str((project / "serve.py").resolve())]["findings"] = [{"code": "ECO101"}]  # keyed on the real file
     files[0].write_text(json.dumps(data), encoding="utf-8")
     counted.clear()
     assert _dicts(_run(project)) == _dicts(cold)
@@ -210,11 +210,12 @@ def test_cli_cache_options_and_clean(project, cli):
     assert r1.stdout == r2.stdout and json.loads(r1.stdout)
     other = project / "elsewhere"
     cli("check", "--cache-dir", str(other), "--exit-zero", ".", cwd=project)
-    assert (other / "CACHEDIR.TAG").is_file()
+    assert (other / ".ecolint_cache" / "CACHEDIR.TAG").is_file()  # ecolint's files live in a directory of its own
     r = cli("clean", cwd=project)
     assert r.returncode == 0 and not (project / ".ecolint_cache").exists()
     r = cli("clean", "--cache-dir", str(other), cwd=project)
-    assert r.returncode == 0 and not other.exists()
+    assert r.returncode == 0 and not (other / ".ecolint_cache").exists() and other.is_dir()
     (project / "keep").mkdir()
+    (project / "keep" / "notes.txt").write_text("mine\n", encoding="utf-8")
     r = cli("clean", "--cache-dir", "keep", cwd=project)
-    assert r.returncode == 2 and (project / "keep").is_dir()
+    assert r.returncode == 0 and "no cache" in r.stdout and (project / "keep" / "notes.txt").is_file()

@@ -215,7 +215,7 @@ def test_fix_that_breaks_the_code_is_reverted(project, capsys, monkeypatch):
     assert "does not parse" in err and "bad.py" in err and "ECO104" in err
     assert "ECO104" in out and "ECO101" in out  # the file's findings are still reported
     assert "use_cache=False" not in other.read_text(encoding="utf-8")  # other files are still fixed
-    assert code == 1
+    assert code == 2  # a file that could not be fixed is an error (exit 2), like an unwritable one
 
 
 def test_file_changed_during_the_run_is_not_overwritten(project, capsys, monkeypatch):
