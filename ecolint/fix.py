@@ -98,7 +98,7 @@ def applicable(fix: Optional["Fix"], unsafe: bool) -> bool:
 
 
 def _line_ending_at(text: str, starts: list[int], line: int) -> str:
-    """The newline sequence that ends ``line`` (or the file's first one, for the last line)."""
+    """The newline sequence that ends ``line`` (or the file's first one, for the last line without one)."""
     for n in (line, 1):
         if n < len(starts):
             end = starts[n] - 1
@@ -106,6 +106,15 @@ def _line_ending_at(text: str, starts: list[int], line: int) -> str:
                 return "\r\n"
             return text[end]
     return "\n"
+
+
+def _newline_for(text: str, starts: list[int], edit: Edit) -> str:
+    """The line break an edit's text is written with: that of the line it lands on, or, for text inserted at the
+    start of a line (a new line), that of the line it follows, so that the lines around keep theirs."""
+    line = edit.span.line
+    if edit.span.col == 1 and line > 1 and (edit.span.end_line, edit.span.end_col) == (line, 1):
+        line -= 1
+    return _line_ending_at(text, starts, line)
 
 
 def _normalise_newlines(content: str, newline: str) -> str:
@@ -116,7 +125,8 @@ def _normalise_newlines(content: str, newline: str) -> str:
 
 def apply_fixes(text: str, findings: Sequence["Finding"], unsafe: bool = False) -> tuple[str, list["Finding"]]:
     """Apply, in source order, every applicable fix whose edits overlap no fix taken before it; the others
-    wait for the next pass. Inserted text uses the newline style of the line it lands on.
+    wait for the next pass. Inserted text uses the newline style of the line it lands on (a new line: of the line
+    it follows).
     Returns the new text and the findings whose fixes were applied."""
     starts = _offsets(text)
     size = len(text)
@@ -134,7 +144,7 @@ def apply_fixes(text: str, findings: Sequence["Finding"], unsafe: bool = False) 
             if not 0 <= start <= end <= size:
                 ranges = None
                 break
-            ranges.append((start, end, _normalise_newlines(e.content, _line_ending_at(text, starts, e.span.line))))
+            ranges.append((start, end, _normalise_newlines(e.content, _newline_for(text, starts, e))))
         if ranges:
             candidates.append((min(r[0] for r in ranges), f, sorted(ranges)))
     candidates.sort(key=lambda c: (c[0], c[1].sort_key()))
@@ -220,12 +230,15 @@ def fix_text(
         if not applied or new == current:
             break
         new_findings = lint_text(path, new, kind, engine, project_dir).findings
-        broken = [f for f in new_findings if f.code in _BROKEN and f.code not in broken_before]
+        broken = [(f.code, f.span.line, f.span.col, f.message) for f in new_findings if f.code in _BROKEN and f.code not in broken_before]
+        if not broken and kind == "python" and not broken_before:
+            broken = _cpython_rejects(new)  # (also when the settings ignore ECO900)
         if broken:
             codes = sorted({f.code for f in applied})
+            code, line, col, message = broken[0]
             result.error = (
-                f"fixing {path} ({', '.join(codes)}) produced text that does not parse ({broken[0].code} at "
-                f"{broken[0].span.line}:{broken[0].span.col}: {broken[0].message}); the file was left unchanged. "
+                f"fixing {path} ({', '.join(codes)}) produced text that does not parse ({code} at "
+                f"{line}:{col}: {message}); the file was left unchanged. "
                 f"This is a bug in ecolint: please report it with the file"
             )
             result.fixed, result.findings, result.applied, result.codes = text, list(findings), 0, []
@@ -238,6 +251,14 @@ def fix_text(
             result.converged = False
     result.fixed, result.findings = current, current_findings
     return result
+
+
+def _cpython_rejects(text: str) -> list[tuple[str, int, int, str]]:
+    """CPython's verdict on fixed Python text: a fix must never write a file the interpreter refuses."""
+    from ecolint.sources.python_frontend import cpython_rejects
+
+    err = cpython_rejects(text)
+    return [] if err is None else [(err.code, err.line, err.col, err.message)]
 
 
 # -- files on disk ----------------------------------------------------------------------------------------
