@@ -175,12 +175,15 @@ def apply_fixes(text: str, findings: Sequence["Finding"], unsafe: bool = False) 
 
 
 def _overlaps(a: Iterable[tuple[int, int, str]], b: Iterable[tuple[int, int, str]]) -> bool:
+    """Do two sets of ranges conflict? Ranges that share characters do; so does an insertion at either end of
+    another range (or at the point of another insertion): the inserted text was written for the neighbours it
+    had, which the other edit changes (adding ``, x=0`` after an argument whose separator another fix removes)."""
     b = list(b)
     for s1, e1, _ in a:
         for s2, e2, _ in b:
             if s1 < e2 and s2 < e1:
                 return True
-            if s1 == s2 and (s1 == e1 or s2 == e2):  # two insertions (or an insertion and a replacement) at one point
+            if (s1 == e1 and s2 <= s1 <= e2) or (s2 == e2 and s1 <= s2 <= e1):
                 return True
     return False
 
