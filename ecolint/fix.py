@@ -1,5 +1,6 @@
-"""Applying fixes. Edits are span-exact text replacements (Python fixes are produced by libcst transforms of
-the node concerned, config fixes by the config front ends), so one mechanism applies both.
+"""Applying fixes. Edits are span-exact text replacements, as small as the change they make (the Python front
+end inserts or removes one argument with its comma and comment, see :mod:`ecolint.sources.bracket_edits`;
+config fixes come from the config front ends), so one mechanism applies both.
 
 Three layers:
 
@@ -7,8 +8,8 @@ Three layers:
 * :func:`fix_text` runs the fix loop on one decoded text, the way ruff does: apply every applicable fix that
   does not overlap an earlier one, re-lint the result (through :func:`ecolint.runner.lint_text`, so any front
   end works), repeat until nothing is left to apply or :data:`MAX_ITERATIONS` is reached. A result that no
-  longer parses (a new ECO900, or a new ECO903 from a front end or rule) is thrown away and the original text
-  kept.
+  longer parses (a new ECO900, or a new ECO903 from a front end or rule; for Python also anything CPython
+  refuses, whatever the settings) is thrown away and the original text kept.
 * :func:`fix_file` / :func:`fix_run` do the same for files on disk: decode as the linter does, encode back with
   the file's own encoding and BOM, write atomically with the file's mode, and never overwrite a file whose
   bytes changed while ecolint was working on it.

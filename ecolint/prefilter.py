@@ -111,9 +111,10 @@ _SHAPES: dict[str, "re.Pattern[str]"] = {}
 # comment runs to the end of its line, so the three never overlap and a failed match backtracks linearly;
 # possessive quantifiers would say the same but need Python 3.11).
 _GAP = r"(?:\s|\\|#[^\n]*(?![^\n]))*"
-# A parenthesised callee, ``(AutoModelForCausalLM.from_pretrained)(...)``: closing brackets between the name
-# and its ``(`` (each repetition consumes one ``)``, so a failed match still backtracks linearly).
-_CLOSERS = r"(?:" + _GAP + r"\))*"
+# A parenthesised callee, ``(AutoModelForCausalLM.from_pretrained)(...)``: what may follow the name's first
+# closing bracket up to the call's ``(`` (each repetition consumes one ``)``, so a failed match still backtracks
+# linearly).
+_CLOSERS_THEN_CALL = re.compile(r"(?:" + _GAP + r"\))*" + _GAP + r"\(")
 
 
 def _call_lines(text: str, names: frozenset[str]) -> Optional[list[int]]:
@@ -127,11 +128,14 @@ def _call_lines(text: str, names: frozenset[str]) -> Optional[list[int]]:
     for name in names:
         pattern = _SHAPES.get(name)
         if pattern is None:  # (no leading \b: a literal start lets the regex engine search fast)
-            pattern = _SHAPES[name] = re.compile(re.escape(name) + _CLOSERS + _GAP + r"(\(|as\b)")
+            pattern = _SHAPES[name] = re.compile(re.escape(name) + _GAP + r"(\(|as\b|\))")
         for m in pattern.finditer(text):
             at = m.start()
             if at == 0 or not (text[at - 1].isalnum() or text[at - 1] == "_"):  # a word starts here
-                hits.append((at, name, m.group(1)))
+                follower = m.group(1)
+                if follower == ")" and not _CLOSERS_THEN_CALL.match(text, m.end()):
+                    continue
+                hits.append((at, name, follower))
     hits.sort()
     lines: list[int] = []
     line, counted_to = 1, 0
