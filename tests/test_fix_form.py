@@ -347,3 +347,19 @@ def test_prefilter_keeps_a_parenthesised_callee():
     assert wants_parse(code.replace("from_pretrained)(", "from_pretrained  # the loader\n)  (", 1), "python", engine)
     found = [(f.code, f.span.line, f.span.col) for f in lint_text("e5.py", code, "python", engine).findings]
     assert ("ECO401", 3, 85) in found
+
+
+def test_an_insertion_next_to_another_fix_waits_for_the_next_pass(project):
+    """ECO101 adds `, x=0` after the last argument while ECO104 removes that argument: applied in one pass the two
+    made `,\n        , llm_int8_threshold=0.0)` (a syntax error, reverted as a bug)."""
+    before = 'from transformers import BitsAndBytesConfig\ndef f():\n    cfg = BitsAndBytesConfig( load_in_8bit=True,  # c0\n        bnb_4bit_quant_type="nf4")\n'
+    after = "from transformers import BitsAndBytesConfig\ndef f():\n    cfg = BitsAndBytesConfig( load_in_8bit=True, llm_int8_threshold=0.0,  # c0\n        )\n"
+    assert fixed(project, before) == after
+
+
+def test_overlaps_counts_an_insertion_at_either_end_of_a_range():
+    from ecolint.fix import _overlaps
+
+    assert _overlaps([(5, 5, "x")], [(2, 5, "")]) and _overlaps([(2, 2, "x")], [(2, 5, "")])
+    assert _overlaps([(2, 5, "")], [(5, 5, "x")])
+    assert not _overlaps([(6, 6, "x")], [(2, 5, "")]) and not _overlaps([(2, 5, "")], [(5, 8, "")])
