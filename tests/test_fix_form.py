@@ -363,3 +363,28 @@ def test_overlaps_counts_an_insertion_at_either_end_of_a_range():
     assert _overlaps([(5, 5, "x")], [(2, 5, "")]) and _overlaps([(2, 2, "x")], [(2, 5, "")])
     assert _overlaps([(2, 5, "")], [(5, 5, "x")])
     assert not _overlaps([(6, 6, "x")], [(2, 5, "")]) and not _overlaps([(2, 5, "")], [(5, 8, "")])
+
+
+def test_comment_after_the_opening_bracket_in_an_indented_crlf_block(project):
+    """The opening bracket is found from positions, not from re-rendered white space (which lacks the block's
+    indentation): removing every argument left `'(' was never closed` before."""
+    before = (
+        "from transformers import GenerationConfig\n"
+        "def f():\n"
+        "    g = GenerationConfig(  # gen\r\n"
+        "        use_cache=False,\r\n"
+        "    )\r\n"
+        "    h = GenerationConfig(  # gen\r\n"
+        "        use_cache=False, max_new_tokens=3,\r\n"
+        "    )\r\n"
+    )
+    after = (
+        "from transformers import GenerationConfig\n"
+        "def f():\n"
+        "    g = GenerationConfig(  # gen\r\n"
+        "    )\r\n"
+        "    h = GenerationConfig(  # gen\r\n"
+        "        max_new_tokens=3,\r\n"
+        "    )\r\n"
+    )
+    assert fixed(project, before) == after

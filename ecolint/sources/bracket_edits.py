@@ -112,11 +112,11 @@ def removal(src: SourceText, items: Items, doomed: Sequence[int]) -> list[tuple[
     text = src.text
     out: list[tuple[int, int, str]] = []
     for i, j in _runs(doomed):
-        if i == 0 and j == n - 1:  # nothing left: an empty pair of brackets
-            out.append((items.open, items.close, ""))
-            continue
         end = _line_end(src, items.after[j])
-        if end is not None and src.starts_line(items.starts[i]):  # the items have lines of their own
+        own_lines = end is not None and src.starts_line(items.starts[i])
+        if i == 0 and j == n - 1 and not (own_lines and "#" in text[items.open : items.starts[0]]):
+            out.append((items.open, items.close, ""))  # nothing left: an empty pair of brackets
+        elif own_lines:  # the items have lines of their own (a comment after the opening bracket stays)
             out.append((src.line_start(items.starts[i]), end.newline_end, ""))
         elif j < n - 1:  # an item follows
             if end is None:  # ... on the same line: remove the items and their separators

@@ -441,7 +441,12 @@ class _Analyzer:
             else:
                 after.append(ends[-1])
         if isinstance(container, cst.Call):
-            opening = (starts[0] if starts else close) - len(self.code(container.whitespace_before_args))
+            ws = container.whitespace_before_args  # between "(" and the first argument
+            if isinstance(ws, cst.SimpleWhitespace):
+                opening = (starts[0] if starts else close) - len(ws.value)
+            else:  # a line break: its text depends on the indentation around it, its position does not
+                w = self.span(ws)
+                opening = src.offset(w.line, w.col)
         else:
             opening = src.offset(r.line, r.col) + 1
         return Items(opening, close, starts, ends, after)
