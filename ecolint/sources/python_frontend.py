@@ -153,14 +153,14 @@ def _too_deep() -> SourceError:
     return SourceError("cannot parse Python: nesting too deep", code="ECO900")
 
 
-
-
 def _precheck(text: str) -> None:
     """Raise :class:`SourceError` (ECO900) for text CPython refuses, or too deep to hand to libcst."""
     import ast
 
     try:
         tree = cpython_tree(text)
+        if sys.version_info < (3, 11) and _deeper_than(tree, MAX_TREE_DEPTH):
+            raise _too_deep()  # (before compiling: 3.10 converts the tree back recursively, without a guard)
         _compile_checks(tree)
     except (RecursionError, MemoryError):
         raise _too_deep() from None
@@ -174,8 +174,6 @@ def _precheck(text: str) -> None:
         for node in ast.walk(tree):
             if isinstance(node, ast.BoolOp) and len(node.values) > MAX_BOOL_TERMS:
                 raise _too_deep()
-    if sys.version_info < (3, 11) and _deeper_than(tree, MAX_TREE_DEPTH):
-        raise _too_deep()
 
 
 def _compile_checks(tree) -> None:
