@@ -1,5 +1,6 @@
-"""Applying fixes. Edits are span-exact text replacements (Python fixes are produced by libcst transforms of
-the node concerned, config fixes by the config front ends), so one mechanism applies both.
+"""Applying fixes. Edits are span-exact text replacements, as small as the change they make (the Python front
+end inserts or removes one argument with its comma and comment, see :mod:`ecolint.sources.bracket_edits`;
+config fixes come from the config front ends), so one mechanism applies both.
 
 Three layers:
 
@@ -7,8 +8,8 @@ Three layers:
 * :func:`fix_text` runs the fix loop on one decoded text, the way ruff does: apply every applicable fix that
   does not overlap an earlier one, re-lint the result (through :func:`ecolint.runner.lint_text`, so any front
   end works), repeat until nothing is left to apply or :data:`MAX_ITERATIONS` is reached. A result that no
-  longer parses (a new ECO900, or a new ECO903 from a front end or rule) is thrown away and the original text
-  kept.
+  longer parses (a new ECO900, or a new ECO903 from a front end or rule; for Python also anything CPython
+  refuses, whatever the settings) is thrown away and the original text kept.
 * :func:`fix_file` / :func:`fix_run` do the same for files on disk: decode as the linter does, encode back with
   the file's own encoding and BOM, write atomically with the file's mode, and never overwrite a file whose
   bytes changed while ecolint was working on it.
@@ -99,7 +100,7 @@ def applicable(fix: Optional["Fix"], unsafe: bool) -> bool:
 
 
 def _line_ending_at(text: str, starts: list[int], line: int) -> str:
-    """The newline sequence that ends ``line`` (or the file's first one, for the last line)."""
+    """The newline sequence that ends ``line`` (or the file's first one, for the last line without one)."""
     for n in (line, 1):
         if n < len(starts):
             end = starts[n] - 1
@@ -107,6 +108,15 @@ def _line_ending_at(text: str, starts: list[int], line: int) -> str:
                 return "\r\n"
             return text[end]
     return "\n"
+
+
+def _newline_for(text: str, starts: list[int], edit: Edit) -> str:
+    """The line break an edit's text is written with: that of the line it lands on, or, for text inserted at the
+    start of a line (a new line), that of the line it follows, so that the lines around keep theirs."""
+    line = edit.span.line
+    if edit.span.col == 1 and line > 1 and (edit.span.end_line, edit.span.end_col) == (line, 1):
+        line -= 1
+    return _line_ending_at(text, starts, line)
 
 
 def _normalise_newlines(content: str, newline: str) -> str:
@@ -117,7 +127,8 @@ def _normalise_newlines(content: str, newline: str) -> str:
 
 def apply_fixes(text: str, findings: Sequence["Finding"], unsafe: bool = False) -> tuple[str, list["Finding"]]:
     """Apply, in source order, every applicable fix whose edits overlap no fix taken before it; the others
-    wait for the next pass. Inserted text uses the newline style of the line it lands on.
+    wait for the next pass. Inserted text uses the newline style of the line it lands on (a new line: of the line
+    it follows).
     Returns the new text and the findings whose fixes were applied."""
     starts = _offsets(text)
     size = len(text)
@@ -135,7 +146,7 @@ def apply_fixes(text: str, findings: Sequence["Finding"], unsafe: bool = False) 
             if not 0 <= start <= end <= size:
                 ranges = None
                 break
-            ranges.append((start, end, _normalise_newlines(e.content, _line_ending_at(text, starts, e.span.line))))
+            ranges.append((start, end, _normalise_newlines(e.content, _newline_for(text, starts, e))))
         if ranges:
             candidates.append((min(r[0] for r in ranges), f, sorted(ranges)))
     candidates.sort(key=lambda c: (c[0], c[1].sort_key()))
@@ -166,12 +177,15 @@ def apply_fixes(text: str, findings: Sequence["Finding"], unsafe: bool = False) 
 
 
 def _overlaps(a: Iterable[tuple[int, int, str]], b: Iterable[tuple[int, int, str]]) -> bool:
+    """Do two sets of ranges conflict? Ranges that share characters do; so does an insertion at either end of
+    another range (or at the point of another insertion): the inserted text was written for the neighbours it
+    had, which the other edit changes (adding ``, x=0`` after an argument whose separator another fix removes)."""
     b = list(b)
     for s1, e1, _ in a:
         for s2, e2, _ in b:
             if s1 < e2 and s2 < e1:
                 return True
-            if s1 == s2 and (s1 == e1 or s2 == e2):  # two insertions (or an insertion and a replacement) at one point
+            if (s1 == e1 and s2 <= s1 <= e2) or (s2 == e2 and s1 <= s2 <= e1):
                 return True
     return False
 
@@ -222,12 +236,15 @@ def fix_text(
         if not applied or new == current:
             break
         new_findings = lint_text(path, new, kind, engine, project_dir).findings
-        broken = [f for f in new_findings if f.code in _BROKEN and f.code not in broken_before]
+        broken = [(f.code, f.span.line, f.span.col, f.message) for f in new_findings if f.code in _BROKEN and f.code not in broken_before]
+        if not broken and kind == "python" and not broken_before:
+            broken = _cpython_rejects(new)  # (also when the settings ignore ECO900)
         if broken:
             codes = sorted({f.code for f in applied})
+            code, line, col, message = broken[0]
             result.error = (
-                f"fixing {path} ({', '.join(codes)}) produced text that does not parse ({broken[0].code} at "
-                f"{broken[0].span.line}:{broken[0].span.col}: {broken[0].message}); the file was left unchanged. "
+                f"fixing {path} ({', '.join(codes)}) produced text that does not parse ({code} at "
+                f"{line}:{col}: {message}); the file was left unchanged. "
                 f"This is a bug in ecolint: please report it with the file"
             )
             result.fixed, result.findings, result.applied, result.codes = text, list(findings), 0, []
@@ -240,6 +257,14 @@ def fix_text(
             result.converged = False
     result.fixed, result.findings = current, current_findings
     return result
+
+
+def _cpython_rejects(text: str) -> list[tuple[str, int, int, str]]:
+    """CPython's verdict on fixed Python text: a fix must never write a file the interpreter refuses."""
+    from ecolint.sources.python_frontend import cpython_rejects
+
+    err = cpython_rejects(text)
+    return [] if err is None else [(err.code, err.line, err.col, err.message)]
 
 
 # -- files on disk ----------------------------------------------------------------------------------------

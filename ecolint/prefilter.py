@@ -111,11 +111,16 @@ _SHAPES: dict[str, "re.Pattern[str]"] = {}
 # comment runs to the end of its line, so the three never overlap and a failed match backtracks linearly;
 # possessive quantifiers would say the same but need Python 3.11).
 _GAP = r"(?:\s|\\|#[^\n]*(?![^\n]))*"
+# A parenthesised callee, ``(AutoModelForCausalLM.from_pretrained)(...)``: what may follow the name's first
+# closing bracket up to the call's ``(`` (each repetition consumes one ``)``, so a failed match still backtracks
+# linearly).
+_CLOSERS_THEN_CALL = re.compile(r"(?:" + _GAP + r"\))*" + _GAP + r"\(")
 
 
 def _call_lines(text: str, names: frozenset[str]) -> Optional[list[int]]:
     """Where a site can be: the lines (1-based, ascending) on which one of ``names`` is spelled out and followed by
-    ``(`` (a call, ``name(`` or ``x.name(``); empty when there is none. ``None`` when one of them is followed by
+    ``(`` (a call, ``name(`` or ``x.name(``, also with the callee in parentheses, ``(x.name)(``); empty when there
+    is none. ``None`` when one of them is followed by
     ``as`` (an import alias: another name stands for it, so any line can hold the call) or the text has carriage
     returns (CPython counts those as line breaks too). Lines starting with ``>>>`` are doctest examples: no line
     of valid code starts so (unless it is f-string text with a ``{``)."""
@@ -123,11 +128,14 @@ def _call_lines(text: str, names: frozenset[str]) -> Optional[list[int]]:
     for name in names:
         pattern = _SHAPES.get(name)
         if pattern is None:  # (no leading \b: a literal start lets the regex engine search fast)
-            pattern = _SHAPES[name] = re.compile(re.escape(name) + _GAP + r"(\(|as\b)")
+            pattern = _SHAPES[name] = re.compile(re.escape(name) + _GAP + r"(\(|as\b|\))")
         for m in pattern.finditer(text):
             at = m.start()
             if at == 0 or not (text[at - 1].isalnum() or text[at - 1] == "_"):  # a word starts here
-                hits.append((at, name, m.group(1)))
+                follower = m.group(1)
+                if follower == ")" and not _CLOSERS_THEN_CALL.match(text, m.end()):
+                    continue
+                hits.append((at, name, follower))
     hits.sort()
     lines: list[int] = []
     line, counted_to = 1, 0

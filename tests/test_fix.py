@@ -204,7 +204,7 @@ def test_fix_that_breaks_the_code_is_reverted(project, capsys, monkeypatch):
     def broken_check(self, facts, ctx):
         for finding in original_check(self, facts, ctx):
             if finding.fix:
-                finding.fix.edits = [Edit(e.span, e.content.rstrip(")")) for e in finding.fix.edits]  # unbalanced
+                finding.fix.edits = [Edit(e.span, e.content + "(") for e in finding.fix.edits]  # unbalanced
             yield finding
 
     monkeypatch.setattr(rule, "check", broken_check)

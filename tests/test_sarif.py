@@ -132,7 +132,7 @@ def test_fixes_for_editors(repo, capsys):
     assert change["artifactLocation"] == {"uri": "chat_int8.py", "uriBaseId": "%SRCROOT%"}
     rep = change["replacements"][0]
     assert rep["deletedRegion"]["startLine"] == 6
-    assert rep["insertedContent"]["text"] == "BitsAndBytesConfig(load_in_8bit=True)"
+    assert rep["insertedContent"]["text"] == ""  # the fix deletes the option (and its separator), nothing else
     assert fix["properties"]["applicability"] == "safe"
     assert "fixes" not in results["ECO201"]  # display-only: advice, no edits
     # applying the SARIF replacement reproduces what --fix writes

@@ -25,7 +25,6 @@ from ecolint.facts import (
     UNKNOWN,
     BatchSetting,
     DtypeUse,
-    Edit,
     FileFacts,
     FixCandidate,
     Generation,
@@ -44,6 +43,7 @@ from ecolint.prefilter import (  # one vocabulary for the prefilter and the fron
     MODEL_CLASS,
     NOT_MODEL,
 )
+from ecolint.sources.bracket_edits import Items, SourceText, append, comment_in, format_off_lines, removal
 from ecolint.sources.cst_positions import Positions
 from ecolint.sources.cst_walk import children, names_in, walk
 
@@ -413,11 +413,74 @@ class _Analyzer:
             self.note_dtype(item.value, "bnb_4bit_compute_dtype", item)
         return spec
 
+    # -- fix edits ---------------------------------------------------------------------------------------
+    # Minimal text edits (see ecolint.sources.bracket_edits): an option is added or removed with its comma and
+    # its own comment, and nothing else of the call or dict is rewritten.
+    @property
+    def source(self) -> SourceText:
+        src = self.__dict__.get("_source")
+        if src is None:
+            src = self.__dict__["_source"] = SourceText(self.text)
+        return src
+
+    def offer(self, ranges: Sequence[tuple[int, int, str]], comment_loss: bool = False) -> Optional[FixCandidate]:
+        """A fix from (start, end, replacement) offset ranges, or None when one of them reaches into a region the
+        user keeps out of formatting (``# fmt: off`` ... ``# fmt: on``, a ``# fmt: skip`` line): an edit there
+        could not follow the user's layout, so such a finding is advice only."""
+        src = self.source
+        regions = self.__dict__.get("_format_off")
+        if regions is None:
+            regions = self.__dict__["_format_off"] = format_off_lines(src.text)
+        if regions:
+            for start, end, _ in ranges:
+                first, last = src.position(start)[0], src.position(end)[0]
+                if any(a <= last and first <= b for a, b in regions):
+                    return None
+        return FixCandidate([src.edit(*r) for r in ranges], comment_loss=comment_loss)
+
+    def replace_edit(self, node: cst.CSTNode, content: str) -> Optional[FixCandidate]:
+        r = self.span(node)
+        src = self.source
+        return self.offer([(src.offset(r.line, r.col), src.offset(r.end_line, r.end_col), content)])
+
+    def measure(self, container: cst.CSTNode) -> Items:
+        """Where the brackets and the items of a call's arguments or a dict's items are in the text."""
+        src = self.source
+        seq = container.args if isinstance(container, cst.Call) else container.elements
+        r = self.span(container)
+        close = src.offset(r.end_line, r.end_col) - 1  # (the span ends after the closing bracket)
+        starts, ends, after = [], [], []
+        for el in seq:
+            sp = self.span(el)
+            starts.append(src.offset(sp.line, sp.col))
+            ends.append(src.offset(sp.end_line, sp.end_col))
+            if isinstance(el.comma, cst.Comma):
+                c = self.span(el.comma)
+                after.append(src.offset(c.end_line, c.end_col))
+            else:
+                after.append(ends[-1])
+        if isinstance(container, cst.Call):
+            ws = container.whitespace_before_args  # between "(" and the first argument
+            if isinstance(ws, cst.SimpleWhitespace):
+                opening = (starts[0] if starts else close) - len(ws.value)
+            else:  # a line break: its text depends on the indentation around it, its position does not
+                w = self.span(ws)
+                opening = src.offset(w.line, w.col)
+        else:
+            opening = src.offset(r.line, r.col) + 1
+        return Items(opening, close, starts, ends, after)
+
+    def comments_in(self, node: cst.CSTNode) -> list[int]:
+        """Offsets of the comments inside ``node``."""
+        from libcst import matchers
+
+        src = self.source
+        return [src.offset(self.span(c).line, self.span(c).col) for c in matchers.findall(node, matchers.Comment())]
+
     def set_option_edit(self, call: cst.Call, items: dict, name: str, literal: str) -> Optional[FixCandidate]:
         item = items.get(name)
         if item is not None:
-            value_node = item.element.value
-            return FixCandidate([Edit(self.span(value_node), literal)])
+            return self.replace_edit(item.element.value, literal)
         # Add the option where the other options were written: the call itself or a dict literal.
         others = [it for k, it in items.items() if k in BNB_OPTIONS]
         if not others:
@@ -428,40 +491,34 @@ class _Analyzer:
         if isinstance(container, cst.Call):
             return self.set_option_edit_call(container, name, literal)
         if isinstance(container, cst.Dict):
-            key = cst.SimpleString(f'"{name}"')
-            elements = _append(list(container.elements), cst.DictElement(key=key, value=cst.parse_expression(literal)), container.lbrace.whitespace_after)
-            new = container.with_changes(elements=elements)
-            return FixCandidate([Edit(self.span(container), self.code(new))])
+            quote = next((k.key.quote for k in container.elements if isinstance(getattr(k, "key", None), cst.SimpleString)), '"')
+            if len(quote) != 1:
+                quote = '"'
+            return self.offer(append(self.source, self.measure(container), f"{quote}{name}{quote}: {literal}"))
         return None
 
     def remove_items_edit(self, items: dict, names: Sequence[str]) -> Optional[FixCandidate]:
         doomed = [items[n] for n in names if n in items]
         if not doomed:
             return None
-        edits: list[Edit] = []
+        ranges: list[tuple[int, int, str]] = []
         loss = False
         by_container: dict[int, list[_Item]] = {}
         for it in doomed:
             by_container.setdefault(id(it.container), []).append(it)
         for group in by_container.values():
             container = group[0].container
-            remove = {id(it.element) for it in group}
-            loss = loss or any("#" in self.code(it.element) for it in group)
             if isinstance(container, cst.Call):
-                seq = list(container.args)
+                seq = container.args
             elif isinstance(container, cst.Dict):
-                seq = list(container.elements)
+                seq = container.elements
             else:
                 return None
-            kept = [el for el in seq if id(el) not in remove]
-            if kept and id(seq[-1]) in remove:
-                kept[-1] = kept[-1].with_changes(comma=seq[-1].comma)
-            if isinstance(container, cst.Call):
-                new = container.with_changes(args=kept)
-            else:
-                new = container.with_changes(elements=kept)
-            edits.append(Edit(self.span(container), self.code(new)))
-        return FixCandidate(edits, comment_loss=loss)
+            remove = {id(it.element) for it in group}
+            removed = removal(self.source, self.measure(container), [k for k, el in enumerate(seq) if id(el) in remove])
+            loss = loss or comment_in(removed, self.comments_in(container))
+            ranges.extend(removed)
+        return self.offer(ranges, comment_loss=loss)
 
     def guarded(self, candidate: Optional[FixCandidate], touched: Sequence["_Item"], spec: Optional[QuantSpec] = None) -> Optional[FixCandidate]:
         """Mark an edit that could change more than its message names: a container that another call site
@@ -504,13 +561,13 @@ class _Analyzer:
         return dtype
 
     def replace_dtype_edit(self, node: cst.CSTNode, new: str) -> Optional[FixCandidate]:
-        """``torch.bfloat16`` -> ``torch.float16`` (same base name) or ``"bfloat16"`` -> ``"float16"``."""
+        """``torch.bfloat16`` -> ``torch.float16`` (only the attribute name changes) or ``"bfloat16"`` ->
+        ``"float16"``."""
         if isinstance(node, cst.Attribute):
-            base = self.code(node.value)
-            return FixCandidate([Edit(self.span(node), f"{base}.{new}")])
+            return self.replace_edit(node.attr, new)
         if isinstance(node, cst.SimpleString):
             quote = node.quote
-            return FixCandidate([Edit(self.span(node), f"{node.prefix}{quote}{new}{quote}")])
+            return self.replace_edit(node, f"{node.prefix}{quote}{new}{quote}")
         return None
 
     def model_ref(self, node: Optional[cst.BaseExpression], scope: _Scope, overrides: dict) -> Optional[ModelRef]:
@@ -1365,30 +1422,10 @@ def _template(receiver: Optional[str]) -> bool:
 
 
 def _set_option_edit_call(self: "_Analyzer", call: cst.Call, name: str, literal: str) -> Optional[FixCandidate]:
-    new_arg = cst.Arg(
-        keyword=cst.Name(name),
-        value=cst.parse_expression(literal),
-        equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")),
-    )
-    new = call.with_changes(args=_append(list(call.args), new_arg, call.whitespace_before_args))
-    return FixCandidate([Edit(self.span(call), self.code(new))])
-
-
-def _append(items: list, new, leading_ws) -> list:
-    """Append an argument or dict element, keeping a multi-line layout: the old last item gets the same
-    separator as the items before it, the new one inherits the old trailing comma (if any)."""
-    if not items:
-        return [new]
-    last = items[-1]
-    if isinstance(last.comma, cst.MaybeSentinel):
-        return [*items, new]
-    sep_ws = items[-2].comma.whitespace_after if len(items) >= 2 and not isinstance(items[-2].comma, cst.MaybeSentinel) else leading_ws
-    if isinstance(sep_ws, cst.SimpleWhitespace) and sep_ws.value == "":
-        sep_ws = cst.SimpleWhitespace(" ")
-    if isinstance(sep_ws, cst.ParenthesizedWhitespace):  # copy the line break and indent, not a comment
-        sep_ws = sep_ws.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
-    sep = cst.Comma(whitespace_before=last.comma.whitespace_before, whitespace_after=sep_ws)
-    return [*items[:-1], last.with_changes(comma=sep), new.with_changes(comma=last.comma)]
+    args = call.args
+    if len(args) == 1 and isinstance(args[0].value, cst.GeneratorExp) and not args[0].value.lpar:
+        return None  # `f(x for x in y)` takes no second argument
+    return self.offer(append(self.source, self.measure(call), f"{name}={literal}"))
 
 
 _Analyzer.set_option_edit_call = _set_option_edit_call  # type: ignore[attr-defined]

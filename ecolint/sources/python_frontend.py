@@ -6,6 +6,11 @@ raising an exception. CPython's own parser (``ast.parse``, about ten times cheap
 reports them as errors, so it runs first; what it accepts only leaves one shape that is flat for CPython but
 deep for libcst (long ``and``/``or`` chains), checked separately. libcst then runs on a thread with a large
 stack as a last line of defence.
+
+CPython's verdict is final: a file the running interpreter refuses (its parser, or its compiler's checks such as
+"keyword argument repeated") is ECO900 with CPython's message and position and never reaches libcst, whose
+parser accepts some of those files (and then analyses and fixes code that cannot run) and backtracks for minutes
+on others (a long ``[0][0]...`` chain followed by a syntax error).
 """
 
 from __future__ import annotations
@@ -20,14 +25,10 @@ from ecolint.sources import SourceError, caused_by_recursion
 
 T = TypeVar("T")
 
-# Deeper than this is reported as ECO900 without handing the file to libcst. CPython's own limits are lower or
-# similar (200 nested brackets, 100 indentation levels, roughly 1000-3000 nested expressions).
+# Deeper than this is reported as ECO900 without handing the file to libcst (CPython's own limits, 200 nested
+# brackets, 100 indentation levels, roughly 1000-3000 nested expressions, are checked by its parser first).
 MAX_BOOL_TERMS = 1000  # `a and b and ...`: one libcst level per term
 MAX_TREE_DEPTH = 1000  # checked on Python 3.10 only, whose parser accepts much deeper trees than 3.11's
-MAX_BRACKETS = 200
-MAX_INDENT = 100
-MAX_OPERATORS_PER_LINE = 1000
-MAX_ELIFS = 1000
 _PARSE_STACK = 256 * 1024 * 1024  # bytes of (virtual) stack for the libcst thread
 _DEPTH_MESSAGES = ("too many nested parentheses", "too many levels of indentation", "too complex", "too many nested")
 _BOOL_WORDS = re.compile(r"\b(?:and|or)\b")
@@ -116,15 +117,15 @@ def extract(path: str, text: str, settings) -> FileFacts:
     from ecolint.sources import python as analysis
 
     try:
-        cpython_error = _precheck(text)
+        _precheck(text)
     finally:
         _forget_tree()  # not needed any more: free it before libcst builds its own
     try:
-        if _LONE_BACKSLASH.search(text) and cpython_error is None:
+        if _LONE_BACKSLASH.search(text):
             _check_round_trip(text)
         return _with_big_stack(lambda: analysis.extract(path, text, settings.model_overrides))
-    except libcst.ParserSyntaxError as exc:
-        raise cpython_error or _libcst_error(exc) from None
+    except libcst.ParserSyntaxError as exc:  # CPython accepted it: a gap in libcst's grammar
+        raise _libcst_error(exc) from None
     except Exception as exc:  # noqa: BLE001 - only a recursion failure is translated; the rest propagate
         if caused_by_recursion(exc):
             raise _too_deep() from None
@@ -152,33 +153,51 @@ def _too_deep() -> SourceError:
     return SourceError("cannot parse Python: nesting too deep", code="ECO900")
 
 
-
-
-def _precheck(text: str) -> Optional[SourceError]:
-    """Raise for input too deep to hand to libcst; return CPython's syntax error (or None) for later use."""
+def _precheck(text: str) -> None:
+    """Raise :class:`SourceError` (ECO900) for text CPython refuses, or too deep to hand to libcst."""
     import ast
 
     try:
         tree = cpython_tree(text)
+        if sys.version_info < (3, 11) and _deeper_than(tree, MAX_TREE_DEPTH):
+            raise _too_deep()  # (before compiling: 3.10 converts the tree back recursively, without a guard)
+        _compile_checks(tree)
     except (RecursionError, MemoryError):
         raise _too_deep() from None
     except SyntaxError as err:
         if any(m in (err.msg or "") for m in _DEPTH_MESSAGES):
             raise _too_deep() from None
-        error = _cpython_error(err)
-        # CPython stopped at its first error, so the rest of the file was never depth-checked; libcst still
-        # gets a chance (it knows newer syntax than the running interpreter) unless the tokens look hostile.
-        if _tokens_too_deep(text):
-            raise error
-        return error
-    except (ValueError, OverflowError):
-        return None
+        raise _cpython_error(err) from None
+    except (ValueError, OverflowError) as err:  # e.g. a NUL byte on some versions: CPython refuses the file
+        raise SourceError(f"cannot parse Python: {err}") from None
     if len(_BOOL_WORDS.findall(text)) > MAX_BOOL_TERMS:
         for node in ast.walk(tree):
             if isinstance(node, ast.BoolOp) and len(node.values) > MAX_BOOL_TERMS:
                 raise _too_deep()
-    if sys.version_info < (3, 11) and _deeper_than(tree, MAX_TREE_DEPTH):
-        raise _too_deep()
+
+
+def _compile_checks(tree) -> None:
+    """The checks CPython's compiler adds to its parser's (``keyword argument repeated``, ``'return' outside
+    function``, ``duplicate argument``, misplaced ``from __future__`` ...): compiling the tree ``ast.parse``
+    already built costs a fraction of the parse. Top-level ``await`` is accepted, as notebooks and the asyncio
+    REPL do (code exported from a notebook is still worth analysing)."""
+    import ast
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compile(tree, "<ecolint>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+
+
+def cpython_rejects(text: str) -> Optional[SourceError]:
+    """The ECO900 CPython's verdict gives ``text``, or None when it accepts it (used on fixed text before it
+    is written)."""
+    try:
+        _precheck(text)
+    except SourceError as err:
+        return err
+    finally:
+        _forget_tree()
     return None
 
 
@@ -193,46 +212,6 @@ def _deeper_than(tree, limit: int) -> bool:
         if depth > limit:
             return True
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return False
-
-
-def _tokens_too_deep(text: str) -> bool:
-    """A token-level depth estimate for files CPython rejects: brackets, indentation, operators in one logical
-    line, ``elif`` count. True also when the text cannot even be tokenized."""
-    import io
-    import tokenize
-
-    brackets = indent = operators = elifs = 0
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            kind, s = tok.type, tok.string
-            if kind == tokenize.OP:
-                if s in "([{":
-                    brackets += 1
-                    if brackets > MAX_BRACKETS:
-                        return True
-                elif s in ")]}":
-                    brackets = max(0, brackets - 1)
-                elif s not in (",", ":", ";", "=", "."):
-                    operators += 1
-            elif kind == tokenize.NAME and s in ("and", "or", "not", "if", "else", "lambda", "await"):
-                operators += 1
-            elif kind == tokenize.NAME and s == "elif":
-                elifs += 1
-                if elifs > MAX_ELIFS:
-                    return True
-            elif kind == tokenize.INDENT:
-                indent += 1
-                if indent > MAX_INDENT:
-                    return True
-            elif kind == tokenize.DEDENT:
-                indent = max(0, indent - 1)
-            elif kind == tokenize.NEWLINE:
-                operators = 0
-            if operators > MAX_OPERATORS_PER_LINE:
-                return True
-    except (tokenize.TokenError, SyntaxError, ValueError):
-        return True
     return False
 
 
