@@ -504,6 +504,8 @@ def _drop(doc, path: tuple) -> None:
             return
     if isinstance(doc, dict):
         doc.pop(path[-1], None)
+    elif isinstance(doc, list) and isinstance(path[-1], int) and path[-1] < len(doc):
+        doc[path[-1]] = "<edited>"
 
 
 def _changed_lines(original: str, fixed: str) -> tuple[set[int], set[int]]:
