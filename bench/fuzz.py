@@ -306,8 +306,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     recorder = Recorder(out, args.seed)
     print(f"ecolint fuzz: writing failures to {out / 'failures.jsonl'} as they are found", file=sys.stderr)
     warm_up()
+    began = time.monotonic()
     try:
         wall = campaign(fuzz_gen.inputs(plan(args.inputs, args.only), args.seed), recorder, args.workers, args.budget, args.memory_mb)
+    except KeyboardInterrupt:  # stopped by hand: what ran so far is already on disk; summarise it
+        wall = time.monotonic() - began
+        print("\necolint fuzz: interrupted", file=sys.stderr)
     finally:
         recorder.close()
     text = summary(recorder, wall, args.budget, args.seed)

@@ -22,7 +22,7 @@ import tokenize
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Callable, Optional
 
 try:
     import tomllib
@@ -373,9 +373,10 @@ def _container_oracle(original: str, tree: ast.Module, applied: list[dict], mode
             continue
         var = parent.targets[0].id
         is_dict = isinstance(node, ast.Dict) or (isinstance(node.func, ast.Name) and node.func.id == "dict")
-        loads = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == var and isinstance(n.ctx, ast.Load)]
+        uses = _uses_of(var, parent, parents, tree)
+        loads = [n for n in uses if isinstance(n, ast.Name) and n.id == var and isinstance(n.ctx, ast.Load)]
         mutations = [
-            n for n in ast.walk(tree)
+            n for n in uses
             if (isinstance(n, (ast.Subscript, ast.Attribute)) and isinstance(n.ctx, (ast.Store, ast.Del)) and isinstance(n.value, ast.Name) and n.value.id == var)
             or (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == var
                 and n.func.attr in ("update", "setdefault", "pop", "popitem", "clear", "__setitem__"))
@@ -385,6 +386,20 @@ def _container_oracle(original: str, tree: ast.Module, applied: list[dict], mode
             fail("mutated-container", f"[{mode}] the fix edited `{var}` (line {parent.lineno}), which is changed later (line {mutations[0].lineno})")
         elif is_dict and len(loads) > 1:
             fail("shared-container", f"[{mode}] the fix edited the dict `{var}` (line {parent.lineno}), which reaches {len(loads)} uses")
+
+
+def _uses_of(var: str, assign: ast.Assign, parents: dict, tree: ast.Module) -> list[ast.AST]:
+    """Nodes of the assignment's scope (its function, or the module) from the assignment up to the next
+    assignment of the same name: what the assigned value can reach."""
+    scope = assign
+    while scope in parents and not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        scope = parents[scope]
+    if scope is assign or scope not in parents and not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        scope = tree
+    nodes = [n for n in ast.walk(scope) if hasattr(n, "lineno")]
+    rebinds = [n.lineno for n in nodes if isinstance(n, ast.Name) and n.id == var and isinstance(n.ctx, ast.Store) and n.lineno > assign.end_lineno]
+    until = min(rebinds, default=float("inf"))
+    return [n for n in nodes if assign.end_lineno < n.lineno < until or (n.lineno == assign.end_lineno and n.col_offset > assign.end_col_offset)]
 
 
 def _statement_lines(tree: ast.Module, applied: list[dict]) -> set[int]:
