@@ -75,7 +75,33 @@ for p in (str(ROOT), str(HERE)):
         sys.path.insert(0, p)
 
 import fuzz_gen  # noqa: E402
-from fuzz_gen import GENERATORS, MIX, Input  # noqa: E402
+from fuzz_gen import GENERATORS, MIX, MODELS, PROGRAM_PARTS, Input, mutate, seed_corpus  # noqa: E402,F401
+
+
+def config_seeds(seeds: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    return [(n, d) for n, d in seeds if n.endswith((".yaml", ".yml", ".toml"))]
+
+
+class Oracle:
+    """In-process robustness checks of one input (no budget, no semantic oracles), for the property tests
+    in ``tests/test_properties.py``: ``check(category, name, data)`` returns failures with ``kind`` and
+    ``detail``. The campaign itself runs :func:`fuzz_oracle.check_input` in killable workers."""
+
+    def __init__(self, budget: float = 30.0) -> None:
+        import fuzz_oracle
+
+        self.budget = budget
+        self.engines = fuzz_oracle.engines()  # "prefilter" and "full"
+        self.scratch = Path(tempfile.mkdtemp(prefix="ecolint-fuzz-oracle-"))
+        self.count = 0
+
+    def check(self, category: str, name: str, data: bytes) -> list:
+        import fuzz_oracle
+        from types import SimpleNamespace
+
+        self.count += 1
+        found = fuzz_oracle.check_input(name, data, {}, self.scratch / str(self.count), semantic=False)
+        return [SimpleNamespace(kind=kind, category=category, name=name, data=data, detail=message) for kind, message in found]
 
 
 # -- the worker -----------------------------------------------------------------------------------------------
