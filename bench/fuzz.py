@@ -1,496 +1,352 @@
-"""A long robustness campaign, outside CI: feed ecolint generated and mutated input and report every crash.
+"""A long robustness and fix-safety campaign, outside CI: feed ecolint generated and mutated input and record
+every crash, hang and unsafe fix.
 
-    python bench/fuzz.py                 # 12,000 inputs, both CPUs
-    python bench/fuzz.py -n 500 --jobs 1 --seed 7 --out /tmp/fuzz-failures
+Run it::
 
-Inputs, in fixed proportions:
+    python bench/fuzz.py                              # 12,000 inputs, one worker per CPU, seed 0
+    python bench/fuzz.py -n 20000 --seed 31337 --budget 20 --out /tmp/fuzz-31337
+    python bench/fuzz.py -n 300 --only flags          # one generator
+    python bench/fuzz.py -n 40 --only hang --budget 1  # the test hook: every input is killed at the budget
 
-* ``grammar``   Python programs generated from the grammar (hypothesmith);
-* ``program``   inference-shaped Python programs assembled from fragments (loads, quantization configs,
-                generate calls, loops, noqa comments) in random layouts, line endings and encodings;
-* ``mutant``    byte-level mutations of ``fixtures/`` and of every rule's VALID/INVALID example (bit flips,
-                insertions of interesting tokens, deletions, duplications, splices, line-ending changes);
-* ``config``    the same mutations applied to the YAML and TOML seeds only (the config front ends).
+Each input runs in a worker process (``--workers``, default one per CPU) fed over a pipe. The parent kills a
+worker whose input runs past ``--budget`` seconds (native code included), records a ``timeout`` failure naming
+the input and starts a fresh worker: no input can stall the campaign. Worker memory is capped
+(``--memory-mb``), so a runaway read fails instead of exhausting the machine.
 
-Each input is linted with the prefilter on and off, then fixed (``--unsafe-fixes``) in a temporary file.
-A failure is one of:
+Generators (``bench/fuzz_gen.py``; ``--only NAME`` runs one): ``grammar`` (hypothesmith), ``program``
+(inference-shaped fragments), ``mutant`` / ``config`` (byte mutations of the fixtures and rule examples),
+``indented``, ``shared``, ``mutated``, ``flags``, ``side_effects``, ``comments``, ``yaml_anchors``,
+``noqa_strings``, ``separators``, ``newlines``, ``fs_objects`` (a FIFO, a symlink to /dev/zero, a symlink
+loop, a read-only file), and ``hang`` (test hook, not in the default mix).
 
-* ``crash``      an exception escaped, or a worker process died (a signal: the input is recovered from the
-                 worker's scratch file);
-* ``eco903``     ecolint reported an internal error;
-* ``hang``       one input took longer than ``--budget`` seconds;
-* ``fix-broke``  ``--fix`` produced text that does not parse, or had to revert itself;
-* ``fix-unstable`` fixing the fixed text changed it again (not idempotent);
-* ``fix-touched`` a file without applicable fixes was not written back byte for byte, or a fixed file does
-                 not hold the fixed text in the file's own encoding.
+What each input goes through (``bench/fuzz_oracle.py``): a lint with the prefilter on and off; ``check
+--output-format json`` for the findings, their spans and fix applicability; then ``check --fix`` and ``check
+--fix --unsafe-fixes`` on a copy in a fresh project directory, each followed by the oracles. Failure kinds:
 
-Failing inputs are written to ``--out`` (default: a temporary directory) with a note of what failed. The
-exit status is 1 when anything failed.
+* ``timeout``            the input ran past the budget (the worker was killed);
+* ``worker-died``        the worker process died (a signal, the memory cap);
+* ``crash`` / ``eco903`` an internal error escaped / was reported; ``bad-json`` the JSON report did not parse;
+* ``prefilter-missed``   a finding appears with the prefilter off only;
+* ``missed-finding`` / ``wrong-finding``  a finding the generator knows must (not) be there, e.g. a ``noqa``
+                         inside a string or a Unicode line separator that must not act as a directive / line break;
+* ``fix-broke``          the fixed file does not parse / load, or ecolint reverted its own fix;
+* ``fixed-invalid-source`` a file CPython rejects was rewritten;
+* ``ast-changed``        the CPython AST changed outside the keywords / dict entries the applied fixes name;
+* ``safe-fix-side-effect`` a safe fix deleted a call, walrus, ``await`` or ``yield``;
+* ``live-option-removed`` a safe fix deleted an option the generator made live (run-time flag, later mutation);
+* ``shared-container`` / ``mutated-container``  a fix edited a dict used at several places, or a container
+                         changed later (``kw[...] =``, ``kw.update``, ``cfg.attr =``);
+* ``diff-outside-statement`` the diff touches lines outside the statements of the fixed findings;
+* ``indent-changed`` / ``newline-changed``  a line the fix kept lost its indentation or its newline bytes;
+* ``comment-moved`` / ``fmt-off-edited``  a comment moved to other code / a ``# fmt: off`` region was edited;
+* ``doc-changed``        the loaded YAML/TOML document changed outside the edited keys (e.g. through an anchor);
+* ``fix-touched`` / ``stray-file``  a file not asked for changed / a new file appeared (other than the cache);
+* ``fix-unstable`` / ``fix-unexpected`` / ``fix-undecodable``  fixing twice changed the text again / a file
+                         changed without a fix reported / an undecodable file was rewritten;
+* ``fs-unreported`` / ``fix-readonly``  a FIFO, device or symlink loop got no ECO901 / a read-only file was rewritten.
+
+Reading the output: every failure is appended to ``OUT/failures.jsonl`` the moment it is found (one JSON object
+a line: ``kind``, ``generator``, ``index``, ``seed``, ``name``, ``input`` (the saved copy under ``OUT/inputs/``),
+``message``, ``seconds``), so a campaign killed half way loses nothing. ``OUT/summary.json`` and the printed
+summary give the inputs per generator, failures by kind, inputs over budget, the slowest inputs and the wall
+time. Reproduce one input with ``--only GENERATOR --seed SEED`` (the index is the input's position in that
+generator's stream). The exit status is 1 when anything failed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import multiprocessing
 import os
-import random
-import signal
 import sys
 import tempfile
 import time
 import traceback
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from multiprocessing.connection import wait
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Iterable, Iterator, Optional
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+for p in (str(ROOT), str(HERE)):
+    if p not in sys.path:
+        sys.path.insert(0, p)
 
-CATEGORIES = {"grammar": 0.25, "program": 0.25, "mutant": 0.35, "config": 0.15}
-
-# Tokens that tend to matter to the parsers and front ends; inserted by the mutator.
-INTERESTING: tuple[bytes, ...] = (
-    b"(", b")", b"[", b"]", b"{", b"}", b"\n", b"\r\n", b"\r", b"\t", b"    ", b"#", b"\\", b"\\\n", b'"', b"'",
-    b'"""', b"'''", b":", b",", b"=", b".", b"\x00", b"\xff", b"\xef\xbb\xbf", b"\xe9", b"\xc3\xa9", b"\xe2\x98\x83",
-    b"# noqa", b"# noqa: ECO101", b"# noqa: ECO301, ECO999", b"# ecolint: noqa", b"# -*- coding: latin-1 -*-\n",
-    b"# coding: utf-16\n", b"load_in_8bit=True", b"load_in_4bit=True", b"use_cache=False", b"torch_dtype=torch.float32",
-    b"llm_int8_threshold=6.0", b"bnb_4bit_compute_dtype=torch.bfloat16", b".generate(", b"BitsAndBytesConfig(",
-    b"from_pretrained(", b"pipeline(", b"LLM(", b"for p in prompts:\n    ", b"lambda: ", b"async ", b"await ",
-    b"match x:\n    case 1:\n        pass\n", b"elif ", b"else:", b"*", b"**", b"not ", b" and ", b"f'{", b"}'",
-    b"&a ", b"*a", b"<<: *a", b"!!python/object/apply:os.system ['true']", b"!!binary ", b"? ", b"- ", b"---\n",
-    b"...\n", b"%YAML 1.2\n", b"{{ .Values.image }}", b"{% if x %}", b"[[", b"]]", b"[tool.ecolint]\n", b" = ",
-    b"'''", b"0x", b"1e309", b"nan", b"inf", b"true", b"null", b"~", b"|\n  ", b">-\n  ", b"--quantize bitsandbytes",
-    b"--dtype float32", b"--max-num-seqs 1", b"QUANTIZE=bitsandbytes", b"$(", b"${X:-1}", b"`", b"<<EOF\n",
-)
-
-# Repeated by the mutator to build very deep nesting (with the matching closer most of the time).
-DEEP_TOKENS: tuple[bytes, ...] = (
-    b"(", b"[", b"{", b"-", b"not ", b"a and ", b"a or ", b"a + ", b"2 ** ", b"lambda: ", b"1 if a else ", b".b", b"()",
-    b"[0]", b'f"{', b"elif a:\n    pass\n", b"- ", b"  ", b"a: ", b"[[", b"{a = ", b"&x [", b"*x, ", b"\"a\" ",
-)
-DEEP_CLOSERS = {b"(": b")", b"[": b"]", b"{": b"}", b'f"{': b'}"', b"[[": b"]]", b"{a = ": b"}", b"&x [": b"]"}
-
-PROGRAM_PARTS: tuple[str, ...] = (
-    "import torch\n",
-    "from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig, pipeline\n",
-    "import transformers as tf\n",
-    "from vllm import LLM, SamplingParams\n",
-    "bnb = BitsAndBytesConfig(load_in_8bit=True)\n",
-    "bnb = BitsAndBytesConfig(\n    load_in_8bit=True,  # int8\n    llm_int8_threshold=6.0,\n)\n",
-    "bnb = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type='nf4', bnb_4bit_compute_dtype=torch.bfloat16)\n",
-    "bnb = BitsAndBytesConfig(bnb_4bit_quant_type='nf4', bnb_4bit_use_double_quant=True)\n",
-    "bnb = BitsAndBytesConfig(load_in_8bit=True, load_in_4bit=True)\n",
-    "model = AutoModelForCausalLM.from_pretrained('{model}', quantization_config=bnb, device_map='auto')\n",
-    "model = AutoModelForCausalLM.from_pretrained(\n    '{model}',\n    torch_dtype=torch.float32,\n)\n",
-    "model = AutoModelForCausalLM.from_pretrained('{model}', torch_dtype=torch.bfloat16)  # T4\n",
-    "model = tf.AutoModelForCausalLM.from_pretrained('{model}', load_in_8bit=True)\n",
-    "tok = AutoTokenizer.from_pretrained('{model}')\n",
-    "out = model.generate(**inputs, max_new_tokens=64, use_cache=False)\n",
-    "out = model.generate(\n    **inputs,\n    use_cache = False ,  # slow\n)\n",
-    "for prompt in prompts:\n    ids = tok(prompt, return_tensors='pt')\n    out = model.generate(**ids)\n",
-    "results = [model.generate(**tok(p, return_tensors='pt')) for p in prompts]\n",
-    "gen = pipeline('text-generation', model='{model}', batch_size=1)\n",
-    "llm = LLM(model='{model}', quantization='bitsandbytes', max_num_seqs=1, dtype='float32')\n",
-    "model.generation_config.use_cache = False\n",
-    "model = model.to(torch.bfloat16)\n",
-    "with torch.autocast('cuda', dtype=torch.bfloat16):\n    out = model.generate(**inputs)\n",
-    "def run(prompts):\n    for p in prompts:\n        yield model.generate(**tok(p, return_tensors='pt'))\n",
-    "class Server:\n    def __init__(self):\n        self.model = AutoModelForCausalLM.from_pretrained('{model}', load_in_8bit=True)\n",
-    "x = 1  # noqa: ECO101\n",
-    "# ecolint: noqa: ECO301\n",
-    "'''BitsAndBytesConfig(load_in_8bit=True) in a docstring'''\n",
-    "if __name__ == '__main__':\n    main()\n",
-    "try:\n    import bitsandbytes\nexcept ImportError:\n    bitsandbytes = None\n",
-)
-MODELS = ("mistralai/Mistral-7B-v0.1", "Qwen/Qwen2.5-0.5B-Instruct", "gpt2", "meta-llama/Llama-2-70b-hf", "./local", "")
-
-
-# -- seeds ------------------------------------------------------------------------------------------------
-def seed_corpus() -> list[tuple[str, bytes]]:
-    """(file name, bytes) for every fixture file and every rule example."""
-    from ecolint.registry import all_rules
-    from ecolint.sources import kind_for
-
-    seeds: list[tuple[str, bytes]] = []
-    fixtures = ROOT / "fixtures"
-    if fixtures.is_dir():
-        for path in sorted(fixtures.rglob("*")):
-            if path.is_file() and kind_for(path) is not None:
-                seeds.append((path.name, path.read_bytes()))
-    for rule in all_rules():
-        for ex in (*rule.VALID, *rule.INVALID):
-            seeds.append((Path(ex.filename).name, ex.code.encode("utf-8")))
-    return seeds
+import fuzz_gen  # noqa: E402
+from fuzz_gen import GENERATORS, MIX, MODELS, PROGRAM_PARTS, Input, mutate, seed_corpus  # noqa: E402,F401
 
 
 def config_seeds(seeds: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
     return [(n, d) for n, d in seeds if n.endswith((".yaml", ".yml", ".toml"))]
 
 
-# -- mutation ---------------------------------------------------------------------------------------------
-def mutate(data: bytes, rng: random.Random, ops: int, donors: Optional[list[bytes]] = None) -> bytes:
-    """Apply ``ops`` random byte-level edits."""
-    buf = bytearray(data)
-    for _ in range(ops):
-        op = rng.randrange(11) if rng.random() < 0.1 else rng.randrange(10)
-        n = len(buf)
-        pos = rng.randrange(n + 1) if n else 0
-        if op == 0 and n:  # flip a bit
-            i = rng.randrange(n)
-            buf[i] ^= 1 << rng.randrange(8)
-        elif op == 1:  # insert a random byte
-            buf[pos:pos] = bytes([rng.randrange(256)])
-        elif op in (2, 3):  # insert an interesting token
-            buf[pos:pos] = rng.choice(INTERESTING)
-        elif op == 4 and n:  # delete a range
-            end = min(n, pos + rng.randint(1, 40))
-            del buf[pos:end]
-        elif op == 5 and n:  # duplicate a range
-            start = rng.randrange(n)
-            chunk = buf[start : start + rng.randint(1, 200)]
-            buf[pos:pos] = chunk * rng.randint(1, 4)
-        elif op == 6 and donors:  # splice a piece of another seed
-            donor = rng.choice(donors)
-            if donor:
-                s = rng.randrange(len(donor))
-                buf[pos:pos] = donor[s : s + rng.randint(1, 300)]
-        elif op == 7:  # change every line ending
-            eol = rng.choice((b"\n", b"\r\n", b"\r"))
-            buf = bytearray(bytes(buf).replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", eol))
-        elif op == 8:  # swap two lines
-            lines = bytes(buf).split(b"\n")
-            if len(lines) > 2:
-                i, j = rng.randrange(len(lines)), rng.randrange(len(lines))
-                lines[i], lines[j] = lines[j], lines[i]
-                buf = bytearray(b"\n".join(lines))
-        elif op == 9:  # indent or dedent one line
-            lines = bytes(buf).split(b"\n")
-            i = rng.randrange(len(lines))
-            lines[i] = (b"    " + lines[i]) if rng.random() < 0.5 else lines[i].lstrip(b" \t")
-            buf = bytearray(b"\n".join(lines))
-        elif op == 10:  # deep nesting: one token repeated hundreds to tens of thousands of times
-            token = rng.choice(DEEP_TOKENS)
-            k = int(10 ** rng.uniform(2, 4.5))
-            buf[pos:pos] = token * k + (DEEP_CLOSERS.get(token, b"") * k if rng.random() < 0.7 else b"")
-    return bytes(buf)
-
-
-def assemble_program(rng: random.Random) -> bytes:
-    """An inference-shaped program from :data:`PROGRAM_PARTS`, in a random layout and encoding."""
-    parts = [rng.choice(PROGRAM_PARTS).replace("{model}", rng.choice(MODELS)) for _ in range(rng.randint(1, 9))]
-    if rng.random() < 0.3:  # nest some of it in a function or loop
-        body = "".join(parts[1:])
-        parts = parts[:1] + ["def main():\n" + "".join("    " + ln + "\n" if ln else "\n" for ln in body.split("\n")[:-1]) or "def main():\n    pass\n"]
-    text = "".join(parts)
-    if rng.random() < 0.2:
-        text = text.replace("'", '"')
-    if rng.random() < 0.2:
-        text = text.replace("\n", "\r\n")
-    if rng.random() < 0.1:
-        text = text.replace("    ", "\t")
-    if rng.random() < 0.1:
-        text = "# -*- coding: latin-1 -*-\n# café\n" + text
-        return text.encode("latin-1")
-    data = text.encode("utf-8")
-    if rng.random() < 0.1:
-        data = b"\xef\xbb\xbf" + data
-    return data
-
-
-# -- the oracle -------------------------------------------------------------------------------------------
-@dataclass
-class Failure:
-    kind: str  # crash, eco903, hang, fix-broke, fix-unstable, fix-touched
-    category: str
-    name: str
-    data: bytes
-    detail: str
-
-
-@dataclass
 class Oracle:
-    """Lints (prefilter on and off) and fixes one input; returns what went wrong."""
+    """In-process robustness checks of one input (no budget, no semantic oracles), for the property tests
+    in ``tests/test_properties.py``: ``check(category, name, data)`` returns failures with ``kind`` and
+    ``detail``. The campaign itself runs :func:`fuzz_oracle.check_input` in killable workers."""
 
-    budget: float = 10.0
-    fix: bool = True
-    engines: dict = field(default_factory=dict)
-    scratch: Optional[Path] = None
+    def __init__(self, budget: float = 30.0) -> None:
+        import fuzz_oracle
 
-    def __post_init__(self) -> None:
-        from ecolint.config import Settings
-        from ecolint.runner import Engine
+        self.budget = budget
+        self.engines = fuzz_oracle.engines()  # "prefilter" and "full"
+        self.scratch = Path(tempfile.mkdtemp(prefix="ecolint-fuzz-oracle-"))
+        self.count = 0
 
-        base = Engine.create(replace(Settings(root=ROOT), transformers_version="4.44.0"))
-        self.engines = {"prefilter": base, "full": replace(base, prefilter=False)}
-        if self.scratch is None:
-            self.scratch = Path(tempfile.mkdtemp(prefix="ecolint-fuzz-"))
+    def check(self, category: str, name: str, data: bytes) -> list:
+        import fuzz_oracle
+        from types import SimpleNamespace
 
-    def check(self, category: str, name: str, data: bytes) -> list[Failure]:
-        failures: list[Failure] = []
+        self.count += 1
+        found = fuzz_oracle.check_input(name, data, {}, self.scratch / str(self.count), semantic=False)
+        return [SimpleNamespace(kind=kind, category=category, name=name, data=data, detail=message) for kind, message in found]
 
-        def fail(kind: str, detail: str) -> None:
-            failures.append(Failure(kind, category, name, data, detail))
 
-        start = time.monotonic()
+# -- the worker -----------------------------------------------------------------------------------------------
+
+def _worker_main(conn, scratch: str, memory_mb: int) -> None:
+    """Receive inputs, check each one, send back (failures, seconds); exit on ``None``."""
+    import warnings
+
+    warnings.simplefilter("ignore")
+    if memory_mb:
         try:
-            with _time_limit(self.budget):
-                self._check(name, data, fail)
-        except _Timeout:
-            fail("hang", f"over {self.budget:g} s")
+            import resource
+
+            limit = memory_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        except (ImportError, ValueError, OSError):
+            pass
+    import fuzz_oracle
+
+    base = Path(scratch) / f"w{os.getpid()}"
+    while True:
+        try:
+            task = conn.recv()
+        except EOFError:
+            return
+        if task is None:
+            return
+        name, data, meta, index = task
+        began = time.monotonic()
+        try:
+            failures = fuzz_oracle.check_input(name, data, meta, base / str(index))
+        except MemoryError:
+            failures = [("crash", "MemoryError (the worker's memory cap)")]
         except Exception:  # noqa: BLE001 - that is the finding
-            fail("crash", traceback.format_exc())
-        elapsed = time.monotonic() - start
-        if elapsed > self.budget and not any(f.kind == "hang" for f in failures):
-            fail("hang", f"{elapsed:.1f} s")
-        return failures
-
-    def _check(self, name: str, data: bytes, fail: Callable[[str, str], None]) -> None:
-        from ecolint.fix import fix_file, fix_text, source_encoding
-        from ecolint.runner import decode, lint_bytes
-        from ecolint.sources import kind_for
-
-        kind = kind_for(Path(name)) or "python"
-        project = Path("/nonexistent")
-        for label, engine in self.engines.items():
-            result = lint_bytes(name, data, kind, engine, project_dir=project)
-            for f in result.findings:
-                if f.code == "ECO903":
-                    fail("eco903", f"[{label}] {f.message}\n{f.detail}")
-                    return
-        if not self.fix:
-            return
-        engine = self.engines["full"]
-        try:
-            text = decode(data, kind)
-        except Exception:  # noqa: BLE001 - undecodable input has nothing to fix
-            return
-        if len(data) > engine.settings.max_file_size:
-            return
-        fixed = fix_text(name, text, kind, engine, unsafe=True, project_dir=project)
-        if fixed.error:
-            fail("fix-broke", fixed.error)
-            return
-        if fixed.changed:
-            again = fix_text(name, fixed.fixed, kind, engine, unsafe=True, project_dir=project)
-            if again.error or again.changed:
-                fail("fix-unstable", again.error or f"second pass changed the text again ({again.codes})")
-                return
-        # On disk: untouched files stay byte for byte, fixed files hold the fixed text in their own encoding.
-        assert self.scratch is not None
-        path = self.scratch / name
-        path.write_bytes(data)
-        try:
-            on_disk = fix_file(path, name, kind, engine, unsafe=True)
-            after = path.read_bytes()
-            if on_disk.error and "cannot be written in its encoding" not in on_disk.error:
-                fail("fix-broke", on_disk.error)
-            elif not on_disk.changed or on_disk.error:
-                if after != data:
-                    fail("fix-touched", "a file without applied fixes was rewritten")
-            else:
-                if after != on_disk.fixed.encode(source_encoding(data, kind)) or decode(after, kind) != on_disk.fixed:
-                    fail("fix-touched", "the fixed file does not hold the fixed text in its encoding")
-                relint = lint_bytes(name, after, kind, engine, project_dir=project)
-                broken = [f for f in relint.findings if f.code in ("ECO900", "ECO903")]
-                if broken:
-                    fail("fix-broke", f"fixed file: {broken[0].code} {broken[0].message}")
-        finally:
-            path.unlink(missing_ok=True)
+            failures = [("crash", traceback.format_exc()[-2000:])]
+        conn.send((failures, time.monotonic() - began))
 
 
-class _Timeout(BaseException):  # not an Exception: ecolint must not catch it as one of its own errors
-    pass
+class _Worker:
+    def __init__(self, ctx, scratch: Path, memory_mb: int) -> None:
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker_main, args=(child, str(scratch), memory_mb), daemon=True)
+        self.proc.start()
+        child.close()
+        self.item: Optional[Input] = None
+        self.started = 0.0
+
+    def give(self, item: Input) -> None:
+        self.item, self.started = item, time.monotonic()
+        self.conn.send((item.name, item.data, item.meta, item.index))
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.join(5)
+        self.conn.close()
 
 
-class _time_limit:
-    """SIGALRM-based limit for the main thread (POSIX); a no-op elsewhere."""
+# -- recording ------------------------------------------------------------------------------------------------
 
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.armed = hasattr(signal, "setitimer")
+class Recorder:
+    """Writes each failure (and its input) the moment it is found; keeps the figures for the summary."""
 
-    def __enter__(self):
-        if self.armed:
-            self.old = signal.signal(signal.SIGALRM, self._fire)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
-        return self
+    def __init__(self, out: Path, seed: int) -> None:
+        self.out, self.seed = out, seed
+        (out / "inputs").mkdir(parents=True, exist_ok=True)
+        self.jsonl = open(out / "failures.jsonl", "a", encoding="utf-8")
+        self.runs: Counter = Counter()
+        self.kinds: Counter = Counter()
+        self.by_generator: Counter = Counter()
+        self.examples: dict[str, dict] = {}
+        self.slowest: list[tuple[float, str]] = []
+        self.over_budget = 0
 
-    def _fire(self, signum, frame):
-        raise _Timeout()
+    def ran(self, item: Input, seconds: float) -> None:
+        self.runs[item.generator] += 1
+        self.slowest.append((seconds, f"{item.generator}#{item.index} {item.name}"))
+        if len(self.slowest) > 200:
+            self.slowest = sorted(self.slowest, reverse=True)[:10]
 
-    def __exit__(self, *exc):
-        if self.armed:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self.old)
-        return False
+    def failed(self, item: Input, kind: str, message: str, seconds: float) -> None:
+        safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in item.name)[:80]
+        saved = self.out / "inputs" / f"{item.generator}-{item.index:06d}-{safe}"
+        if not saved.exists():
+            saved.write_bytes(item.data if "fs" not in item.meta else json.dumps(item.meta).encode())
+        record = {
+            "kind": kind, "generator": item.generator, "index": item.index, "seed": self.seed, "name": item.name,
+            "input": str(saved), "message": message, "seconds": round(seconds, 3),
+        }
+        self.jsonl.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.jsonl.flush()
+        os.fsync(self.jsonl.fileno())
+        self.kinds[kind] += 1
+        self.by_generator[item.generator] += 1
+        self.examples.setdefault(kind, record)
+        if kind == "timeout":
+            self.over_budget += 1
 
-
-# -- inputs -----------------------------------------------------------------------------------------------
-def generate(category: str, count: int, seed: int) -> Iterator[tuple[str, bytes]]:
-    rng = random.Random(seed)
-    if category == "grammar":
-        yield from _grammar_programs(count, seed)
-        return
-    seeds = seed_corpus()
-    if category == "config":
-        seeds = config_seeds(seeds)
-    donors = [d for _, d in seeds]
-    for i in range(count):
-        if category == "program":
-            data = assemble_program(rng)
-            if rng.random() < 0.3:
-                data = mutate(data, rng, rng.randint(1, 4), donors)
-            yield (f"program_{seed}_{i}.py", data)
-        else:
-            name, data = rng.choice(seeds)
-            yield (name, mutate(data, rng, rng.choice((1, 1, 2, 3, 5, 8, 20)), donors))
-
-
-def _grammar_programs(count: int, seed: int) -> Iterator[tuple[str, bytes]]:
-    """Programs from hypothesmith's grammar strategy, drawn with a fixed seed (no example database)."""
-    try:
-        import hypothesmith
-        from hypothesis import HealthCheck, Phase, given, settings
-        from hypothesis import seed as hyp_seed
-    except ImportError:  # pragma: no cover - the test extra is not installed
-        print("hypothesmith is not installed: grammar inputs replaced by assembled programs", file=sys.stderr)
-        rng = random.Random(seed)
-        for i in range(count):
-            yield (f"grammar_{seed}_{i}.py", assemble_program(rng))
-        return
-    out: list[str] = []
-
-    @hyp_seed(seed)
-    @settings(max_examples=count, deadline=None, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck))
-    @given(hypothesmith.from_grammar() | hypothesmith.from_node())
-    def collect(source: str) -> None:
-        out.append(source)
-
-    collect()
-    for i, source in enumerate(out[:count]):
-        yield (f"grammar_{seed}_{i}.py", source.encode("utf-8", "surrogatepass"))
+    def close(self) -> None:
+        self.jsonl.close()
 
 
-# -- the campaign -----------------------------------------------------------------------------------------
-_ORACLE: Optional[Oracle] = None
+# -- the campaign ---------------------------------------------------------------------------------------------
+
+def plan(total: int, only: Optional[str]) -> dict[str, int]:
+    """Inputs per generator: ``total`` split by :data:`MIX`, or all of them for ``only``."""
+    if only:
+        return {only: total}
+    counts = {g: int(total * share) for g, share in MIX.items()}
+    for g in list(MIX)[: total - sum(counts.values())]:
+        counts[g] += 1
+    return counts
 
 
-def _work(task: tuple) -> tuple[str, int, list[Failure], float]:
-    """Run one chunk of a category in a worker, leaving out the input numbers in ``skip``. The input being
-    checked is kept in a scratch file (number, name, bytes) so that a worker killed by a signal can be blamed."""
-    global _ORACLE
-    category, count, seed, budget, fix, scratch, skip = task
-    if _ORACLE is None:
-        import warnings
-
-        warnings.simplefilter("ignore", SyntaxWarning)  # generated programs warn when hypothesmith compiles them
-        _ORACLE = Oracle(budget=budget, fix=fix)
-    failures: list[Failure] = []
-    done = 0
-    began = time.monotonic()
-    current_file = Path(scratch) / f"current-{os.getpid()}"
-    for i, (name, data) in enumerate(generate(category, count, seed)):
-        if i in skip:
-            continue
-        current_file.write_bytes(f"{i}\0{name}\0".encode() + data)
-        failures.extend(_ORACLE.check(category, name, data))
-        done += 1
-    current_file.unlink(missing_ok=True)
-    return category, done, failures, time.monotonic() - began
-
-
-def campaign(total: int, seed: int, jobs: int, budget: float, fix: bool, chunk: int = 250) -> tuple[Counter, list[Failure], float]:
-    """Check ``total`` inputs; returns (inputs per category, failures, seconds)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
-
-    scratch = Path(tempfile.mkdtemp(prefix="ecolint-fuzz-current-"))
-    tasks = []
-    for index, (category, share) in enumerate(CATEGORIES.items()):
-        n = round(total * share)
-        k = 0
-        while n > 0:
-            size = min(chunk, n)
-            tasks.append((category, size, seed * 1_000_003 + index * 10_000 + k, budget, fix, str(scratch), frozenset()))
-            n -= size
-            k += 1
-    counts: Counter = Counter()
-    failures: list[Failure] = []
-    began = time.monotonic()
+def campaign(items: Iterable[Input], recorder: Recorder, workers: int, budget: float, memory_mb: int = 3072, progress: bool = True) -> float:
+    """Run every input through a pool of killable workers; returns the wall time."""
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-
-    def run_pool(batch: list, workers: int) -> list:
-        """Run ``batch``; return the tasks lost to a dead worker."""
-        lost = []
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = {pool.submit(_work, t): t for t in batch}
-            for fut in as_completed(futures):
-                try:
-                    category, done, fails, _ = fut.result()
-                except BrokenProcessPool:
-                    lost.append(futures[fut])
-                    continue
-                counts[category] += done
-                failures.extend(fails)
-                _progress(counts, failures, began)
-        return lost
-
-    lost = run_pool(tasks, max(1, jobs))
-    # A worker died (a signal, e.g. a segfault in native code): every chunk in flight was lost with it. Run
-    # each lost chunk again alone; when it dies again, the scratch file names the input, which is recorded as
-    # a crash and left out of the next try.
-    for task in lost:
+    scratch = Path(tempfile.mkdtemp(prefix="ecolint-fuzz-"))
+    began = time.monotonic()
+    pool = [_Worker(ctx, scratch, memory_mb) for _ in range(max(1, workers))]
+    source: Iterator[Input] = iter(items)
+    exhausted = False
+    done = 0
+    try:
         while True:
-            for stale in scratch.glob("current-*"):
-                stale.unlink()
-            again = run_pool([task], 1)
-            if not again:
+            for i, w in enumerate(pool):
+                if w.item is None and not exhausted:
+                    item = next(source, None)
+                    if item is None:
+                        exhausted = True
+                    else:
+                        w.give(item)
+            busy = [w for w in pool if w.item is not None]
+            if not busy:
                 break
-            left = list(scratch.glob("current-*"))
-            if not left:
-                break
-            number, name, data = left[0].read_bytes().split(b"\0", 2)
-            failures.append(Failure("crash", task[0], name.decode(errors="replace"), data, "the worker process died (a signal) on this input"))
-            counts[task[0]] += 1
-            task = (*task[:6], task[6] | {int(number)})
-    return counts, failures, time.monotonic() - began
+            now = time.monotonic()
+            timeout = max(0.0, min(w.started + budget for w in busy) - now)
+            ready = wait([w.conn for w in busy], timeout=timeout + 0.05)
+            for k, w in enumerate(pool):
+                if w.item is None:
+                    continue
+                item, seconds = w.item, time.monotonic() - w.started
+                if w.conn in ready:
+                    try:
+                        failures, seconds = w.conn.recv()
+                    except (EOFError, OSError):
+                        code = w.proc.exitcode
+                        recorder.failed(item, "worker-died", f"the worker process died on this input (exit {code})", seconds)
+                        pool[k] = _replace(w, ctx, scratch, memory_mb)
+                        recorder.ran(item, seconds)
+                        done += 1
+                        continue
+                    for kind, message in failures:
+                        recorder.failed(item, kind, message, seconds)
+                    w.item = None
+                elif seconds > budget:
+                    recorder.failed(item, "timeout", f"over the {budget:g} s budget: the worker was killed", seconds)
+                    pool[k] = _replace(w, ctx, scratch, memory_mb)
+                else:
+                    continue
+                recorder.ran(item, seconds)
+                done += 1
+                if progress and done % 25 == 0:
+                    print(f"\r{done:>7} inputs, {sum(recorder.kinds.values())} failures, {time.monotonic() - began:6.0f} s", end="", file=sys.stderr, flush=True)
+    finally:
+        for w in pool:
+            try:
+                w.conn.send(None)
+            except (OSError, ValueError):
+                pass
+        for w in pool:
+            w.proc.join(2)
+            if w.proc.is_alive():
+                w.kill()
+        import shutil
+
+        shutil.rmtree(scratch, ignore_errors=True)
+    if progress:
+        print(file=sys.stderr)
+    return time.monotonic() - began
 
 
-def _progress(counts: Counter, failures: list[Failure], start: float) -> None:
-    print(f"\r{sum(counts.values()):>6} inputs, {len(failures)} failures, {time.monotonic() - start:6.0f} s", end="", file=sys.stderr, flush=True)
+def _replace(w: _Worker, ctx, scratch: Path, memory_mb: int) -> _Worker:
+    w.kill()
+    import shutil
+
+    shutil.rmtree(scratch / f"w{w.proc.pid}", ignore_errors=True)
+    return _Worker(ctx, scratch, memory_mb)
+
+
+def summary(recorder: Recorder, wall: float, budget: float, seed: int) -> str:
+    total = sum(recorder.runs.values())
+    lines = [
+        f"ecolint fuzz: {total:,} inputs in {wall:.0f} s ({total / max(wall, 1e-9):.1f}/s), seed {seed}, budget {budget:g} s/input",
+        "  inputs per generator: " + ", ".join(f"{g} {n:,}" for g, n in sorted(recorder.runs.items())),
+        f"  failures: {sum(recorder.kinds.values())}" + (" (" + ", ".join(f"{k} {v}" for k, v in sorted(recorder.kinds.items())) + ")" if recorder.kinds else ""),
+        f"  inputs over budget: {recorder.over_budget}",
+        "  slowest: " + "; ".join(f"{s:.2f} s {what}" for s, what in sorted(recorder.slowest, reverse=True)[:5]),
+    ]
+    for kind, rec in sorted(recorder.examples.items()):
+        first = rec["message"].strip().splitlines()[0] if rec["message"].strip() else ""
+        lines.append(f"  - {kind:<24} {rec['generator']}#{rec['index']} {rec['name']}: {first[:160]}")
+    lines.append(f"  failures written to {recorder.out / 'failures.jsonl'}")
+    return "\n".join(lines)
+
+
+def warm_up() -> None:
+    """Load the corpus, ecolint and its tables once in the parent, so that every forked worker starts warm."""
+    import fuzz_oracle
+
+    fuzz_gen.seed_corpus()
+    fuzz_oracle.engines()
+    with tempfile.TemporaryDirectory(prefix="ecolint-fuzz-warm-") as d:
+        fuzz_oracle.check_input("warm.py", b"import torch\n", {}, Path(d) / "w")
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", "--inputs", type=int, default=12_000, help="number of inputs (default 12,000)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--budget", type=float, default=10.0, help="seconds allowed per input (a hang beyond it)")
-    parser.add_argument("--no-fix", action="store_true", help="lint only, do not exercise --fix")
-    parser.add_argument("--out", type=Path, help="where failing inputs are written (default: a temporary directory)")
+    parser.add_argument("--budget", type=float, default=20.0, help="seconds allowed per input before its worker is killed (default 20)")
+    parser.add_argument("--out", type=Path, help="where failures.jsonl, summary.json and failing inputs go (default: a new temporary directory)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="worker processes (default: one per CPU)")
+    parser.add_argument("--only", choices=sorted({"grammar", *GENERATORS}), help="run this generator only")
+    parser.add_argument("--memory-mb", type=int, default=3072, help="address-space cap per worker in MiB (0: none)")
     args = parser.parse_args(argv)
 
-    counts, failures, elapsed = campaign(args.inputs, args.seed, args.jobs, args.budget, not args.no_fix)
-    print(file=sys.stderr)
-    total = sum(counts.values())
-    print(f"ecolint fuzz: {total:,} inputs in {elapsed:.0f} s ({total / max(elapsed, 1e-9):.0f}/s), seed {args.seed}, budget {args.budget:g} s/input")
-    print("  " + ", ".join(f"{c} {counts[c]:,}" for c in CATEGORIES))
-    by_kind = Counter(f.kind for f in failures)
-    print(f"  failures: {len(failures)}" + (" (" + ", ".join(f"{k} {v}" for k, v in sorted(by_kind.items())) + ")" if failures else ""))
-    if failures:
-        out = args.out or Path(tempfile.mkdtemp(prefix="ecolint-fuzz-failures-"))
-        out.mkdir(parents=True, exist_ok=True)
-        for i, f in enumerate(failures):
-            stem = f"{i:04d}-{f.kind}-{Path(f.name).stem}"
-            (out / (stem + Path(f.name).suffix)).write_bytes(f.data)
-            (out / (stem + ".txt")).write_text(f"{f.kind} ({f.category}) {f.name}\n\n{f.detail}\n", encoding="utf-8")
-        for f in failures[:20]:
-            first = f.detail.strip().splitlines()[-1] if f.detail.strip() else ""
-            print(f"  - {f.kind:<12} {f.category:<8} {f.name}: {first[:150]}")
-        print(f"  inputs and details written to {out}")
-    return 1 if failures else 0
+    out = args.out or Path(tempfile.mkdtemp(prefix="ecolint-fuzz-out-"))
+    recorder = Recorder(out, args.seed)
+    print(f"ecolint fuzz: writing failures to {out / 'failures.jsonl'} as they are found", file=sys.stderr)
+    warm_up()
+    began = time.monotonic()
+    try:
+        wall = campaign(fuzz_gen.inputs(plan(args.inputs, args.only), args.seed), recorder, args.workers, args.budget, args.memory_mb)
+    except KeyboardInterrupt:  # stopped by hand: what ran so far is already on disk; summarise it
+        wall = time.monotonic() - began
+        print("\necolint fuzz: interrupted", file=sys.stderr)
+    finally:
+        recorder.close()
+    text = summary(recorder, wall, args.budget, args.seed)
+    print(text)
+    (out / "summary.json").write_text(json.dumps({
+        "seed": args.seed, "inputs": dict(recorder.runs), "failures": dict(recorder.kinds), "over_budget": recorder.over_budget,
+        "slowest": sorted(recorder.slowest, reverse=True)[:10], "wall_s": round(wall, 1), "budget_s": args.budget,
+    }, indent=2))
+    return 1 if recorder.kinds else 0
 
 
 if __name__ == "__main__":
