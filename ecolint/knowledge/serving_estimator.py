@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Optional, Sequence
 
-from ecolint.knowledge.estimator import ENERGY, Estimate, NotEstimable, Step
+from ecolint.knowledge.estimator import ENERGY, THROUGHPUT, Estimate, NotEstimable, Step
 from ecolint.knowledge.gpus import resolve_gpu
 from ecolint.knowledge.serving import (CITATION, DEFAULT_TASK, TGI_CAVEAT, ServingRow, builtin_serving,
                                        model_base)
@@ -169,8 +169,39 @@ class ServingEstimator:
         if est is None:
             raise NotEstimable(f"no serving row or method reaches {model} on {info.id} in {quant}")
         if pre:
-            est = _finish(est.value, tuple(pre) + est.steps, est.gpu, quant, est.batch_size, est.basis)
+            est = _finish(est.value, tuple(pre) + est.steps, est.gpu, quant, est.batch_size, est.basis,
+                          est.num_gpus)
         return est
+
+    def throughput(self, model: str, gpu: str, quant: str, max_num_seqs: int, **kw) -> Estimate:
+        """Output tokens per second of the whole deployment. Measured where the energy row is measured; otherwise
+        power / energy per token, with the power taken from the rows behind the energy figure (their share of
+        TDP per GPU, at the measured max_num_seqs nearest the target) on this deployment's GPUs."""
+        e = self.estimate(model, gpu, quant, max_num_seqs, **kw)
+        if e.measured:
+            r = self._row(e.row_ids[0])
+            if r is not None and r.output_tok_s:
+                return Estimate(THROUGHPUT, r.output_tok_s, r.output_tok_s, r.output_tok_s, "measured", "high",
+                                (r.row_id,), (Step("measured", f"row {r.row_id}: {r.output_tok_s:,.0f} output tok/s",
+                                                   (r.row_id,), None, "high", 0.0),), SERVING_BASIS, None, e.gpu,
+                                e.quant, max_num_seqs, regime=SERVING_REGIME, num_gpus=r.num_gpus)
+        base = next((s for s in e.steps if s.method in ("measured", "anchor", "batch_interpolation") and s.row_ids),
+                    None)
+        src = [r for r in (self._row(i) for i in (base.row_ids if base else ())) if r is not None and r.avg_power_w]
+        spec = transfer_spec(e.gpu)
+        if not src or spec is None:
+            raise NotEstimable("no power figure behind this serving estimate")
+        near = min(abs(math.log(r.max_num_seqs / max_num_seqs)) for r in src)
+        src = [r for r in src if abs(math.log(r.max_num_seqs / max_num_seqs)) == near]
+        shares = sorted(r.avg_power_w / (r.num_gpus * transfer_spec(r.gpu).tdp_w) for r in src)
+        share = min(1.0, shares[len(shares) // 2])
+        power = share * spec.tdp_w * e.num_gpus
+        step = Step("power_over_energy", f"throughput = power / energy per token: {power:,.0f} W ({share:.0%} of "
+                    f"TDP on {e.num_gpus}× {e.gpu}, as in rows {', '.join(r.row_id for r in src[:4])}) / "
+                    f"{e.value:,.0f} J per 1k tokens", tuple(r.row_id for r in src), None, "low", 0.0)
+        return Estimate(THROUGHPUT, 1000.0 * power / e.value, 1000.0 * power / e.high, 1000.0 * power / e.low,
+                        "extrapolated", "low", e.row_ids, e.steps + (step,), SERVING_BASIS, None, e.gpu, e.quant,
+                        max_num_seqs, regime=SERVING_REGIME, num_gpus=e.num_gpus)
 
     # -- the chain --------------------------------------------------------------------------------------------
     def _chain(self, t: ServingTarget, num_gpus: Optional[int]) -> Optional[Estimate]:
@@ -194,7 +225,7 @@ class ServingEstimator:
             if cap is not None:
                 value *= cap.factor
                 steps += (cap,)
-            return _finish(value, steps, t.gpu, t.quant, t.max_num_seqs)
+            return _finish(value, steps, t.gpu, t.quant, t.max_num_seqs, num_gpus=inner.num_gpus)
         return None
 
     def _ref_order(self, gpu: str) -> list[str]:
@@ -242,8 +273,9 @@ class ServingEstimator:
         basis = "measured" if step is None and len(steps) == 1 else "extrapolated"
         if basis == "measured":
             return Estimate(ENERGY, value, value, value, "measured", "high", (steps[0].row_ids[0],), tuple(steps),
-                            SERVING_BASIS, None, gpu, t.quant, t.max_num_seqs, regime=SERVING_REGIME)
-        return _finish(value, tuple(steps), gpu, t.quant, t.max_num_seqs)
+                            SERVING_BASIS, None, gpu, t.quant, t.max_num_seqs, regime=SERVING_REGIME,
+                            num_gpus=ser[0].num_gpus)
+        return _finish(value, tuple(steps), gpu, t.quant, t.max_num_seqs, num_gpus=num_gpus or ser[0].num_gpus)
 
     def _task_and_gpus_notes(self, t: ServingTarget, r: ServingRow, num_gpus: Optional[int]) -> list[Step]:
         out = []
@@ -308,7 +340,7 @@ class ServingEstimator:
                 notes = self._task_and_gpus_notes(t, ser[0], num_gpus)
                 steps += notes
                 value *= ps.factor * math.prod(n.factor or 1.0 for n in notes)
-                return _finish(value, tuple(steps), gpu, t.quant, t.max_num_seqs)
+                return _finish(value, tuple(steps), gpu, t.quant, t.max_num_seqs, num_gpus=num_gpus or ser[0].num_gpus)
         others = [r for r in self.rows if r.gpu == gpu and precision_twin(r.model_id) != precision_twin(t.model)]
         if not others:
             return None
@@ -363,16 +395,10 @@ class ServingEstimator:
                       f"each scaled by active^{a:.2f} · total^{b:.2f} · num_gpus^{c:.2f} (fitted across models within "
                       f"task, GPU, precision and max_num_seqs; {len(fit_ids)} rows)", fit_ids, None,
                       "medium" if inside else "low", rel))
-        return _finish(value, steps, gpu, t.quant, t.max_num_seqs)
+        return _finish(value, steps, gpu, t.quant, t.max_num_seqs, num_gpus=n_target)
 
     def _gpus_needed(self, t: ServingTarget, gpu: str) -> int:
-        spec = transfer_spec(gpu)
-        per = {"fp8": 1.0, "mxfp4": 0.55}.get(t.quant, 2.0)
-        need = t.total_b * per * 1.2
-        for n in (1, 2, 4, 8):
-            if spec is None or need <= spec.vram_gb * n:
-                return n
-        return 8
+        return deployment_gpus(t.total_b, t.quant, gpu)
 
     # -- precision and GPU --------------------------------------------------------------------------------------
     def _precision_step(self, gpu: str, q_from: str, q_to: str, max_num_seqs: int = 64) -> Optional[Step]:
@@ -469,6 +495,24 @@ class ServingEstimator:
         return self._cache["byid"].get(rid)
 
 
+SERVING_BYTES_PER_PARAM = {"fp8": 1.0, "mxfp4": 0.55}
+GPU_MEMORY_UTILIZATION = 0.9  # vLLM's default share of each GPU's memory it reserves (weights + KV cache)
+
+
+def serving_weights_gb(total_b: float, quant: str) -> float:
+    return total_b * SERVING_BYTES_PER_PARAM.get(quant, 2.0)
+
+
+def deployment_gpus(total_b: float, quant: str, gpu: str) -> int:
+    """The fewest GPUs (1, 2, 4, 8) whose memory holds the weights with 20 % to spare for the KV cache."""
+    spec = transfer_spec(gpu)
+    need = serving_weights_gb(total_b, quant) * 1.2
+    for n in (1, 2, 4, 8):
+        if spec is None or need <= spec.vram_gb * n:
+            return n
+    return 8
+
+
 def interpolate(ser: Sequence[ServingRow], b: int) -> tuple[float, Optional[Step]]:
     """Energy at ``max_num_seqs = b`` from one series; ``(value, None)`` when ``b`` is measured."""
     pts = [(r.max_num_seqs, r.energy_j_per_1k_tok) for r in ser]
@@ -499,14 +543,15 @@ def interpolate(ser: Sequence[ServingRow], b: int) -> tuple[float, Optional[Step
 
 
 def _finish(value: float, steps: tuple[Step, ...], gpu: str, quant: str, max_num_seqs: int,
-            basis: str = "extrapolated") -> Estimate:
+            basis: str = "extrapolated", num_gpus: int = 1) -> Estimate:
     rel = min(math.sqrt(sum(s.rel_err ** 2 for s in steps)), MAX_REL)
     conf = min((s.confidence for s in steps if s.method not in ("anchor", "measured")), key=lambda c: _CONF_RANK[c],
                default="high")
     ids = tuple(dict.fromkeys(i for s in steps for i in s.row_ids))
     measured = basis == "measured" and rel == 0.0
     return Estimate(ENERGY, value, value / (1 + rel), value * (1 + rel), "measured" if measured else "extrapolated",
-                    conf, ids, steps, SERVING_BASIS, None, gpu, quant, max_num_seqs, regime=SERVING_REGIME)
+                    conf, ids, steps, SERVING_BASIS, None, gpu, quant, max_num_seqs, regime=SERVING_REGIME,
+                    num_gpus=num_gpus)
 
 
 @lru_cache(maxsize=1)

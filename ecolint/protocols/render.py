@@ -71,6 +71,9 @@ class Document:
         return self
 
 
+VERBOSE_HINT = "Row ids, methods and sources: --verbose, or --format json."
+
+
 # -- numbers -------------------------------------------------------------------------------------------------------
 
 def num(x: Optional[float], digits: int = 0) -> str:
