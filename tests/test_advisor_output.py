@@ -101,3 +101,38 @@ def test_provenance_only_with_verbose():
     est = L4_INT8
     assert "Where the numbers come from" not in _run(est, fmt="text")
     assert "Where the numbers come from" in _run(est + ["-v"], fmt="text")
+
+
+def test_bar_chart_snapshot_text_and_mermaid():
+    from ecolint.protocols.render import Document, render_text, to_markdown
+
+    doc = Document("T").bars("Energy per 1k generated tokens", "J/1k tok",
+                             [("fp16", 200.0, True), ("nf4", 100.0, False), ("none", None, False)])
+    buf = io.StringIO()
+    render_text(doc, file=buf, width=80)
+    lines = buf.getvalue().splitlines()[2:]
+    assert lines == [
+        "Energy per 1k generated tokens (J/1k tok)",
+        "fp16 " + "█" * 40 + " 200",
+        "nf4  " + "░" * 20 + " " * 20 + " 100",
+        "█ measured   ░ extrapolated",
+    ]
+    assert to_markdown(doc).splitlines()[2:] == [
+        "```mermaid",
+        "xychart-beta horizontal",
+        '    title "Energy per 1k generated tokens"',
+        '    x-axis ["fp16", "nf4 (extrap.)"]',
+        '    y-axis "J/1k tok" 0 --> 210',
+        "    bar [200.0, 100.0]",
+        "```",
+    ]
+
+
+def test_compare_and_estimate_draw_their_bars():
+    text = _run(COMPARE, fmt="text")
+    assert "Energy per 1k generated tokens (J/1k tok)" in text and "█ measured   ░ extrapolated" in text
+    md = _run(COMPARE, fmt="markdown")
+    assert "```mermaid\nxychart-beta horizontal" in md and '"int8_default (extrap.)"' in md
+    est = _run(L4_INT8, fmt="markdown")
+    assert '"current INT8 (default) BS=1 (extrap.)"' in est
+    assert "Energy per request (J/request)" in _run(L4_INT8, fmt="text")

@@ -64,6 +64,8 @@ def document(report: dict, verbose: bool = False) -> Document:
               caption="J/1k tok: energy per 1,000 generated tokens (± std of the runs where measured). "
                       "VRAM: estimated GB, '!' = does not fit. PPL: perplexity where measured. #: energy rank. "
                       "extr. = extrapolated, with its confidence.")
+    doc.bars("Energy per 1k generated tokens", "J/1k tok",
+             [(r["quant"], r["energy_j_per_1k_tok"], r["basis"] == "measured") for r in report["rows"]])
     rec = report["recommendation"]
     doc.h("Recommendation")
     if rec["quant"]:

@@ -107,6 +107,11 @@ def document(report: dict, verbose: bool = False) -> Document:
     ] + ([row("GPU rental, $", "gpu_cost_usd_per_month")] if a["usd_per_gpu_hour"] is not None else []) + [
         ["Basis", _basis(cur), _basis(opt), ""],
     ], "lrrr")
+    doc.bars("Energy per request", "J/request",
+             [(f"current {QUANT_LABEL[cur['quant']]} BS={cur['batch_size']}", cur["energy_j_per_request"],
+               cur["basis"] == "measured"),
+              (f"optimized {QUANT_LABEL[opt['quant']]} BS={opt['batch_size']}", opt["energy_j_per_request"],
+               opt["basis"] == "measured")])
     region = REGION_NAMES.get(a["region"], a["region"])
     doc.p(f"PUE {a['pue']:g}; ${a['usd_per_kwh']:g}/kWh; {a['gco2_per_kwh']:g} gCO2/kWh ({region}). kWh = J/request × "
           f"requests × PUE / 3.6 M. Energy is total GPU board power. Cost is electricity only"
