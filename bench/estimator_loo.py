@@ -14,7 +14,9 @@ BS=1, FP16: 4.35 J/token (= 4,350 J per 1k tokens).
 Serving regime (``serving.csv``, ML.ENERGY Benchmark v3, vLLM): leave-one-model-out — every row of one model is
 hidden and each is predicted from the other models (size transfer, batch interpolation of the anchors, precision
 ratio); printed twice: hiding one checkpoint, and hiding a model with its other-precision release (FP8 and bf16
-of one model). Median absolute error and the share of true values inside the printed interval.
+of one model). Median absolute error and the share of true values inside the printed interval. The interval
+widths are calibrated by the estimator on its own rows (an inner leave-one-model-out), so the hidden model never
+tunes the interval it is judged by; this nesting makes the serving part take some seconds.
 
 Usage: python bench/estimator_loo.py [-v]
 """
@@ -151,6 +153,10 @@ def serving_loo() -> None:
 
     rows = builtin_serving()
     print(f"Serving regime: leave-one-model-out over {len(rows)} vLLM rows (ML.ENERGY Benchmark v3, H100/B200)")
+    widths = ServingEstimator(rows).calibrated_widths()
+    print("  interval widths on all rows (interval = value / (1 + w) … value × (1 + w)): "
+          + ", ".join(f"{k} w={v:.2f}" for k, v in sorted(widths.items()))
+          + "; each hidden model below is judged with widths calibrated without it")
     for label, key in (("one checkpoint hidden", lambda r: r.model_id),
                        ("model + its other-precision release hidden", lambda r: precision_twin(r.model_id))):
         errs: list[tuple[float, bool]] = []

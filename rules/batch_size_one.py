@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from ecolint.facts import FileFacts
-from ecolint.knowledge.evidence import batching_selection, describe_batch_pair, evidence_rows
+from ecolint.knowledge.evidence import (batching_selection, describe_batch_pair, evidence_rows, next_command,
+                                       serving_batching_evidence)
+from ecolint.knowledge.serving import DEFAULT_SERVING_MODEL as SERVING_EXAMPLE_MODEL
 from ecolint.rule import Applicability, Example, Rule, RuleContext, Severity
 
 _ADVICE = {
@@ -43,8 +45,9 @@ class BatchSizeOne(Rule):
     No automatic fix: the right batch size depends on GPU memory and latency targets.
 
     ## Evidence
-    A800 batch sweep rows 60–66 and validation rows 51–59 (HF transformers static batches; not serving-engine
-    figures).
+    A800 batch sweep rows 60–66 and validation rows 51–59 (HF transformers static batches). On a vLLM or TGI
+    setting: the vLLM `max_num_seqs` series of Llama-3.1-8B-Instruct on one H100 (ML.ENERGY Benchmark v3,
+    serving rows), 8 → 64 → 512.
     """
 
     code = "ECO202"
@@ -93,13 +96,34 @@ class BatchSizeOne(Rule):
         for setting in facts.batch_settings:
             if not setting.feeds_generation or not setting.value.known or setting.value.value != 1:
                 continue
-            if sel is None:
-                sel = batching_selection(ctx.knowledge)
-            cited = "; ".join(describe_batch_pair(p) for p in sel.pairs)
+            engine = _serving_engine(setting.where)
+            if engine:
+                cited, evidence = serving_batching_evidence()
+            else:
+                if sel is None:
+                    sel = batching_selection(ctx.knowledge)
+                cited, evidence = "; ".join(describe_batch_pair(p) for p in sel.pairs), evidence_rows(sel)
             yield self.finding(
                 facts,
                 setting.span,
                 f"batch size 1 for inference ({setting.where}): every decoding step serves a single sequence; batching measured {cited}",
-                evidence=evidence_rows(sel),
+                evidence=evidence,
                 advice=_ADVICE.get(setting.where, "Batch requests: 8-64 sequences per step as memory allows."),
+                next_command=_next(facts, ctx, engine),
             )
+
+
+def _serving_engine(where: str):
+    head = where.split(" ", 1)[0]
+    return head if head in ("vllm", "tgi") else None
+
+
+def _next(facts: FileFacts, ctx: RuleContext, engine):
+    """``optimize`` at batch size 1 for the file's model (serving: with its engine; the series' model and GPU
+    stand in where the file names none)."""
+    model = next((s.model.id for s in facts.servings if s.model and s.model.id), None)
+    model = model or next((m.model.id for m in facts.model_loads if m.model and m.model.id), None)
+    if engine:
+        return next_command(model, ctx.gpu_for(facts), SERVING_EXAMPLE_MODEL, "h100", command="optimize",
+                            batch_size=1, engine=engine)
+    return next_command(model, ctx.gpu_for(facts), command="optimize", batch_size=1)

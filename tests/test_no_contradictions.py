@@ -23,6 +23,7 @@ FLAGGED = {
     "ECO101": lambda rep: _rec_quant(rep) == "int8_default",
     "ECO102": lambda rep: _rec_quant(rep) in ("nf4", "nf4_dq"),
     "ECO201": lambda rep: _rec_batch(rep) == 1,
+    "ECO202": lambda rep: _rec_batch(rep) == 1,
 }
 
 
@@ -103,3 +104,21 @@ def test_t4_keeps_its_own_answer(capsys):
     rep = _run("ecolint compare --model TinyLlama/TinyLlama-1.1B-Chat-v1.0 --gpu t4", capsys)
     assert not any("ECO102" in r for r in rep["recommendation"]["reasons"])
     assert rep["recommendation"]["dtype"] == "fp16"  # Turing: no native bf16
+
+
+def test_serving_config_finding_passes_its_engine_and_cites_the_vllm_series(capsys):
+    code = ("services:\n  vllm:\n    image: vllm/vllm-openai:v0.6.3\n"
+            "    command: --model Qwen/Qwen2.5-7B-Instruct --max-num-seqs 1\n")
+    [f] = [f for f in lint_snippet(code, "compose.yaml") if f.code == "ECO202"]
+    assert "--engine vllm" in f.next_command
+    assert "455 → 119 → 70 J/1k tokens" in f.message and "A800" not in f.message.upper()
+    assert {e.row_id for e in f.evidence} == {"S312", "S315", "S321"}
+    rep = _run(f.next_command, capsys)
+    assert rep["recommended"]["batch_size"] > 1
+    tgi = ('app = "llm"\n[build]\n  image = "ghcr.io/huggingface/text-generation-inference:2.0"\n[env]\n'
+           '  MAX_BATCH_SIZE = "1"\n')
+    [f] = [f for f in lint_snippet(tgi, "fly.toml") if f.code == "ECO202"]
+    assert "--engine tgi" in f.next_command
+    py = "from transformers import pipeline\npipe = pipeline('text-generation', model='gpt2', batch_size=1)\n"
+    [f] = [f for f in lint_snippet(py, "app.py") if f.code == "ECO202"]
+    assert "--engine" not in f.next_command and "rows 60->63" in f.message

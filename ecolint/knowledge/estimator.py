@@ -113,6 +113,7 @@ class Estimate:
     batch_size: int = 1
     other_sessions: tuple[str, ...] = ()
     regime: str = REGIME
+    num_gpus: int = 1  # GPUs of the deployment the figure is for (serving; the eager rows are one GPU)
 
     @property
     def measured(self) -> bool:

@@ -103,15 +103,39 @@ def describe_pair(p: Pair) -> str:
     return f"{p.base.gpu} {p.base.model}{bs}: {p.delta_pct:+.1f} % (rows {p.base.row_id}->{p.other.row_id})"
 
 
-def next_command(model: Optional[str], gpu: Optional[str], fallback_model: Optional[str] = None, fallback_gpu: Optional[str] = None, command: str = "compare", batch_size: Optional[int] = None) -> Optional[str]:
+def next_command(model: Optional[str], gpu: Optional[str], fallback_model: Optional[str] = None,
+                 fallback_gpu: Optional[str] = None, command: str = "compare", batch_size: Optional[int] = None,
+                 engine: Optional[str] = None) -> Optional[str]:
     """The follow-up command a finding suggests; when the file does not say which model or GPU, the one of
-    the cited evidence row stands in (so the command runs and shows the rows the finding cites)."""
+    the cited evidence row stands in (so the command runs and shows the rows the finding cites). ``engine``:
+    the serving engine the finding saw (vllm, tgi), passed on as ``--engine``."""
     from ecolint.protocols import next_command as build
 
     m = model or fallback_model
     if not m:
         return None
-    return build(m, gpu or fallback_gpu, command=command, batch_size=batch_size)
+    return build(m, gpu or fallback_gpu, command=command, batch_size=batch_size, engine=engine)
+
+
+def serving_batching_evidence() -> tuple[str, list]:
+    """What a finding on a vLLM/TGI batch cap cites: the ``max_num_seqs`` series of one model on one GPU from
+    the serving rows (ML.ENERGY Benchmark v3), as a sentence and as evidence rows."""
+    from ecolint.knowledge.serving import batching_series
+    from ecolint.rule import Evidence
+
+    ser = batching_series()
+    if not ser:
+        return "", []
+    r0 = ser[0]
+    text = (f"vLLM max_num_seqs {' → '.join(str(r.max_num_seqs) for r in ser)}: "
+            f"{' → '.join(f'{r.energy_j_per_1k_tok:,.0f}' for r in ser)} J/1k tokens ({r0.model_id.rsplit('/', 1)[-1]}, "
+            f"one {r0.gpu.upper()}, rows {', '.join(r.row_id for r in ser)}, ML.ENERGY Benchmark v3)")
+    rows = [Evidence(row_id=r.row_id, gpu=r.gpu, model=r.model_id, quant=r.quant, batch_size=r.max_num_seqs,
+                     energy_j_per_1k_tok=r.energy_j_per_1k_tok, source=r.source, experiment=r.task,
+                     energy_basis=r.energy_basis,
+                     note=f"vLLM max_num_seqs={r.max_num_seqs}, {r.task}; ML.ENERGY Benchmark v3")
+            for r in ser]
+    return text, rows
 
 
 def evidence_rows(selection: Selection) -> list:

@@ -25,6 +25,7 @@ CITATION = ('ML.ENERGY Benchmark v3 (Chung et al., "The ML.ENERGY Benchmark", Ne
 TGI_CAVEAT = ("TGI is estimated from vLLM measurements (both batch continuously; no TGI row exists): expect "
               "engine-to-engine differences beyond the printed interval")
 DEFAULT_TASK = "lm-arena-chat"
+DEFAULT_SERVING_MODEL = "meta-llama/Llama-3.1-8B-Instruct"  # the batching series findings cite
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,7 @@ def series(rows: Iterable[ServingRow], key: tuple) -> list[ServingRow]:
     return sorted((r for r in rows if r.series_key == key), key=lambda r: r.max_num_seqs)
 
 
-def batching_series(model: str = "meta-llama/Llama-3.1-8B-Instruct", gpu: str = "h100", num_gpus: int = 1,
+def batching_series(model: str = DEFAULT_SERVING_MODEL, gpu: str = "h100", num_gpus: int = 1,
                     task: str = DEFAULT_TASK, sizes: tuple[int, ...] = (8, 64, 512)) -> list[ServingRow]:
     """The ``max_num_seqs`` series rules cite for serving configs (Llama-3.1-8B on one H100 by default)."""
     rows = series(builtin_serving(), (task, model, gpu, num_gpus))

@@ -14,11 +14,12 @@ estimator returns):
 ``size_transfer``
     Another model's series on the same GPU (nearest in active and total parameters, same precision where one
     exists), scaled by ``active**a · total**b · num_gpus**c``; the exponents are fitted across models inside each
-    (task, GPU, precision, ``max_num_seqs``) group (fixed effects). Its allowance is the leave-one-model-out
-    error of the method (``bench/estimator_loo.py``).
+    (task, GPU, precision, ``max_num_seqs``) group (fixed effects). Its allowance is calibrated from a
+    leave-one-model-out over the estimator's own rows (``ServingEstimator.width``; checked by
+    ``bench/estimator_loo.py``).
 ``precision_ratio``
-    FP8 vs bf16 (or any pair): geometric mean of the ratios of the FP8 and bf16 releases of one model measured on
-    the same GPU, GPU count and ``max_num_seqs``.
+    FP8 vs bf16 (or any pair): per series of one model's FP8 and bf16 releases measured on the same GPU and GPU
+    count, the ratio at the nearest ``max_num_seqs``; the median over the series. Allowance calibrated as above.
 ``gpu_pair``
     H100 ↔ B200: the ratio of the same configuration measured on both (geometric mean over all pairs).
 ``gpu_transfer``
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Optional, Sequence
 
-from ecolint.knowledge.estimator import ENERGY, Estimate, NotEstimable, Step
+from ecolint.knowledge.estimator import ENERGY, THROUGHPUT, Estimate, NotEstimable, Step
 from ecolint.knowledge.gpus import resolve_gpu
 from ecolint.knowledge.serving import (CITATION, DEFAULT_TASK, TGI_CAVEAT, ServingRow, builtin_serving,
                                        model_base)
@@ -46,10 +47,23 @@ SERVING_QUANTS = ("bf16", "fp16", "fp8", "mxfp4")
 ANCHORS = 3
 W_TOTAL = 1.0
 W_GPUS = 0.3
-# Allowance of the size transfer: the 80th percentile of its leave-one-model-out error in log terms is about
-# 0.5 (a factor of 1.65), see bench/estimator_loo.py; the interval is value / (1 + rel) … value × (1 + rel).
-SIZE_REL_ERR = 0.65
+# Interval widths of the two transfer steps a leave-one-model-out can test are calibrated on the rows themselves
+# (``ServingEstimator.width``): the WIDTH_QUANTILE quantile of |log error| over the models hidden one at a time.
+# The interval is value / (1 + w) … value × (1 + w). FALLBACK_WIDTH serves only inside that calibration (and
+# where fewer than MIN_RESIDUALS residuals exist).
+WIDTH_QUANTILE = 0.85
+MIN_RESIDUALS = 10
+FALLBACK_WIDTH = {"size_transfer": 0.65, "precision_ratio": 0.6}
+MAX_REL = 9.0
 _CONF_RANK = {"high": 2, "medium": 1, "low": 0}
+
+
+def _quantile(values: Sequence[float], q: float) -> float:
+    a = sorted(values)
+    pos = q * (len(a) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(a) - 1)
+    return a[lo] + (a[hi] - a[lo]) * (pos - lo)
 
 
 def _gm(values: Sequence[float]) -> float:
@@ -84,12 +98,49 @@ class ServingTarget:
 
 
 class ServingEstimator:
-    def __init__(self, rows: Iterable[ServingRow] = (), exclude_models: Iterable[str] = ()):
+    def __init__(self, rows: Iterable[ServingRow] = (), exclude_models: Iterable[str] = (), calibrate: bool = True):
         skip = {model_base(m) for m in exclude_models}
         src = tuple(rows) or builtin_serving()
         self.rows = tuple(r for r in src if model_base(r.model_id) not in skip)
         self.gpus = sorted({r.gpu for r in self.rows})
+        self.calibrate = calibrate
         self._cache: dict = {}
+
+    # -- interval widths ----------------------------------------------------------------------------------------
+    def width(self, kind: str) -> float:
+        """Relative allowance of a transfer step (``size_transfer`` or ``precision_ratio``), calibrated on this
+        estimator's own rows, so a model it was built without never tunes the interval it is predicted with."""
+        if not self.calibrate:
+            return FALLBACK_WIDTH[kind]
+        return self.calibrated_widths().get(kind, FALLBACK_WIDTH[kind])
+
+    def calibrated_widths(self) -> dict[str, float]:
+        """Leave-one-model-out over ``self.rows``: hide each model with its other-precision release (size
+        transfer), then each checkpoint that has such a release on its own (precision ratio from the release), and
+        take the WIDTH_QUANTILE quantile of |log(predicted / measured)| per step kind."""
+        if "widths" in self._cache:
+            return self._cache["widths"]
+        from ecolint.knowledge.serving import precision_twin
+
+        errs: dict[str, list[float]] = {k: [] for k in FALLBACK_WIDTH}
+        twins: dict[str, set[str]] = {}
+        for r in self.rows:
+            twins.setdefault(precision_twin(r.model_id), set()).add(r.model_id)
+        groups = list(twins.values()) + [{m} for ms in twins.values() if len(ms) > 1 for m in ms]
+        for hidden in groups:
+            inner = ServingEstimator(self.rows, exclude_models=hidden, calibrate=False)
+            for r in (r for r in self.rows if r.model_id in hidden):
+                try:
+                    e = inner.estimate(r.model_id, r.gpu, r.quant, r.max_num_seqs, params_b=r.total_params_b,
+                                       active_params_b=r.active_params_b, num_gpus=r.num_gpus, task=r.task)
+                except NotEstimable:
+                    continue
+                kind = "size_transfer" if "size_transfer" in e.methods else "precision_ratio"
+                if kind in e.methods:
+                    errs[kind].append(abs(math.log(e.value / r.energy_j_per_1k_tok)))
+        out = {k: math.exp(_quantile(v, WIDTH_QUANTILE)) - 1 for k, v in errs.items() if len(v) >= MIN_RESIDUALS}
+        self._cache["widths"] = out
+        return out
 
     # -- public -----------------------------------------------------------------------------------------------
     def estimate(self, model: str, gpu: str, quant: str, max_num_seqs: int, params_b: Optional[float] = None,
@@ -118,8 +169,39 @@ class ServingEstimator:
         if est is None:
             raise NotEstimable(f"no serving row or method reaches {model} on {info.id} in {quant}")
         if pre:
-            est = _finish(est.value, tuple(pre) + est.steps, est.gpu, quant, est.batch_size, est.basis)
+            est = _finish(est.value, tuple(pre) + est.steps, est.gpu, quant, est.batch_size, est.basis,
+                          est.num_gpus)
         return est
+
+    def throughput(self, model: str, gpu: str, quant: str, max_num_seqs: int, **kw) -> Estimate:
+        """Output tokens per second of the whole deployment. Measured where the energy row is measured; otherwise
+        power / energy per token, with the power taken from the rows behind the energy figure (their share of
+        TDP per GPU, at the measured max_num_seqs nearest the target) on this deployment's GPUs."""
+        e = self.estimate(model, gpu, quant, max_num_seqs, **kw)
+        if e.measured:
+            r = self._row(e.row_ids[0])
+            if r is not None and r.output_tok_s:
+                return Estimate(THROUGHPUT, r.output_tok_s, r.output_tok_s, r.output_tok_s, "measured", "high",
+                                (r.row_id,), (Step("measured", f"row {r.row_id}: {r.output_tok_s:,.0f} output tok/s",
+                                                   (r.row_id,), None, "high", 0.0),), SERVING_BASIS, None, e.gpu,
+                                e.quant, max_num_seqs, regime=SERVING_REGIME, num_gpus=r.num_gpus)
+        base = next((s for s in e.steps if s.method in ("measured", "anchor", "batch_interpolation") and s.row_ids),
+                    None)
+        src = [r for r in (self._row(i) for i in (base.row_ids if base else ())) if r is not None and r.avg_power_w]
+        spec = transfer_spec(e.gpu)
+        if not src or spec is None:
+            raise NotEstimable("no power figure behind this serving estimate")
+        near = min(abs(math.log(r.max_num_seqs / max_num_seqs)) for r in src)
+        src = [r for r in src if abs(math.log(r.max_num_seqs / max_num_seqs)) == near]
+        shares = sorted(r.avg_power_w / (r.num_gpus * transfer_spec(r.gpu).tdp_w) for r in src)
+        share = min(1.0, shares[len(shares) // 2])
+        power = share * spec.tdp_w * e.num_gpus
+        step = Step("power_over_energy", f"throughput = power / energy per token: {power:,.0f} W ({share:.0%} of "
+                    f"TDP on {e.num_gpus}× {e.gpu}, as in rows {', '.join(r.row_id for r in src[:4])}) / "
+                    f"{e.value:,.0f} J per 1k tokens", tuple(r.row_id for r in src), None, "low", 0.0)
+        return Estimate(THROUGHPUT, 1000.0 * power / e.value, 1000.0 * power / e.high, 1000.0 * power / e.low,
+                        "extrapolated", "low", e.row_ids, e.steps + (step,), SERVING_BASIS, None, e.gpu, e.quant,
+                        max_num_seqs, regime=SERVING_REGIME, num_gpus=e.num_gpus)
 
     # -- the chain --------------------------------------------------------------------------------------------
     def _chain(self, t: ServingTarget, num_gpus: Optional[int]) -> Optional[Estimate]:
@@ -143,7 +225,7 @@ class ServingEstimator:
             if cap is not None:
                 value *= cap.factor
                 steps += (cap,)
-            return _finish(value, steps, t.gpu, t.quant, t.max_num_seqs)
+            return _finish(value, steps, t.gpu, t.quant, t.max_num_seqs, num_gpus=inner.num_gpus)
         return None
 
     def _ref_order(self, gpu: str) -> list[str]:
@@ -191,8 +273,9 @@ class ServingEstimator:
         basis = "measured" if step is None and len(steps) == 1 else "extrapolated"
         if basis == "measured":
             return Estimate(ENERGY, value, value, value, "measured", "high", (steps[0].row_ids[0],), tuple(steps),
-                            SERVING_BASIS, None, gpu, t.quant, t.max_num_seqs, regime=SERVING_REGIME)
-        return _finish(value, tuple(steps), gpu, t.quant, t.max_num_seqs)
+                            SERVING_BASIS, None, gpu, t.quant, t.max_num_seqs, regime=SERVING_REGIME,
+                            num_gpus=ser[0].num_gpus)
+        return _finish(value, tuple(steps), gpu, t.quant, t.max_num_seqs, num_gpus=num_gpus or ser[0].num_gpus)
 
     def _task_and_gpus_notes(self, t: ServingTarget, r: ServingRow, num_gpus: Optional[int]) -> list[Step]:
         out = []
@@ -257,7 +340,7 @@ class ServingEstimator:
                 notes = self._task_and_gpus_notes(t, ser[0], num_gpus)
                 steps += notes
                 value *= ps.factor * math.prod(n.factor or 1.0 for n in notes)
-                return _finish(value, tuple(steps), gpu, t.quant, t.max_num_seqs)
+                return _finish(value, tuple(steps), gpu, t.quant, t.max_num_seqs, num_gpus=num_gpus or ser[0].num_gpus)
         others = [r for r in self.rows if r.gpu == gpu and precision_twin(r.model_id) != precision_twin(t.model)]
         if not others:
             return None
@@ -284,12 +367,10 @@ class ServingEstimator:
         values: list[float] = []
         names: list[str] = []
         anchor_ids: list[str] = []
-        widen = False
         for key in chosen:
             ser = sorted(series_of[key], key=lambda r: r.max_num_seqs)
             ref = ser[0]
             v, bstep = interpolate(ser, t.max_num_seqs)
-            widen = widen or (bstep is not None and bstep.confidence == "low")
             v *= ((t.active_b / ref.active_params_b) ** a * (t.total_b / ref.total_params_b) ** b
                   * (n_target / ref.num_gpus) ** c)
             if ref.quant != t.quant:
@@ -307,52 +388,57 @@ class ServingEstimator:
         moe = f", {t.active_b:g}B active" if t.active_b < t.total_b else ""
         sizes = [series_of[k][0].active_params_b for k in chosen]
         inside = min(sizes) / 1.5 <= t.active_b <= max(sizes) * 1.5
-        rel = SIZE_REL_ERR * (1.0 if inside else 1.5) + (0.1 if widen else 0.0)
+        rel = self.width("size_transfer")
         steps = (Step("anchor", f"anchors at max_num_seqs {t.max_num_seqs} (each series interpolated log-log): "
                       + "; ".join(names), tuple(anchor_ids), None, "high", 0.0),
                  Step("size_transfer", f"→ {t.total_b:g}B{moe} on {n_target} GPU(s): geometric mean of the anchors, "
                       f"each scaled by active^{a:.2f} · total^{b:.2f} · num_gpus^{c:.2f} (fitted across models within "
                       f"task, GPU, precision and max_num_seqs; {len(fit_ids)} rows)", fit_ids, None,
                       "medium" if inside else "low", rel))
-        return _finish(value, steps, gpu, t.quant, t.max_num_seqs)
+        return _finish(value, steps, gpu, t.quant, t.max_num_seqs, num_gpus=n_target)
 
     def _gpus_needed(self, t: ServingTarget, gpu: str) -> int:
-        spec = transfer_spec(gpu)
-        per = {"fp8": 1.0, "mxfp4": 0.55}.get(t.quant, 2.0)
-        need = t.total_b * per * 1.2
-        for n in (1, 2, 4, 8):
-            if spec is None or need <= spec.vram_gb * n:
-                return n
-        return 8
+        return deployment_gpus(t.total_b, t.quant, gpu)
 
     # -- precision and GPU --------------------------------------------------------------------------------------
     def _precision_step(self, gpu: str, q_from: str, q_to: str, max_num_seqs: int = 64) -> Optional[Step]:
-        from ecolint.knowledge.serving import precision_twin
-
-        idx = {(precision_twin(r.model_id), r.task, r.gpu, r.num_gpus, r.max_num_seqs, r.quant): r for r in self.rows}
-        ratios, ids = [], []
-        for (m, task, g, n, b, q), r in idx.items():
-            if q != q_from:
-                continue
-            o = idx.get((m, task, g, n, b, q_to))
-            if o is not None:
-                ratios.append(o.energy_j_per_1k_tok / r.energy_j_per_1k_tok)
-                ids += [r.row_id, o.row_id]
-        if not ratios:
+        """Ratio of one model's ``q_to`` and ``q_from`` releases: per measured pair series (task, GPU, GPU count)
+        the ratio at the ``max_num_seqs`` nearest the target's, then the median over the series (one outlying
+        model moves a median less than a mean); series on this GPU class only where there are at least two."""
+        per_series = self._precision_pairs(q_from, q_to)
+        if not per_series:
             return None
-        # the ratio depends on the batch: keep the pairs at the measured max_num_seqs nearest the target's
-        if any(k[2] == gpu and k[5] == q_from and k[:5] + (q_to,) in idx for k in idx):
-            idx = {k: r for k, r in idx.items() if k[2] == gpu}  # pairs measured on this GPU class first
-        bs = sorted({int(k[4]) for k in idx if k[5] == q_from and k[:5] + (q_to,) in idx},
-                    key=lambda b: abs(math.log(b / max_num_seqs)))[0]
-        keep = [(k, r) for k, r in idx.items() if k[5] == q_from and k[4] == bs and k[:5] + (q_to,) in idx]
-        ratios = [idx[k[:5] + (q_to,)].energy_j_per_1k_tok / r.energy_j_per_1k_tok for k, r in keep]
-        ids = [i for k, r in keep for i in (r.row_id, idx[k[:5] + (q_to,)].row_id)]
-        f = _gm(ratios)
-        spread = max(abs(math.log(x / f)) for x in ratios)
-        return Step("precision_ratio", f"{q_from} → {q_to}: ×{f:.3f} (geometric mean of {len(ratios)} pair(s) of one "
-                    f"model's {q_from} and {q_to} releases on the same GPUs at max_num_seqs {bs})",
-                    tuple(ids), f, "low" if len(ratios) < 2 else "medium", min(0.6, max(0.15, spread)))
+        here = {k: v for k, v in per_series.items() if k[2] == gpu}
+        if len(here) >= 2:  # pairs measured on this GPU class, where there are enough for a median
+            per_series = here
+        picked: list[tuple[float, str, str]] = []
+        for pts in per_series.values():
+            bs, ratio, ids = min(pts, key=lambda p: abs(math.log(p[0] / max_num_seqs)))
+            picked.append((ratio, *ids))
+        picked.sort()
+        mid = len(picked) // 2
+        f = picked[mid][0] if len(picked) % 2 else math.sqrt(picked[mid - 1][0] * picked[mid][0])
+        ids = tuple(i for p in picked for i in p[1:])
+        return Step("precision_ratio", f"{q_from} → {q_to}: ×{f:.3f} (median over {len(picked)} series of one "
+                    f"model's {q_from} and {q_to} releases measured side by side, each at the max_num_seqs nearest "
+                    f"{max_num_seqs})", ids, f, "low" if len(picked) < 3 else "medium",
+                    self.width("precision_ratio"))
+
+    def _precision_pairs(self, q_from: str, q_to: str) -> dict[tuple, list[tuple[int, float, tuple[str, str]]]]:
+        key = ("pairs", q_from, q_to)
+        if key not in self._cache:
+            from ecolint.knowledge.serving import precision_twin
+
+            idx = {(precision_twin(r.model_id), r.task, r.gpu, r.num_gpus, r.max_num_seqs, r.quant): r
+                   for r in self.rows}
+            out: dict[tuple, list] = {}
+            for k, r in idx.items():
+                o = idx.get(k[:5] + (q_to,))
+                if k[5] == q_from and o is not None:
+                    out.setdefault(k[:4], []).append((k[4], o.energy_j_per_1k_tok / r.energy_j_per_1k_tok,
+                                                      (r.row_id, o.row_id)))
+            self._cache[key] = out
+        return self._cache[key]
 
     def gpu_pairs(self) -> list[tuple[ServingRow, ServingRow]]:
         if "pairs" in self._cache:
@@ -409,6 +495,24 @@ class ServingEstimator:
         return self._cache["byid"].get(rid)
 
 
+SERVING_BYTES_PER_PARAM = {"fp8": 1.0, "mxfp4": 0.55}
+GPU_MEMORY_UTILIZATION = 0.9  # vLLM's default share of each GPU's memory it reserves (weights + KV cache)
+
+
+def serving_weights_gb(total_b: float, quant: str) -> float:
+    return total_b * SERVING_BYTES_PER_PARAM.get(quant, 2.0)
+
+
+def deployment_gpus(total_b: float, quant: str, gpu: str) -> int:
+    """The fewest GPUs (1, 2, 4, 8) whose memory holds the weights with 20 % to spare for the KV cache."""
+    spec = transfer_spec(gpu)
+    need = serving_weights_gb(total_b, quant) * 1.2
+    for n in (1, 2, 4, 8):
+        if spec is None or need <= spec.vram_gb * n:
+            return n
+    return 8
+
+
 def interpolate(ser: Sequence[ServingRow], b: int) -> tuple[float, Optional[Step]]:
     """Energy at ``max_num_seqs = b`` from one series; ``(value, None)`` when ``b`` is measured."""
     pts = [(r.max_num_seqs, r.energy_j_per_1k_tok) for r in ser]
@@ -439,14 +543,15 @@ def interpolate(ser: Sequence[ServingRow], b: int) -> tuple[float, Optional[Step
 
 
 def _finish(value: float, steps: tuple[Step, ...], gpu: str, quant: str, max_num_seqs: int,
-            basis: str = "extrapolated") -> Estimate:
-    rel = min(math.sqrt(sum(s.rel_err ** 2 for s in steps)), 0.9)
+            basis: str = "extrapolated", num_gpus: int = 1) -> Estimate:
+    rel = min(math.sqrt(sum(s.rel_err ** 2 for s in steps)), MAX_REL)
     conf = min((s.confidence for s in steps if s.method not in ("anchor", "measured")), key=lambda c: _CONF_RANK[c],
                default="high")
     ids = tuple(dict.fromkeys(i for s in steps for i in s.row_ids))
     measured = basis == "measured" and rel == 0.0
     return Estimate(ENERGY, value, value / (1 + rel), value * (1 + rel), "measured" if measured else "extrapolated",
-                    conf, ids, steps, SERVING_BASIS, None, gpu, quant, max_num_seqs, regime=SERVING_REGIME)
+                    conf, ids, steps, SERVING_BASIS, None, gpu, quant, max_num_seqs, regime=SERVING_REGIME,
+                    num_gpus=num_gpus)
 
 
 @lru_cache(maxsize=1)

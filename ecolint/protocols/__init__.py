@@ -12,15 +12,18 @@ from typing import Optional
 
 
 def next_command(model_id: Optional[str], gpu_id: Optional[str] = None, command: str = "compare",
-                 batch_size: Optional[int] = None) -> str:
+                 batch_size: Optional[int] = None, engine: Optional[str] = None) -> str:
     """The follow-up command a finding suggests, e.g.
-    ``ecolint compare --model mistralai/Mistral-7B-v0.1 --gpu a800``. Unknown parts are left out (the command
-    then asks for them); values are shell-quoted when needed."""
+    ``ecolint compare --model mistralai/Mistral-7B-v0.1 --gpu a800``; a finding in a serving config passes the
+    engine it saw (``--engine vllm``). Unknown parts are left out (the command then asks for them); values are
+    shell-quoted when needed."""
     parts = ["ecolint", command]
     if model_id:
         parts += ["--model", shlex.quote(model_id)]
     if gpu_id:
         parts += ["--gpu", shlex.quote(gpu_id)]
+    if engine in ("vllm", "tgi"):
+        parts += ["--engine", engine]
     if batch_size:
         parts += ["--batch-size", str(int(batch_size))]
     return " ".join(parts)

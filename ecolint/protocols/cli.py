@@ -63,6 +63,8 @@ def register(subparsers) -> None:
     sp.add_argument("--use-case", choices=("api", "chat", "batch"), default="api",
                     help="api: BS 16, chat: BS 4, batch: BS 64 (default api)")
     sp.add_argument("--requests-per-month", metavar="N", help="requests per month for the cost section")
+    sp.add_argument("--max-latency-s", metavar="S", help="latency bound per request in seconds: the batch size is "
+                                                         "lowered until the estimated latency stays under it")
     sp.set_defaults(func=_runner("optimize"))
 
     sp = subparsers.add_parser("estimate", help="monthly energy, cost and carbon",
@@ -75,6 +77,7 @@ def register(subparsers) -> None:
     sp.add_argument("--pue", metavar="P", help="power usage effectiveness (default 1.0 workstation, 1.1 data centre)")
     sp.add_argument("--usd-per-kwh", metavar="X", help="electricity price (default: the region's)")
     sp.add_argument("--gco2-per-kwh", metavar="Y", help="grid carbon intensity (default: the region's)")
+    sp.add_argument("--usd-per-gpu-hour", metavar="X", help="GPU rental price: adds the monthly GPU cost of the fleet")
     sp.add_argument("--seq-len", metavar="N", default="512", help="prompt tokens (default 512)")
     sp.add_argument("--gen-len", metavar="N", default="256", help="generated tokens per request (default 256)")
     sp.add_argument("--use-case", choices=("api", "chat", "batch"), default="api",
@@ -188,9 +191,9 @@ def run_command(command: str, args: argparse.Namespace, out=None, err=None) -> i
     if fmt == "json":
         out.write(dump_json(report))
     elif fmt == "markdown":
-        out.write(to_markdown(module.document(report)))
+        out.write(to_markdown(module.document(report, verbose=params.verbose)))
     else:
-        render_text(module.document(report), file=out)
+        render_text(module.document(report, verbose=params.verbose), file=out)
     return 0
 
 

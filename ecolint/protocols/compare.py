@@ -5,7 +5,7 @@ from __future__ import annotations
 from ecolint.protocols.advice import (QUANT_LABEL, paradox_warnings, quant_rows, recommend_quant, scope_note,
                                       step_lines)
 from ecolint.protocols.context import Context
-from ecolint.protocols.render import Document, ids_text, num, pct, sig
+from ecolint.protocols.render import VERBOSE_HINT, Document, ids_text, num, pct, sig
 from ecolint.protocols.validate import Params
 
 
@@ -48,7 +48,7 @@ def basis_label(r: dict) -> str:
     return "extr. " + {"high": "high", "medium": "med", "low": "low"}.get(r["confidence"], r["confidence"])
 
 
-def document(report: dict) -> Document:
+def document(report: dict, verbose: bool = False) -> Document:
     title = (f"Compare: {report['model']} ({report['params_b']:g}B) on {report['gpu_name']}, "
              f"BS={report['batch_size']}")
     doc = Document(title)
@@ -64,6 +64,8 @@ def document(report: dict) -> Document:
               caption="J/1k tok: energy per 1,000 generated tokens (± std of the runs where measured). "
                       "VRAM: estimated GB, '!' = does not fit. PPL: perplexity where measured. #: energy rank. "
                       "extr. = extrapolated, with its confidence.")
+    doc.bars("Energy per 1k generated tokens", "J/1k tok",
+             [(r["quant"], r["energy_j_per_1k_tok"], r["basis"] == "measured") for r in report["rows"]])
     rec = report["recommendation"]
     doc.h("Recommendation")
     if rec["quant"]:
@@ -73,6 +75,14 @@ def document(report: dict) -> Document:
     if report["warnings"]:
         doc.h("Paradox warnings")
         doc.bullets(report["warnings"], style="warn")
+    if verbose:
+        _sources(doc, report)
+    doc.h("Notes")
+    doc.bullets(report["notes"] + report["issues"] + ([] if verbose else [VERBOSE_HINT]), style="dim")
+    return doc
+
+
+def _sources(doc: Document, report: dict) -> None:
     doc.h("Where each number comes from")
     items = []
     for r in report["rows"]:
@@ -88,6 +98,3 @@ def document(report: dict) -> Document:
             lo, hi = r["energy_interval"]
             items.append(f"{head}, interval {num(lo)}–{num(hi)} J/1k: " + "; ".join(step_lines(r["methods"])))
     doc.bullets(items)
-    doc.h("Notes")
-    doc.bullets(report["notes"] + report["issues"], style="dim")
-    return doc

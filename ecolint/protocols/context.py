@@ -65,16 +65,17 @@ class Context:
 
     def _serving(self, model: str, gpu: str, quant: str, batch_size: int, params_b: float,
                  metric: str) -> Optional[Estimate]:
-        """Serving regime (vLLM / TGI): energy from the ML.ENERGY rows; batch = max_num_seqs. Throughput per
-        configuration is not modelled separately here."""
+        """Serving regime (vLLM / TGI): energy and throughput of the deployment from the ML.ENERGY rows;
+        batch = max_num_seqs."""
         from ecolint.knowledge.serving_estimator import default_serving_estimator
 
-        if metric != ENERGY:
+        if metric not in (ENERGY, THROUGHPUT):
             return None
+        est = default_serving_estimator()
+        run = est.estimate if metric == ENERGY else est.throughput
         try:
-            return default_serving_estimator().estimate(model, gpu, quant, batch_size, params_b=params_b,
-                                                        active_params_b=self.active_params_b,
-                                                        num_gpus=self.num_gpus, engine=self.engine)
+            return run(model, gpu, quant, batch_size, params_b=params_b, active_params_b=self.active_params_b,
+                       num_gpus=self.num_gpus, engine=self.engine)
         except NotEstimable:
             return None
 

@@ -23,7 +23,7 @@ from typing import Optional
 from ecolint.knowledge.estimator import TOTAL
 from ecolint.protocols.advice import QUANT_CODE, QUANT_LABEL, energy_pairs_evidence, fits, ppl_pairs_evidence, scope_note
 from ecolint.protocols.context import Context, UsageError
-from ecolint.protocols.render import Document, pct, sig
+from ecolint.protocols.render import VERBOSE_HINT, Document, pct, sig
 from ecolint.protocols.validate import Params
 
 FAR = 25.0  # % deviation treated as "not what the measurements predict"
@@ -184,7 +184,7 @@ def build(ctx: Context, p: Params) -> dict:
     }
 
 
-def document(report: dict) -> Document:
+def document(report: dict, verbose: bool = False) -> Document:
     doc = Document(f"Diagnose: {report['model']} on {report['gpu']}, {QUANT_LABEL.get(report['quant'], report['quant'])}, "
                    f"BS={report['batch_size']}")
     doc.h("Diagnosis")
@@ -199,8 +199,8 @@ def document(report: dict) -> Document:
     doc.table(["", "Expected", "Observed", "Deviation"], [
         ["Throughput, tok/s", sig(ex["throughput_tok_s"]), sig(ob["throughput_tok_s"]), pct(dv["throughput_pct"])],
         ["Energy, J/1k tok", sig(ex["energy_j_per_1k_tok"]), sig(ob["energy_j_per_1k_tok"]), pct(dv["energy_pct"])],
-    ], "lrrr", caption=f"Expected: {ex['basis']} ({ex['confidence']} confidence), total board power; rows "
-                       f"{', '.join(ex['row_ids'][:8]) or '—'}."
+    ], "lrrr", caption=f"Expected: {ex['basis']} ({ex['confidence']} confidence), total board power"
+                       + (f"; rows {', '.join(ex['row_ids'][:8]) or '—'}." if verbose else ".")
                        + (f" Observed energy = {ob['energy_how']}." if ob["energy_how"] else ""))
     if report["other_suspects"]:
         doc.p("Far from the expectation; also check:", "warn")
@@ -217,5 +217,8 @@ def document(report: dict) -> Document:
         doc.bullets(items, numbered=True)
     doc.h("Verify")
     doc.bullets(report["verification"], numbered=True)
-    doc.bullets(report["notes"] + report["issues"], style="dim")
+    if verbose:
+        doc.bullets(report["notes"] + report["issues"], style="dim")
+    else:
+        doc.bullets(report["notes"][1:] + report["issues"] + [VERBOSE_HINT], style="dim")
     return doc

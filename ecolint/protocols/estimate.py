@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from ecolint.protocols.advice import QUANT_LABEL, quant_rows, recommend_batch, recommend_quant, scope_note, step_lines
 from ecolint.protocols.context import REGION_NAMES, Context, UsageError, default_pue, grid_factors
-from ecolint.protocols.optimize import config_metrics, monthly
-from ecolint.protocols.render import Document, sig
+from ecolint.protocols.optimize import config_metrics, fleet, monthly
+from ecolint.protocols.render import VERBOSE_HINT, Document, sig
 from ecolint.protocols.validate import Params
 
 
@@ -30,11 +30,14 @@ def build(ctx: Context, p: Params) -> dict:
     pue = p.pue if p.pue is not None else default_pue(p.gpu.id)
     usd, gco2, notes = grid_factors(p.region, p.usd_per_kwh, p.gco2_per_kwh)
     requests = p.requests_per_month
-    cur.update(monthly(cur["energy_j_per_request"], requests, pue, usd, gco2))
-    opt.update(monthly(opt["energy_j_per_request"], requests, pue, usd, gco2))
+    for cfg in (cur, opt):
+        cfg.update(monthly(cfg["energy_j_per_request"], requests, pue, usd, gco2))
+        cfg.update(fleet(cfg, requests, p.gen_len, p.usd_per_gpu_hour))
 
     def saving(key: str) -> dict:
         a, b = cur[key], opt[key]
+        if a is None or b is None:
+            return {"absolute": None, "pct": None}
         return {"absolute": round(a - b, 3), "pct": None if not a else round((a - b) / a * 100.0, 1)}
 
     changes = []
@@ -61,7 +64,8 @@ def build(ctx: Context, p: Params) -> dict:
         "current": cur,
         "optimized": opt,
         "savings": {"kwh_per_month": saving("kwh_per_month"), "cost_usd_per_month": saving("cost_usd_per_month"),
-                    "kgco2_per_month": saving("kgco2_per_month")},
+                    "kgco2_per_month": saving("kgco2_per_month"), "gpu_hours_per_month": saving("gpu_hours_per_month"),
+                    "gpu_cost_usd_per_month": saving("gpu_cost_usd_per_month")},
         "changes": changes,
         "assumptions": {
             "requests_per_month": requests,
@@ -70,6 +74,7 @@ def build(ctx: Context, p: Params) -> dict:
             "pue": pue,
             "usd_per_kwh": usd,
             "gco2_per_kwh": gco2,
+            "usd_per_gpu_hour": p.usd_per_gpu_hour,
             "region": p.region,
             "energy_basis": "total_board_power (GPU board only; host CPU, DRAM and network excluded)",
             "regime": scope_note(p),
@@ -79,7 +84,7 @@ def build(ctx: Context, p: Params) -> dict:
     }
 
 
-def document(report: dict) -> Document:
+def document(report: dict, verbose: bool = False) -> Document:
     cur, opt, a = report["current"], report["optimized"], report["assumptions"]
     doc = Document(f"Monthly estimate: {report['model']} on {report['gpu']}")
     doc.kv([("Requests", f"{a['requests_per_month']:,} / month, {a['gen_len']} generated tokens each"),
@@ -97,20 +102,39 @@ def document(report: dict) -> Document:
         row("Energy, kWh", "kwh_per_month"),
         row("Cost, $", "cost_usd_per_month"),
         row("Carbon, kgCO2", "kgco2_per_month"),
+        row("GPU-hours", "gpu_hours_per_month"),
+        ["GPUs needed", _count(cur["gpus_needed"]), _count(opt["gpus_needed"]), ""],
+    ] + ([row("GPU rental, $", "gpu_cost_usd_per_month")] if a["usd_per_gpu_hour"] is not None else []) + [
         ["Basis", _basis(cur), _basis(opt), ""],
     ], "lrrr")
+    doc.bars("Energy per request", "J/request",
+             [(f"current {QUANT_LABEL[cur['quant']]} BS={cur['batch_size']}", cur["energy_j_per_request"],
+               cur["basis"] == "measured"),
+              (f"optimized {QUANT_LABEL[opt['quant']]} BS={opt['batch_size']}", opt["energy_j_per_request"],
+               opt["basis"] == "measured")])
     region = REGION_NAMES.get(a["region"], a["region"])
     doc.p(f"PUE {a['pue']:g}; ${a['usd_per_kwh']:g}/kWh; {a['gco2_per_kwh']:g} gCO2/kWh ({region}). kWh = J/request × "
-          f"requests × PUE / 3.6 M. Energy is total GPU board power.", "dim")
+          f"requests × PUE / 3.6 M. Energy is total GPU board power. Cost is electricity only"
+          + (f"; GPU rental at ${a['usd_per_gpu_hour']:g}/GPU-hour is its own row" if a["usd_per_gpu_hour"] is not None
+             else " (pass --usd-per-gpu-hour for the rental of the GPUs)")
+          + ". GPU-hours = requests × generated tokens / throughput; GPUs needed keeps them busy around the clock "
+            "(730 h a month) at this batch size.", "dim")
     doc.h("What changes")
     doc.bullets(report["changes"])
-    doc.h("Where the numbers come from")
-    doc.p("Current:")
-    doc.bullets(step_lines(cur["methods"]))
-    doc.p("Optimized:")
-    doc.bullets(step_lines(opt["methods"]))
-    doc.bullets([a["regime"]] + a["notes"] + report["issues"], style="dim")
+    if verbose:
+        doc.h("Where the numbers come from")
+        doc.p("Current:")
+        doc.bullets(step_lines(cur["methods"]))
+        doc.p("Optimized:")
+        doc.bullets(step_lines(opt["methods"]))
+        doc.bullets([a["regime"]] + a["notes"] + report["issues"], style="dim")
+    else:
+        doc.bullets(a["notes"] + report["issues"] + [VERBOSE_HINT], style="dim")
     return doc
+
+
+def _count(n) -> str:
+    return "—" if n is None else f"{n:,}"
 
 
 def _basis(c: dict) -> str:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import Optional
 
 from ecolint.knowledge.estimator import per_request
 from ecolint.protocols.advice import (QUANT_LABEL, paradox_warnings, quant_rows, recommend_batch,
                                       recommend_quant, scope_note, step_lines)
 from ecolint.protocols.context import Context, UsageError, default_pue, grid_factors
-from ecolint.protocols.render import Document, ids_text, num, sig
+from ecolint.protocols.render import VERBOSE_HINT, Document, ids_text, num, sig
 from ecolint.protocols.validate import Params
 
 DEFAULT_REQUESTS = 1_000_000
@@ -24,8 +25,23 @@ def config_metrics(ctx: Context, p: Params, quant: str, bs: int) -> Optional[dic
     et = ctx.energy(p.model, p.gpu.id, quant, bs, p.params_b, total=True) or e
     t = ctx.throughput(p.model, p.gpu.id, quant, bs, p.params_b)
     per_req, step = per_request(et, p.gen_len)
+    # every one of the bs sequences advances once per step: a request's tokens come at throughput / bs
     latency = None if t is None else p.gen_len / (t.value / bs)
-    v = vram_estimate(p.model, p.params_b, quant, bs, p.seq_len, p.gen_len)
+    n_gpus = e.num_gpus if p.serving else 1
+    if p.serving:
+        from ecolint.knowledge.serving_estimator import GPU_MEMORY_UTILIZATION, serving_weights_gb
+
+        weights = serving_weights_gb(p.params_b, quant)
+        budget = GPU_MEMORY_UTILIZATION * p.spec.vram_gb * n_gpus
+        vram_gb = budget
+        vram_note = (f"vLLM reserves {GPU_MEMORY_UTILIZATION:.0%} of each GPU's memory ({budget:,.0f} GB on "
+                     f"{n_gpus} GPU{'s' if n_gpus > 1 else ''}): weights {weights:,.1f} GB, the rest is KV cache, "
+                     "which caps the sequences that run at once")
+        if weights > budget:
+            vram_note += f"; the weights do not fit: use more GPUs (--num-gpus)"
+    else:
+        vram_gb = vram_estimate(p.model, p.params_b, quant, bs, p.seq_len, p.gen_len).total_gb
+        vram_note = None
     return {
         "quant": quant,
         "batch_size": bs,
@@ -38,7 +54,9 @@ def config_metrics(ctx: Context, p: Params, quant: str, bs: int) -> Optional[dic
         "throughput_tok_s": None if t is None else round(t.value, 2),
         "throughput_basis": None if t is None else t.basis,
         "latency_s_per_request": None if latency is None else round(latency, 2),
-        "vram_gb": round(v.total_gb, 1),
+        "vram_gb": round(vram_gb, 1),
+        "vram_note": vram_note,
+        "num_gpus": n_gpus,
         "basis": e.basis,
         "confidence": e.confidence,
         "row_ids": list(e.row_ids),
@@ -50,6 +68,53 @@ def monthly(per_request_j: float, requests: int, pue: float, usd: float, gco2: f
     kwh = per_request_j * requests * pue / 3.6e6
     return {"kwh_per_month": round(kwh, 3), "cost_usd_per_month": round(kwh * usd, 2),
             "kgco2_per_month": round(kwh * gco2 / 1000.0, 3)}
+
+
+HOURS_PER_MONTH = 730.0
+
+
+def fleet(cfg: dict, requests: int, gen_len: int, usd_per_gpu_hour: Optional[float]) -> dict:
+    """GPU-hours a month to generate ``requests × gen_len`` tokens at the configuration's throughput (GPUs kept
+    busy around the clock at that batch size), the fleet that provides them, and its rental cost when a price per
+    GPU-hour is given."""
+    t = cfg.get("throughput_tok_s")
+    if not t:
+        return {"gpu_hours_per_month": None, "gpus_needed": None, "gpu_cost_usd_per_month": None}
+    n = cfg.get("num_gpus") or 1
+    hours = requests * gen_len / t / 3600.0 * n
+    replicas = max(1, math.ceil(hours / n / HOURS_PER_MONTH))
+    return {"gpu_hours_per_month": round(hours, 1), "gpus_needed": replicas * n,
+            "gpu_cost_usd_per_month": None if usd_per_gpu_hour is None else round(hours * usd_per_gpu_hour, 2)}
+
+
+def within_latency(ctx: Context, p: Params, quant: str, rec: dict) -> tuple[dict, list[str]]:
+    """The largest batch size (halving from the recommended one) whose estimated latency per request stays under
+    ``--max-latency-s``, and what the user is told about it."""
+    bound = p.max_latency_s
+    if bound is None:
+        return rec, []
+    lat = rec["latency_s_per_request"]
+    if lat is None:
+        return rec, [f"No throughput estimate here, so the {bound:g} s latency bound could not be checked."]
+    if lat <= bound:
+        return rec, [f"Latency {sig(lat)} s per request at batch size {rec['batch_size']} is within the "
+                     f"{bound:g} s bound."]
+    bs, cfg = rec["batch_size"], rec
+    while bs > 1:
+        bs //= 2
+        cfg = config_metrics(ctx, p, quant, bs) or cfg
+        if cfg["latency_s_per_request"] is not None and cfg["latency_s_per_request"] <= bound:
+            return cfg, [f"Batching to {rec['batch_size']} would exceed the latency bound ({sig(lat)} s per "
+                         f"request > {bound:g} s); batch size {bs} keeps {sig(cfg['latency_s_per_request'])} s, "
+                         f"at {pct_change(rec, cfg)} energy per token."]
+    return cfg, [f"Batching to {rec['batch_size']} would exceed the latency bound ({sig(lat)} s per request > "
+                 f"{bound:g} s), and even batch size {cfg['batch_size']} takes "
+                 f"{sig(cfg['latency_s_per_request'])} s: a faster GPU, a smaller model or shorter outputs are "
+                 "needed."]
+
+
+def pct_change(a: dict, b: dict) -> str:
+    return f"{(b['energy_j_per_1k_tok'] - a['energy_j_per_1k_tok']) / a['energy_j_per_1k_tok'] * 100:+.1f} %"
 
 
 def build(ctx: Context, p: Params) -> dict:
@@ -64,6 +129,8 @@ def build(ctx: Context, p: Params) -> dict:
     rec = config_metrics(ctx, p, quant, bs)
     if rec is None:
         raise UsageError(f"no estimate reaches {p.model} on {p.gpu.id} in {quant} at batch size {bs}")
+    rec, latency_notes = within_latency(ctx, p, quant, rec)
+    bs = rec["batch_size"]
     current = None
     if p.quant and p.quant != "fp32":
         current = config_metrics(ctx, p, p.quant, cur_bs)
@@ -87,6 +154,7 @@ def build(ctx: Context, p: Params) -> dict:
                         "and 72 % in the A800 sweep, rows 60-62).")
     insights += rec_q["reasons"]
     insights += bs_notes
+    insights += latency_notes
     if current and current["quant"] != quant:
         d = (rec["energy_j_per_request"] - current["energy_j_per_request"]) / current["energy_j_per_request"] * 100
         insights.append(f"Versus your current {QUANT_LABEL[current['quant']]} at BS={cur_bs}: {d:+.1f} % energy per "
@@ -101,11 +169,18 @@ def build(ctx: Context, p: Params) -> dict:
         "measured_gpu": p.gpu.measured,
         "limitations": [
             "Energy is GPU board power only (host CPU, DRAM and networking excluded); PUE covers facility overhead.",
-            "Batch-size effects were measured on one GPU (A800) and one 7B model; elsewhere they are extrapolated.",
+            "Batch-size effects were measured on one GPU (A800) and one 7B model; elsewhere they are extrapolated."
+            if not p.serving else "Latency assumes every max_num_seqs slot is busy (an upper bound); the rows' "
+            "inter-token latencies are in serving.csv.",
             "Prompt processing is not modelled separately; energy per request scales with generated tokens.",
         ],
     }
-    if not p.gpu.measured:
+    if p.serving and rec.get("vram_note"):
+        transparency["limitations"].insert(0, rec["vram_note"] + ".")
+    if p.serving and p.gpu.id not in ("h100", "b200"):
+        transparency["limitations"].insert(0, f"{p.gpu.id} has no serving rows; figures are carried from the H100 "
+                                              "and B200 rows by the cards' specs.")
+    elif not p.serving and not p.gpu.measured:
         transparency["limitations"].insert(0, f"{p.gpu.id} has no measurements; figures are transferred from a "
                                               "measured GPU by a roofline ratio.")
     return {
@@ -146,7 +221,7 @@ def _metric_rows(cfgs: list[tuple[str, dict]]) -> list[list[str]]:
         ("Tokens per joule", lambda c: f"{c['tokens_per_joule']:.3f}"),
         ("Throughput, tok/s", lambda c: sig(c["throughput_tok_s"])),
         ("Latency, s/request", lambda c: sig(c["latency_s_per_request"])),
-        ("VRAM, GB (est.)", lambda c: f"{c['vram_gb']:.1f}"),
+        ("VRAM, GB (est.)", lambda c: f"{c['vram_gb']:.1f}" + (" †" if c.get("vram_note") else "")),
         ("kWh / month", lambda c: sig(c["monthly"]["kwh_per_month"])),
         ("Cost, $ / month", lambda c: sig(c["monthly"]["cost_usd_per_month"])),
         ("kgCO2 / month", lambda c: sig(c["monthly"]["kgco2_per_month"])),
@@ -156,10 +231,11 @@ def _metric_rows(cfgs: list[tuple[str, dict]]) -> list[list[str]]:
 
 
 def _basis_short(basis: str) -> str:
-    return {"idle_subtracted": "idle-subtr.", "total_board_power": "total"}.get(basis, basis)
+    return {"idle_subtracted": "idle-subtr.", "total_board_power": "total",
+            "total_gpu_energy_all_gpus": "all GPUs"}.get(basis, basis)
 
 
-def document(report: dict) -> Document:
+def document(report: dict, verbose: bool = False) -> Document:
     rec = report["recommended"]
     doc = Document(f"Optimize: {report['model']} ({report['params_b']:g}B) on {report['gpu']}, "
                    f"use case {report['use_case']}")
@@ -175,16 +251,20 @@ def document(report: dict) -> Document:
                       + (" (default; pass --requests-per-month)" if a["requests_default"] else "")
                       + f", {report['gen_len']} generated tokens each, PUE {a['pue']:g}, ${a['usd_per_kwh']:g}/kWh, "
                         f"{a['gco2_per_kwh']:g} gCO2/kWh. * Total board power, as used for energy per request, "
-                        "tokens per joule and the monthly figures; 'as measured' keeps the rows' own basis.")
+                        "tokens per joule and the monthly figures; 'as measured' keeps the rows' own basis."
+                      + (f" † {rec['vram_note']}." if rec.get("vram_note") else ""))
     doc.h("Why")
     doc.bullets(report["insights"])
     if report["pitfalls"]:
         doc.h("Pitfalls to avoid")
         doc.bullets(report["pitfalls"], style="warn")
-    doc.h("Measurement transparency")
     t = report["transparency"]
-    doc.kv([("Scope", t["regime"]), ("Energy basis", str(t["energy_basis"])),
-            ("Rows behind the recommendation", ids_text(t["rows"], 12))])
-    doc.bullets(step_lines(rec["methods"]))
-    doc.bullets(t["limitations"] + a["notes"] + report["issues"], style="dim")
+    if verbose:
+        doc.h("Measurement transparency")
+        doc.kv([("Scope", t["regime"]), ("Energy basis", str(t["energy_basis"])),
+                ("Rows behind the recommendation", ids_text(t["rows"], 12))])
+        doc.bullets(step_lines(rec["methods"]))
+        doc.bullets(t["limitations"] + a["notes"] + report["issues"], style="dim")
+    else:
+        doc.bullets(a["notes"] + report["issues"] + [VERBOSE_HINT], style="dim")
     return doc

@@ -40,7 +40,19 @@ class KeyValues:
     pairs: Sequence[tuple[str, str]]
 
 
-Block = Union[Heading, Para, Table, Bullets, KeyValues]
+@dataclass
+class Bars:
+    """A horizontal bar chart: one bar per (label, value, measured); measured bars solid, extrapolated hatched."""
+
+    title: str
+    unit: str
+    items: Sequence[tuple[str, float, bool]]
+
+
+Block = Union[Heading, Para, Table, Bullets, KeyValues, Bars]
+BAR_WIDTH = 40
+SOLID, HATCHED = "█", "░"
+BAR_LEGEND = f"{SOLID} measured   {HATCHED} extrapolated"
 
 
 @dataclass
@@ -66,9 +78,18 @@ class Document:
             self.blocks.append(Bullets(items, numbered, style))
         return self
 
+    def bars(self, title: str, unit: str, items) -> "Document":
+        items = [(str(label), float(v), bool(m)) for label, v, m in items if v is not None and v > 0]
+        if items:
+            self.blocks.append(Bars(title, unit, items))
+        return self
+
     def kv(self, pairs) -> "Document":
         self.blocks.append(KeyValues(list(pairs)))
         return self
+
+
+VERBOSE_HINT = "Row ids, methods and sources: --verbose, or --format json."
 
 
 # -- numbers -------------------------------------------------------------------------------------------------------
@@ -146,7 +167,32 @@ def to_markdown(doc: Document) -> str:
             for k, v in b.pairs:
                 out.append(f"- **{k}:** {v}")
             out.append("")
+        elif isinstance(b, Bars):
+            out += mermaid_bars(b) + [""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _mermaid_text(text: str) -> str:
+    return text.replace('"', "'").replace("\n", " ")
+
+
+def mermaid_bars(b: Bars) -> list[str]:
+    """A Mermaid ``xychart-beta`` block (GitHub renders it); extrapolated bars are named '(extrap.)'."""
+    labels = ", ".join(f'"{_mermaid_text(label)}{"" if m else " (extrap.)"}"' for label, _, m in b.items)
+    top = max(v for _, v, _ in b.items)
+    return ["```mermaid", "xychart-beta horizontal", f'    title "{_mermaid_text(b.title)}"',
+            f"    x-axis [{labels}]", f'    y-axis "{_mermaid_text(b.unit)}" 0 --> {sig(top * 1.05).replace(",", "")}',
+            f"    bar [{', '.join(f'{v:.1f}' for _, v, _ in b.items)}]", "```"]
+
+
+def bar_lines(b: Bars, width: int = BAR_WIDTH) -> list[tuple[str, str, str]]:
+    """(label, bar, value) per item; the longest bar is ``width`` cells; at least one cell per bar."""
+    top = max(v for _, v, _ in b.items)
+    out = []
+    for label, v, m in b.items:
+        n = max(1, round(v / top * width))
+        out.append((label, (SOLID if m else HATCHED) * n, sig(v)))
+    return out
 
 
 # -- rich text -----------------------------------------------------------------------------------------------------
@@ -186,6 +232,16 @@ def render_text(doc: Document, file: Optional[TextIO] = None, width: Optional[in
             for i, item in enumerate(b.items, 1):
                 grid.add_row(Text(f"{i}." if b.numbered else "•"), Text(item, style=_STYLES.get(b.style, "")))
             console.print(grid)
+        elif isinstance(b, Bars):
+            console.print(Text(f"{b.title} ({b.unit})", style="bold"))
+            grid = RichTable.grid(padding=(0, 1))
+            grid.add_column(no_wrap=True)
+            grid.add_column(no_wrap=True)
+            grid.add_column(no_wrap=True, justify="right")
+            for (label, bar, value), (_, _, m) in zip(bar_lines(b), b.items):
+                grid.add_row(Text(label), Text(bar, style="green" if m else "dim"), Text(value))
+            console.print(grid)
+            console.print(Text(BAR_LEGEND, style="dim"))
         elif isinstance(b, KeyValues):
             grid = RichTable.grid(padding=(0, 2))
             grid.add_column(style="bold", no_wrap=True)

@@ -98,6 +98,9 @@ class Params:
     engine: str = "hf"
     num_gpus: Optional[int] = None
     active_params_b: Optional[float] = None
+    usd_per_gpu_hour: Optional[float] = None
+    max_latency_s: Optional[float] = None
+    verbose: bool = False
     issues: list[Issue] = field(default_factory=list)
 
     @property
@@ -261,7 +264,7 @@ def validate(ns, command: str, default_gpu: Optional[str] = None, measured_gpus:
                 p.issues.append(Issue(WARNING, "quant", f"{p.gpu.name} ({p.gpu.arch}) has no native bf16: PyTorch "
                                                         "emulates it, much slower than fp16; use fp16. Estimated "
                                                         "as fp16, which understates the cost"))
-            elif q == "bf16":
+            elif q == "bf16" and not p.serving:
                 p.issues.append(Issue(NOTE, "quant", "no bf16 row exists; bf16 is estimated as fp16 (same bytes "
                                                      "per parameter)"))
 
@@ -307,6 +310,9 @@ def validate(ns, command: str, default_gpu: Optional[str] = None, measured_gpus:
     p.pue = _float_in(p, "pue", get("pue"), 1.0, 3.0, "power usage effectiveness is 1.0 (no overhead) or more")
     p.usd_per_kwh = _float_in(p, "usd-per-kwh", get("usd_per_kwh"), 0.0, 5.0)
     p.gco2_per_kwh = _float_in(p, "gco2-per-kwh", get("gco2_per_kwh"), 0.0, 2000.0)
+    p.usd_per_gpu_hour = _float_in(p, "usd-per-gpu-hour", get("usd_per_gpu_hour"), 0.0, 1000.0)
+    p.max_latency_s = _float_in(p, "max-latency-s", get("max_latency_s"), 1e-3, 1e6, "seconds per request, above 0")
+    p.verbose = bool(get("verbose"))
     uc = get("use_case")
     if uc is not None:
         p.use_case = uc
