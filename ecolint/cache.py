@@ -198,9 +198,16 @@ def _pin(real: str, engine: "Engine") -> str:
     return f"{spec}\x00{where}"
 
 
+_CACHE_FILE_MAX_BYTES = 512 * 1024 * 1024
+
+
 def _read(file: Path) -> dict:
+    """A cache file's entries; anything unexpected (not a regular file, too large, not ecolint's JSON) is an
+    empty cache, never a hang or an error."""
+    from ecolint.files import read_text
+
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
+        data = json.loads(read_text(file, max_bytes=_CACHE_FILE_MAX_BYTES))
     except (OSError, ValueError, UnicodeDecodeError):
         return {}
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("entries"), dict):

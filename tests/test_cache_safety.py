@@ -274,3 +274,23 @@ def test_two_real_files_never_share_a_cache_entry(tmp_path, monkeypatch):
         run = lint_paths([Path("x.py")], engine, cache=cache)
         seen[d] = sorted(f.code for f in run.findings)
     assert seen == {"a": [], "b": ["ECO104"]}
+
+
+@pytest.mark.parametrize("shape", ["fifo", "dev-zero"])
+def test_a_cache_file_that_is_not_a_regular_file_is_an_empty_cache(tmp_path, cli, shape):
+    """A committed or planted cache entry file (FIFO, link to /dev/zero) must neither hang nor eat memory."""
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "t.py").write_text(BASE, encoding="utf-8")
+    first = cli("check", "--output-format", "json", "t.py", cwd=proj)
+    entries = list((proj / CACHE_DIR_NAME).rglob("*.json"))
+    assert entries, "the first run must write a cache file"
+    for entry in entries:
+        entry.unlink()
+        if shape == "fifo":
+            os.mkfifo(entry)
+        else:
+            entry.symlink_to("/dev/zero")
+    again = cli("check", "--output-format", "json", "t.py", cwd=proj)
+    assert again.returncode == first.returncode
+    assert json.loads(again.stdout) == json.loads(first.stdout)
