@@ -53,14 +53,13 @@ def _parser(advisors: bool = True) -> argparse.ArgumentParser:
     rules.add_argument("--format", choices=("text", "json"), default="text")
     rules.set_defaults(func=cmd_rules)
 
-    protocols_cli = None
-    try:
-        if advisors:
+    if advisors:
+        try:
             from ecolint.protocols import cli as protocols_cli
-    except ImportError:  # pragma: no cover - advisor commands not installed
-        protocols_cli = None
-    if protocols_cli is not None:
-        protocols_cli.register(sub)
+        except ImportError:  # pragma: no cover - advisor commands not installed
+            pass
+        else:
+            protocols_cli.register(sub)
     return parser
 
 

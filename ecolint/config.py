@@ -445,6 +445,7 @@ class Resolver:
         self._config_of: dict[str, Optional[Path]] = {}  # real directory -> the configuration file governing it
         self._sections: dict[Path, Any] = {}  # configuration file -> its ecolint section
         self._by_config: dict[Optional[Path], Settings] = {}
+        self._by_directory: dict[Path, Settings] = {}  # a directory as given -> its settings
 
     @property
     def forced(self) -> bool:
@@ -464,11 +465,14 @@ class Resolver:
     def for_directory(self, directory: Path) -> Settings:
         if self._forced is not None:
             return self._forced
-        config = self._config_for(directory)
-        settings = self._by_config.get(config)
+        settings = self._by_directory.get(directory)
         if settings is None:
-            base = _settings_of((config, self._sections[config])) if config is not None else Settings(root=self.cwd)
-            settings = self._by_config[config] = self.overrides.apply(base)
+            config = self._config_for(directory)
+            settings = self._by_config.get(config)
+            if settings is None:
+                base = _settings_of((config, self._sections[config])) if config is not None else Settings(root=self.cwd)
+                settings = self._by_config[config] = self.overrides.apply(base)
+            self._by_directory[directory] = settings
         return settings
 
     def _config_for(self, directory: Path) -> Optional[Path]:

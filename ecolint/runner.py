@@ -11,7 +11,7 @@ import os
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
 from ecolint.config import Resolver, Settings
 from ecolint.facts import FileFacts, Span
@@ -403,7 +403,7 @@ def lint_paths(
                 continue
         pending.append((display, real, data, cand.kind, key, used[id(eng)]))
     tasks = [(display, data, kind, index) for display, _, data, kind, _, index in pending]
-    for (display, real, data, kind, key, index), findings in zip(pending, _lint_many(tasks, run_engines, jobs)):
+    for (display, real, data, kind, key, index), findings in zip(pending, _lint_many(tasks, run_engines, jobs), strict=True):
         file_cache = caches[id(run_engines[index])]
         if file_cache is not None and key is not None:
             file_cache.put(real, key, findings)
@@ -520,7 +520,9 @@ class _Workers:
 
     def __init__(self, engines: Sequence[Engine]):
         import multiprocessing
+        from multiprocessing.context import BaseContext
 
+        self.context: BaseContext
         if "fork" in multiprocessing.get_all_start_methods():
             self.context = multiprocessing.get_context("fork")
             self.initargs: tuple = (None, os.getpid())  # the engines are inherited by the forked workers
@@ -528,7 +530,7 @@ class _Workers:
             self.context = multiprocessing.get_context("spawn")
             self.initargs = (list(engines), os.getpid())
         self.pools: list = []
-        self._previous_sigterm = None
+        self._previous_sigterm: Any = None  # the SIGTERM handler to restore
 
     def pool(self, size: int):
         from concurrent.futures import ProcessPoolExecutor
