@@ -12,8 +12,9 @@ measurement tables (:func:`~ecolint.knowledge.data.data_version`), the settings
 (:meth:`~ecolint.config.Settings.fingerprint`, plus the project root that per-file ignores are relative to), the
 enabled rules (code, class, module, and the size and mtime of each rule module and of ecolint's own sources, so
 an edited rule in a development checkout is never served stale results). One JSON file holds one context: per
-real file, the key of what it was computed for (a hash of the display path, the real path, the per-file ignores
-that apply to it, kind, content and the transformers pin that applies to the file's directory) and the findings
+real file, the key of what it was computed for (a hash of the display path, the real path, the fingerprint of the
+settings that govern the file and the per-file ignores of them that apply to it, kind, content and the
+transformers pin that applies to the file's directory) and the findings
 as :meth:`Finding.to_dict` writes them.
 
 The cache only ever decides which findings a file has; ``--fix`` recomputes every edit from the file's text, so
@@ -112,17 +113,22 @@ class ResultsCache:
         self.entries: dict[str, dict] = {}
         self.changed: dict[str, dict] = {}
         self._loaded = False
+        self._settings_keys: dict[object, str] = {}  # settings -> hash of their fingerprint, once per run
 
     @classmethod
     def for_engine(cls, engine: "Engine", directory: Optional[Path] = None) -> "ResultsCache":
         return cls(directory or default_dir(engine.settings), context_key(engine))
 
     # -- keys --------------------------------------------------------------------------------------------
-    @staticmethod
-    def file_key(display: str, real: str, kind: str, data: bytes, engine: "Engine") -> str:
-        """``display``: the path shown in the findings; ``real``: the file it names (symlinks resolved)."""
-        ignores = ",".join(engine.settings.file_ignores(real))
-        return _hash(display, real, ignores, kind, hashlib.blake2b(data, digest_size=16).digest(), _pin(real, engine))
+    def file_key(self, display: str, real: str, kind: str, data: bytes, engine: "Engine") -> str:
+        """``display``: the path shown in the findings; ``real``: the file it names (symlinks resolved);
+        ``engine``: the engine of the settings that govern the file."""
+        settings = engine.settings
+        governing = self._settings_keys.get(settings)
+        if governing is None:
+            governing = self._settings_keys[settings] = _hash(settings.fingerprint(), Path(settings.root).resolve())
+        ignores = ",".join(settings.file_ignores(real))
+        return _hash(display, real, governing, ignores, kind, hashlib.blake2b(data, digest_size=16).digest(), _pin(real, engine))
 
     # -- reading -----------------------------------------------------------------------------------------
     def _load(self) -> None:

@@ -10,19 +10,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from ecolint import __version__
+from ecolint.errors import UsageError
 from ecolint.text import split_lines
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ecolint.api import Options, Result
+    from ecolint.config import Overrides, Resolver
 
 SUBCOMMANDS = {"check", "rule", "rules", "compare", "optimize", "estimate", "diagnose", "gpus", "clean", "help"}
 OUTPUT_FORMATS = ("full", "concise", "json", "sarif", "github", "markdown")
-
-
-class UsageError(Exception):
-    pass
 
 
 def _parser(advisors: bool = True) -> argparse.ArgumentParser:
@@ -53,14 +53,13 @@ def _parser(advisors: bool = True) -> argparse.ArgumentParser:
     rules.add_argument("--format", choices=("text", "json"), default="text")
     rules.set_defaults(func=cmd_rules)
 
-    protocols_cli = None
-    try:
-        if advisors:
+    if advisors:
+        try:
             from ecolint.protocols import cli as protocols_cli
-    except ImportError:  # pragma: no cover - advisor commands not installed
-        protocols_cli = None
-    if protocols_cli is not None:
-        protocols_cli.register(sub)
+        except ImportError:  # pragma: no cover - advisor commands not installed
+            pass
+        else:
+            protocols_cli.register(sub)
     return parser
 
 
@@ -97,21 +96,19 @@ def _split_codes(text: Optional[str]) -> tuple[str, ...]:
     return tuple(c.strip().upper() for c in text.split(",") if c.strip())
 
 
-def _settings_for(args) -> "object":
-    from ecolint.config import load_settings, validate_selector
+def _overrides(args) -> "Overrides":
+    """The command-line options that override the settings of every file."""
+    from ecolint.config import Overrides, validate_selector
     from ecolint.rule import Severity
 
-    start = args.paths[0] if args.paths else Path.cwd()
-    settings = load_settings(start if start.exists() else Path.cwd(), args.config)
-    changes: dict = {}
+    codes: dict[str, tuple[str, ...]] = {}
     for name in ("select", "ignore", "extend_select"):
-        codes = _split_codes(getattr(args, name))
-        for c in codes:
+        codes[name] = _split_codes(getattr(args, name))
+        for c in codes[name]:
             err = validate_selector(c)
             if err:
                 raise UsageError(err)
-        if codes:
-            changes[name] = codes if name != "extend_select" else settings.extend_select + codes
+    gpu = None
     if args.gpu:
         from ecolint.knowledge.gpus import resolve_gpu, suggest_gpu
 
@@ -120,15 +117,34 @@ def _settings_for(args) -> "object":
             sugg = suggest_gpu(args.gpu)
             hint = f" (did you mean {', '.join(repr(s) for s in sugg)}?)" if sugg else ""
             raise UsageError(f"unknown GPU {args.gpu!r}{hint}")
-        changes["gpu"] = info.id
-    if args.fail_on:
-        changes["fail_on"] = Severity(args.fail_on)
-    return replace(settings, **changes)
+        gpu = info.id
+    if args.jobs is not None and args.jobs < 0:
+        raise UsageError("--jobs must be 0 (one per CPU) or more")
+    fail_on = Severity(args.fail_on) if args.fail_on else None
+    return Overrides(codes["select"], codes["ignore"], codes["extend_select"], gpu, fail_on, args.jobs)
+
+
+def _resolver(args) -> "Resolver":
+    from ecolint.config import Resolver
+
+    return Resolver(_overrides(args), config=args.config)
+
+
+def _options(args) -> "Options":
+    from ecolint.api import Options
+
+    return Options(
+        force_exclude=args.force_exclude,
+        cache=not args.no_cache and not os.environ.get("ECOLINT_NO_CACHE"),
+        cache_dir=args.cache_dir,
+        output=args.output_file,
+        unsafe_fixes=args.unsafe_fixes,
+        write=not args.diff,
+    )
 
 
 def cmd_check(args) -> int:
-    from ecolint.report import ReportContext
-    from ecolint.runner import Engine, OutputIsInput, lint_paths
+    from ecolint import api
 
     if args.stdin_filename is not None:
         return _check_stdin(args)
@@ -137,49 +153,56 @@ def cmd_check(args) -> int:
     if missing:
         raise UsageError(f"path does not exist: {missing[0]}")
     _check_output_place(args.output_file)
-    settings = _settings_for(args)
-    engine = Engine.create(settings)
-    try:
-        run = lint_paths(
-            list(paths), engine, force_exclude=args.force_exclude, jobs=_jobs(args, settings), cache=_cache_for(args, engine), output=args.output_file
-        )
-    except OutputIsInput as exc:
-        raise UsageError(str(exc)) from None
+    options = _options(args)
+    result = api.lint_paths(paths, _resolver(args), options)
     output = _open_output(args.output_file, args.diff)  # before any file is fixed: an unwritable report stops the run here
-    findings, texts, files = run.findings, run.texts, run.files_checked
-    fixed = 0
-    fix_failed = False
     if args.fix or args.diff:
-        from ecolint.fix import fix_run
+        result = api.fix_result(result, options)
+    return _report(args, result, output, colour=_colour(args))
 
-        fixes = fix_run(run, engine, unsafe=args.unsafe_fixes, write=not args.diff)
-        for error in fixes.errors:
-            print(f"ecolint: error: {error}", file=sys.stderr)
-        fix_failed = bool(fixes.errors)
-        if args.diff:
-            code = _report_diff(args, output, fixes.diff(), fixes.fixed, len(fixes.changed))
-            return 2 if fix_failed else code
-        findings, fixed = fixes.findings, fixes.fixed
 
+def _colour(args) -> bool:
+    if args.output_file is not None:
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return (args.output_format or "full") == "full" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def _report(args, result: "Result", output, colour: bool = False, content_to_stdout: bool = False) -> int:
+    """Print the errors, then the report (or with ``--diff`` the diff) to ``output`` (None: standard output;
+    with ``content_to_stdout``, standard error, standard output carrying the fixed content); the exit code."""
+    from ecolint.report import ReportContext
+
+    for error in result.errors:
+        print(f"ecolint: error: {error}", file=sys.stderr)
+    if args.diff:
+        code = _report_diff(args, output, result.diff, result.fixed, result.changed)
+        return 2 if result.errors else code
     fmt = args.output_format or "full"
-    out_stream = sys.stdout
-    colour = fmt == "full" and args.output_file is None and out_stream.isatty() and "NO_COLOR" not in os.environ
-    if os.environ.get("FORCE_COLOR") and args.output_file is None:
-        colour = True
+    texts = result.texts
     ctx = ReportContext(
-        files_checked=files,
-        root=settings.root,
+        files_checked=result.files_checked,
+        root=result.run_settings.root,
         colour=colour,
         width=_width(),
         verbose=args.verbose,
         source_lines=lambda p: split_lines(texts[p]) if p in texts else None,
         unsafe_fixes=args.unsafe_fixes,
-        fixed=fixed,
+        fixed=result.fixed,
     )
-    _emit(output, args.output_file, _report_text(args, fmt, findings, ctx))
-    if fix_failed or any(f.code == "ECO903" for f in findings):
+    report = _report_text(args, fmt, result.findings, ctx)
+    if content_to_stdout:
+        assert result.content is not None
+        sys.stdout.buffer.write(result.content)
+        sys.stdout.flush()
+    if content_to_stdout and output is None:
+        sys.stderr.write(report)
+    else:
+        _emit(output, args.output_file, report)
+    if result.internal_error:
         return 2  # a file that could not be fixed (or written) is an error, whatever the findings
-    return _exit_code(args, settings, findings, fixed)
+    return _exit_code(args, result)
 
 
 def _check_output_place(path: Optional[Path]) -> None:
@@ -237,13 +260,12 @@ def _report_text(args, fmt: str, findings, ctx) -> str:
     return text
 
 
-def _exit_code(args, settings, findings, fixed: int) -> int:
+def _exit_code(args, result: "Result") -> int:
     if args.exit_zero:
         return 0
-    if args.exit_non_zero_on_fix and fixed:
+    if args.exit_non_zero_on_fix and result.fixed:
         return 1
-    threshold = settings.fail_on.rank
-    return 1 if any(f.severity.rank >= threshold for f in findings) else 0
+    return 1 if result.fails() else 0
 
 
 def _report_diff(args, output, diff: str, fixed: int, files: int) -> int:
@@ -259,13 +281,10 @@ def _report_diff(args, output, diff: str, fixed: int, files: int) -> int:
 
 
 def _check_stdin(args) -> int:
-    """``--stdin-filename NAME``: lint standard input as NAME. With ``--fix`` the (fixed) source goes to stdout
-    and the report to stderr, so editors and pipes can replace the buffer with stdout."""
-    from ecolint.discovery import discover
-    from ecolint.fix import applicable, fix_text, source_encoding, unified_diff
-    from ecolint.report import ReportContext
-    from ecolint.runner import Engine, display_path, lint_bytes
-    from ecolint.sources import kind_for
+    """``--stdin-filename NAME``: lint standard input as NAME, under the settings that govern NAME. With
+    ``--fix`` the (fixed) source goes to stdout and the report to stderr, so editors and pipes can replace the
+    buffer with stdout."""
+    from ecolint import api
 
     if any(str(p) != "-" for p in args.paths):
         raise UsageError("--stdin-filename reads standard input; do not also name paths")
@@ -275,75 +294,11 @@ def _check_stdin(args) -> int:
     _check_output_place(args.output_file)
     if args.output_file is not None and _same_file(name, args.output_file):
         raise UsageError(f"the output file {args.output_file} is the file named by --stdin-filename; refusing to overwrite it with the report")
-    args.paths = [name if name.exists() else name.parent]
-    settings = _settings_for(args)
-    engine = Engine.create(settings)
+    resolver = _resolver(args)
     data = sys.stdin.buffer.read()
-    display = display_path(name)
-    kind = kind_for(name)
-    excluded = args.force_exclude and not list(discover([name], settings, force_exclude=True))
-    findings, text, original, out = [], None, None, data
-    fixed = 0
-    fix_failed = False
-    if kind is not None and not excluded:
-        result = lint_bytes(display, data, kind, engine)
-        findings, text = result.findings, result.text
-        original = text
-        if (args.fix or args.diff) and text is not None and any(applicable(f.fix, args.unsafe_fixes) for f in findings):
-            fix = fix_text(display, text, kind, engine, args.unsafe_fixes, findings=findings)
-            if fix.error:
-                print(f"ecolint: error: {fix.error}", file=sys.stderr)
-                fix_failed = True
-            elif fix.changed:
-                try:
-                    out = fix.fixed.encode(source_encoding(data, kind))
-                    findings, fixed, text = fix.findings, fix.applied, fix.fixed
-                except UnicodeEncodeError as exc:
-                    print(f"ecolint: error: the fixed source cannot be encoded ({exc.reason}); left unchanged", file=sys.stderr)
-                    fix_failed = True
+    result = api.lint_bytes(name, data, resolver, _options(args), fix=args.fix or args.diff)
     output = _open_output(args.output_file, args.diff)
-    if args.diff:
-        diff = unified_diff(original, text, display, bom=data.startswith(b"\xef\xbb\xbf")) if fixed else ""
-        code = _report_diff(args, output, diff, fixed, 1 if fixed else 0)
-        return 2 if fix_failed else code
-    fmt = args.output_format or "full"
-    ctx = ReportContext(
-        files_checked=0 if kind is None or excluded else 1,
-        root=settings.root,
-        width=_width(),
-        verbose=args.verbose,
-        source_lines=lambda p: split_lines(text) if p == display and text is not None else None,
-        unsafe_fixes=args.unsafe_fixes,
-        fixed=fixed,
-    )
-    report = _report_text(args, fmt, findings, ctx)
-    if args.fix:
-        sys.stdout.buffer.write(out)
-        sys.stdout.flush()
-        if output is None:
-            sys.stderr.write(report)
-        else:
-            _emit(output, args.output_file, report)
-    else:
-        _emit(output, args.output_file, report)
-    if fix_failed or any(f.code == "ECO903" for f in findings):
-        return 2
-    return _exit_code(args, settings, findings, fixed)
-
-
-def _jobs(args, settings) -> Optional[int]:
-    jobs = args.jobs if getattr(args, "jobs", None) is not None else settings.jobs
-    if jobs is not None and jobs < 0:
-        raise UsageError("--jobs must be 0 (one per CPU) or more")
-    return jobs or None
-
-
-def _cache_for(args, engine):
-    if getattr(args, "no_cache", False) or os.environ.get("ECOLINT_NO_CACHE"):
-        return None
-    from ecolint.cache import ResultsCache
-
-    return ResultsCache.for_engine(engine, getattr(args, "cache_dir", None))
+    return _report(args, result, output, content_to_stdout=args.fix and not args.diff)
 
 
 def cmd_clean(args) -> int:
@@ -427,8 +382,6 @@ def _normalise_argv(argv: list[str]) -> list[str]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    from ecolint.config import ConfigError
-
     argv = _normalise_argv(list(sys.argv[1:] if argv is None else argv))
     parser = _parser(advisors=argv[0] != "check" or "-h" in argv or "--help" in argv)
     try:
@@ -437,11 +390,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return int(exc.code or 0) if exc.code in (0, None) else 2
     try:
         return int(args.func(args))
-    except UsageError as exc:
-        print(f"ecolint: error: {exc}", file=sys.stderr)
-        return 2
-    except ConfigError as exc:
-        print(f"ecolint: configuration error: {exc}", file=sys.stderr)
+    except UsageError as exc:  # options, configuration, measurement tables, rule plugins
+        print(f"ecolint: {exc.label}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("ecolint: interrupted", file=sys.stderr)
@@ -449,12 +399,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except BrokenPipeError:
         return 1
     except Exception as exc:  # noqa: BLE001 - last resort: a clear message, exit 2, traceback only with -v
-        from ecolint.knowledge.data import DataError
-        from ecolint.registry import RuleLoadError
-
-        if isinstance(exc, (DataError, RuleLoadError)):
-            print(f"ecolint: error: {exc}", file=sys.stderr)
-            return 2
         if getattr(args, "verbose", False):
             import traceback
 

@@ -1,18 +1,22 @@
-"""Settings: ``[tool.ecolint]`` in the nearest ``pyproject.toml``, or the nearest ``ecolint.toml`` /
-``.ecolint.toml`` (top-level keys), then command-line options on top. Unknown keys are an error with a
-did-you-mean."""
+"""Settings, resolved per file the way ruff resolves them: the nearest ``ecolint.toml`` / ``.ecolint.toml``
+(top-level keys) or ``pyproject.toml`` with a ``[tool.ecolint]`` table in or above a file's directory governs
+that file (nearest wins; files are not merged), then command-line options on top; ``--config FILE`` forces one
+configuration for every file. Unknown keys are an error with a did-you-mean."""
 
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import math
 import os
 import re
 import sys
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
 
+from ecolint.errors import UsageError
 from ecolint.files import read_text
 from ecolint.rule import Severity
 
@@ -58,8 +62,10 @@ KNOWN_KEYS = {
 }
 
 
-class ConfigError(ValueError):
-    pass
+class ConfigError(UsageError, ValueError):
+    """A configuration file that cannot be used (unreadable, invalid TOML, unknown key, bad value)."""
+
+    label = "configuration error"
 
 
 def load_toml(text: str) -> dict:
@@ -104,8 +110,6 @@ class Settings:
     def file_ignores(self, filename: Optional[str]) -> tuple[str, ...]:
         if not filename or not self.per_file_ignores:
             return ()
-        from ecolint.discovery import glob_match
-
         out: list[str] = []
         rel = _relative(Path(filename), self.root)
         for pattern, codes in self.per_file_ignores:
@@ -133,6 +137,45 @@ class Settings:
         return "\x00".join(parts)
 
 
+def glob_match(rel: str, pattern: str) -> bool:
+    """Match a ``/``-separated relative path against a ruff-style glob (``**`` spans directories; a pattern
+    without a slash matches any path component or the basename)."""
+    pattern = pattern.strip()
+    if not pattern:
+        return False
+    if pattern.startswith("./"):
+        pattern = pattern[2:]
+    if "/" not in pattern.rstrip("/"):
+        pat = pattern.rstrip("/")
+        return any(fnmatch.fnmatchcase(part, pat) for part in rel.split("/"))
+    return glob_regex(pattern.lstrip("/")).match(rel) is not None
+
+
+@lru_cache(maxsize=512)
+def glob_regex(pattern: str) -> "re.Pattern[str]":
+    out = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        else:
+            out.append(re.escape(c))
+        i += 1
+    body = "".join(out).rstrip("/")
+    return re.compile(body + "(?:/.*)?$")
+
+
 def _relative(path: Path, root: Path) -> str:
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
@@ -152,24 +195,37 @@ def _best(code: str, prefixes: tuple[str, ...]) -> int:
     return best
 
 
+CONFIG_FILES = ("ecolint.toml", ".ecolint.toml")
+
+
 def find_config(start: Path) -> Optional[tuple[Path, dict]]:
+    """The configuration governing ``start`` (a file or directory): the nearest one in or above it."""
     start = start.resolve()
     if start.is_file():
         start = start.parent
     for directory in [start, *start.parents]:
-        for name in ("ecolint.toml", ".ecolint.toml"):
-            candidate = directory / name
-            if candidate.is_file():
-                data = _read(candidate)
-                tool = data.get("tool")
-                return candidate, tool.get("ecolint", data) if isinstance(tool, dict) else data
-        pyproject = directory / "pyproject.toml"
-        if pyproject.is_file():
-            data = _read(pyproject)
+        found = _config_in(directory)
+        if found is not None:
+            return found
+    return None
+
+
+def _config_in(directory: Path) -> Optional[tuple[Path, Any]]:
+    """The configuration file of ``directory`` itself and its ecolint section, or None. ``ecolint.toml`` and
+    ``.ecolint.toml`` win over ``pyproject.toml``; a ``pyproject.toml`` without ``[tool.ecolint]`` is not one."""
+    for name in CONFIG_FILES:
+        candidate = directory / name
+        if candidate.is_file():
+            data = _read(candidate)
             tool = data.get("tool")
-            section = tool.get("ecolint") if isinstance(tool, dict) else None  # `tool = [1]` is not ours to judge
-            if section is not None:
-                return pyproject, section
+            return candidate, tool.get("ecolint", data) if isinstance(tool, dict) else data
+    pyproject = directory / "pyproject.toml"
+    if pyproject.is_file():
+        data = _read(pyproject)
+        tool = data.get("tool")
+        section = tool.get("ecolint") if isinstance(tool, dict) else None  # `tool = [1]` is not ours to judge
+        if section is not None:
+            return pyproject, section
     return None
 
 
@@ -321,18 +377,123 @@ def _cache_dir(value: Any, root: Path, where: str) -> Path:
 
 
 def load_settings(start: Optional[Path] = None, explicit: Optional[Path] = None) -> Settings:
-    """Settings for a run started at ``start`` (a file or directory; default: the working directory)."""
+    """The settings governing ``start`` (a file or directory; default: the working directory), or those of the
+    configuration file ``explicit`` (``--config``)."""
     if explicit is not None:
-        data = _read(explicit)
-        tool = data.get("tool")
-        section = (tool.get("ecolint", {}) if isinstance(tool, dict) else {}) if explicit.name == "pyproject.toml" else data
-        if not isinstance(section, dict):
-            raise ConfigError(f"{explicit}: [tool.ecolint] must be a table")
-        return replace(settings_from_mapping(section, explicit.resolve().parent, str(explicit)), config_path=explicit)
+        return _load_explicit(explicit)
     found = find_config(start or Path.cwd())
-    if found is None:
-        return Settings(root=Path.cwd())
+    return _settings_of(found) if found is not None else Settings(root=Path.cwd())
+
+
+def _load_explicit(explicit: Path) -> Settings:
+    data = _read(explicit)
+    tool = data.get("tool")
+    section = (tool.get("ecolint", {}) if isinstance(tool, dict) else {}) if explicit.name == "pyproject.toml" else data
+    if not isinstance(section, dict):
+        raise ConfigError(f"{explicit}: [tool.ecolint] must be a table")
+    return replace(settings_from_mapping(section, explicit.resolve().parent, str(explicit)), config_path=explicit)
+
+
+def _settings_of(found: tuple[Path, Any]) -> Settings:
     path, section = found
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: [tool.ecolint] must be a table")
     return replace(settings_from_mapping(section, path.parent, str(path)), config_path=path)
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Command-line options, applied on top of the settings of every file. Empty / None: keep the file's."""
+
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()  # added to the configured extend-select
+    gpu: Optional[str] = None  # canonical GPU id
+    fail_on: Optional[Severity] = None
+    jobs: Optional[int] = None
+
+    def apply(self, settings: Settings) -> Settings:
+        changes: dict[str, Any] = {}
+        if self.select:
+            changes["select"] = self.select
+        if self.ignore:
+            changes["ignore"] = self.ignore
+        if self.extend_select:
+            changes["extend_select"] = settings.extend_select + self.extend_select
+        if self.gpu is not None:
+            changes["gpu"] = self.gpu
+        if self.fail_on is not None:
+            changes["fail_on"] = self.fail_on
+        if self.jobs is not None:
+            changes["jobs"] = self.jobs
+        return replace(settings, **changes) if changes else settings
+
+
+class Resolver:
+    """The settings governing each path of a run, like ruff's resolver: the nearest configuration in or above
+    the path's directory (a directory is governed by its own configuration), then :class:`Overrides`. The
+    configuration file of each directory is looked up once per run, and each configuration file is read once.
+    With ``config`` (``--config FILE``) that one configuration governs every path.
+
+    ``run_settings`` govern what belongs to the whole run rather than to a file (worker processes, where a
+    report's paths are relative to): those of the working directory, or of ``--config``."""
+
+    def __init__(self, overrides: Overrides = Overrides(), config: Optional[Path] = None, cwd: Optional[Path] = None):
+        self.overrides = overrides
+        self.cwd = Path(cwd) if cwd is not None else Path.cwd()
+        self._forced = overrides.apply(_load_explicit(config)) if config is not None else None
+        self._config_of: dict[str, Optional[Path]] = {}  # real directory -> the configuration file governing it
+        self._sections: dict[Path, Any] = {}  # configuration file -> its ecolint section
+        self._by_config: dict[Optional[Path], Settings] = {}
+        self._by_directory: dict[Path, Settings] = {}  # a directory as given -> its settings
+
+    @property
+    def forced(self) -> bool:
+        return self._forced is not None
+
+    @property
+    def run_settings(self) -> Settings:
+        return self.for_directory(self.cwd)
+
+    def for_file(self, path: Path) -> Settings:
+        return self.for_directory(path.parent)
+
+    def for_path(self, path: Path) -> Settings:
+        """A directory's own settings, or a file's (those of its directory)."""
+        return self.for_directory(path) if path.is_dir() else self.for_file(path)
+
+    def for_directory(self, directory: Path) -> Settings:
+        if self._forced is not None:
+            return self._forced
+        settings = self._by_directory.get(directory)
+        if settings is None:
+            config = self._config_for(directory)
+            settings = self._by_config.get(config)
+            if settings is None:
+                base = _settings_of((config, self._sections[config])) if config is not None else Settings(root=self.cwd)
+                settings = self._by_config[config] = self.overrides.apply(base)
+            self._by_directory[directory] = settings
+        return settings
+
+    def _config_for(self, directory: Path) -> Optional[Path]:
+        start = os.path.realpath(directory)
+        chain: list[str] = []
+        current = start
+        config: Optional[Path] = None
+        while True:
+            if current in self._config_of:
+                config = self._config_of[current]
+                break
+            chain.append(current)
+            found = _config_in(Path(current))
+            if found is not None:
+                config = found[0]
+                self._sections[config] = found[1]
+                break
+            parent = os.path.dirname(current)
+            if parent == current:
+                break
+            current = parent
+        for d in chain:
+            self._config_of[d] = config
+        return config

@@ -1,18 +1,22 @@
 """Finding the files to lint: walk the given paths, keep the kinds a front end understands, honour
 ``exclude``/``extend-exclude`` and ``.gitignore`` files. Files named explicitly are always linted unless
-``--force-exclude`` is given (pre-commit passes files explicitly)."""
+``--force-exclude`` is given (pre-commit passes files explicitly).
+
+Each path is judged by the settings that govern it (see :class:`~ecolint.config.Resolver`): a directory met
+during a walk by its own settings (the nearest configuration in or above it), a file by those of its directory.
+``exclude`` / ``extend-exclude`` patterns are relative to the directory of the configuration they come from, and
+``respect-gitignore = false`` in a configuration turns ``.gitignore`` off for the paths it governs."""
 
 from __future__ import annotations
 
 import fnmatch
 import os
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional, Union
 
-from ecolint.config import Settings
+from ecolint.config import Resolver, Settings, glob_regex, glob_match
 from ecolint.files import read_text
 from ecolint.sources import kind_for
 
@@ -22,45 +26,6 @@ class Candidate:
     path: Path
     kind: Optional[str]  # None: not a kind we lint (reported only when named explicitly)
     explicit: bool
-
-
-def glob_match(rel: str, pattern: str) -> bool:
-    """Match a ``/``-separated relative path against a ruff-style glob (``**`` spans directories; a pattern
-    without a slash matches any path component or the basename)."""
-    pattern = pattern.strip()
-    if not pattern:
-        return False
-    if pattern.startswith("./"):
-        pattern = pattern[2:]
-    if "/" not in pattern.rstrip("/"):
-        pat = pattern.rstrip("/")
-        return any(fnmatch.fnmatchcase(part, pat) for part in rel.split("/"))
-    return _glob_regex(pattern.lstrip("/")).match(rel) is not None
-
-
-@lru_cache(maxsize=512)
-def _glob_regex(pattern: str) -> "re.Pattern[str]":
-    out = []
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-            continue
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        else:
-            out.append(re.escape(c))
-        i += 1
-    body = "".join(out).rstrip("/")
-    return re.compile(body + "(?:/.*)?$")
 
 
 def _abs(path: Path) -> Path:
@@ -105,7 +70,7 @@ class _GitIgnore:
             except ValueError:
                 continue
             if anchored:
-                hit = _glob_regex(pattern).match(rel) is not None and rel.count("/") == pattern.count("/") or fnmatch.fnmatchcase(rel, pattern)
+                hit = glob_regex(pattern).match(rel) is not None and rel.count("/") == pattern.count("/") or fnmatch.fnmatchcase(rel, pattern)
             else:
                 hit = fnmatch.fnmatchcase(path.name, pattern)
             if hit:
@@ -129,14 +94,22 @@ def _excluded(path: Path, settings: Settings) -> bool:
     return False
 
 
-def discover(paths: list[Path], settings: Settings, force_exclude: bool = False) -> Iterator[Candidate]:
-    """Yield candidates in a deterministic order (sorted per directory), each file once."""
+__all__ = ["Candidate", "discover", "glob_match"]
+
+SettingsFor = Callable[[Path], Settings]  # a directory -> the settings governing it
+
+
+def discover(paths: list[Path], settings: Union[Settings, Resolver], force_exclude: bool = False) -> Iterator[Candidate]:
+    """Yield candidates in a deterministic order (sorted per directory), each file once. ``settings``: one set
+    for every path, or the :class:`~ecolint.config.Resolver` that gives each path its own."""
+    settings_for: SettingsFor = settings.for_directory if isinstance(settings, Resolver) else (lambda directory: settings)
     seen: set[Path] = set()
     for given in paths:
         if given.is_dir():
-            yield from _walk(given, settings, seen)
+            yield from _walk(given, settings_for, seen)
         else:
-            if force_exclude and (_excluded(given, settings) or _gitignored(given, settings)):
+            own = settings_for(given.parent)
+            if force_exclude and (_excluded(given, own) or _gitignored(given, own)):
                 continue
             key = _key(given)
             if key in seen:
@@ -174,13 +147,14 @@ def _enclosing(directory: Path) -> list[Path]:
     return []
 
 
-def _walk(root: Path, settings: Settings, seen: set[Path]) -> Iterator[Candidate]:
+def _walk(root: Path, settings_for: SettingsFor, seen: set[Path]) -> Iterator[Candidate]:
+    """The files under ``root``. Each entry is judged by the settings governing it; the ``.gitignore`` files
+    are collected all the same and consulted where those settings respect them."""
     ignore = _GitIgnore()
-    if settings.respect_gitignore:
-        start = _abs(root)
-        for d in _enclosing(start):
-            if d != start:  # the walk reads the root's own .gitignore when it gets there
-                ignore.add_file(d / ".gitignore")
+    start = _abs(root)
+    for d in _enclosing(start):
+        if d != start:  # the walk reads the root's own .gitignore when it gets there
+            ignore.add_file(d / ".gitignore")
     visited_dirs: set[tuple[int, int]] = set()
     stack = [root]
     while stack:
@@ -193,8 +167,9 @@ def _walk(root: Path, settings: Settings, seen: set[Path]) -> Iterator[Candidate
         if ident in visited_dirs:  # symlink loop
             continue
         visited_dirs.add(ident)
-        if settings.respect_gitignore and (directory / ".gitignore").is_file():
+        if (directory / ".gitignore").is_file():
             ignore.add_file(directory / ".gitignore")
+        here = settings_for(directory)
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError:
@@ -206,6 +181,7 @@ def _walk(root: Path, settings: Settings, seen: set[Path]) -> Iterator[Candidate
                 is_dir = entry.is_dir()
             except OSError:  # a symlink loop: a file of a linted kind is yielded, and reading it reports why
                 is_dir = False
+            settings = settings_for(path) if is_dir else here
             if _excluded(path, settings) or (settings.respect_gitignore and ignore.ignored(path, is_dir)):
                 continue
             if is_dir:

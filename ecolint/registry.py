@@ -12,13 +12,14 @@ from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 
+from ecolint.errors import UsageError
 from ecolint.rule import Rule
 
 ENTRY_POINT_GROUP = "ecolint.rules"
 
 
-class RuleLoadError(RuntimeError):
-    pass
+class RuleLoadError(UsageError, RuntimeError):
+    """A rule plugin that cannot be loaded, or two rules with one code."""
 
 
 def _builtin_package() -> ModuleType:

@@ -11,14 +11,15 @@ import os
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
-from ecolint.config import Settings
+from ecolint.config import Resolver, Settings
 from ecolint.facts import FileFacts, Span
 from ecolint.rule import Finding, Rule, RuleContext, Severity
 
 if TYPE_CHECKING:  # pragma: no cover
     from ecolint.cache import ResultsCache
+    from ecolint.knowledge import Knowledge
 
 # Engine-emitted codes (each has a documentation-only rule module in rules/).
 SYNTAX_ERROR = ("ECO900", "syntax-error")
@@ -54,7 +55,8 @@ class FileResult:
 
 @dataclass
 class Engine:
-    """The enabled rules plus what they consult; built once per run."""
+    """The enabled rules plus what they consult, for one set of settings (see :class:`Engines` for a run
+    whose files are governed by several)."""
 
     settings: Settings
     rules: Sequence[Rule]
@@ -62,11 +64,13 @@ class Engine:
     prefilter: bool = True  # False: every readable file goes through its front end (the reference behaviour)
 
     @classmethod
-    def create(cls, settings: Settings, extra_selected: Iterable[type[Rule]] = ()) -> "Engine":
+    def create(cls, settings: Settings, knowledge: "Optional[Knowledge]" = None) -> "Engine":
+        """``knowledge``: the measurement tables of ``settings.measurements`` when already loaded."""
         from ecolint.knowledge import Knowledge
         from ecolint.registry import all_rules
 
-        knowledge = Knowledge.load(settings.measurements)
+        if knowledge is None:
+            knowledge = Knowledge.load(settings.measurements)
         rules = [r() for r in all_rules() if settings.is_enabled(r.code) and not r.engine_emitted]
         return cls(settings, rules, RuleContext(knowledge, settings.gpu))
 
@@ -76,6 +80,61 @@ class Engine:
             if kind in rule.kinds:
                 tokens.extend(rule.triggers or ("",))  # a rule without triggers disables the prefilter
         return tuple(dict.fromkeys(tokens))
+
+
+class Engines:
+    """The engines of one run, one per distinct settings: a :class:`~ecolint.config.Resolver` gives each file
+    the settings that govern it, and files governed by equal settings share one engine. The rules are
+    instantiated once per engine and the measurement tables loaded once per distinct list of tables."""
+
+    def __init__(self, resolver: Optional[Resolver] = None, prefilter: bool = True, fixed: Optional[Engine] = None):
+        if (resolver is None) == (fixed is None):
+            raise ValueError("Engines needs a resolver or one fixed engine")
+        self.resolver = resolver
+        self.prefilter = prefilter
+        self._fixed = fixed
+        self._by_settings: dict[Settings, Engine] = {}
+        self._knowledge: dict[tuple[Path, ...], "Knowledge"] = {}
+
+    @classmethod
+    def of(cls, engine: Engine) -> "Engines":
+        """One engine for every file (its settings govern them all)."""
+        return cls(prefilter=engine.prefilter, fixed=engine)
+
+    @property
+    def discovery_settings(self) -> "Union[Settings, Resolver]":
+        """What :func:`~ecolint.discovery.discover` judges paths by."""
+        if self._fixed is not None:
+            return self._fixed.settings
+        assert self.resolver is not None
+        return self.resolver
+
+    @property
+    def run_settings(self) -> Settings:
+        """The settings of what belongs to the run as a whole (see :attr:`Resolver.run_settings`)."""
+        if self._fixed is not None:
+            return self._fixed.settings
+        assert self.resolver is not None
+        return self.resolver.run_settings
+
+    def for_file(self, path: Path) -> Engine:
+        if self._fixed is not None:
+            return self._fixed
+        assert self.resolver is not None
+        return self.for_settings(self.resolver.for_file(path))
+
+    def for_settings(self, settings: Settings) -> Engine:
+        engine = self._by_settings.get(settings)
+        if engine is None:
+            from ecolint.knowledge import Knowledge
+
+            knowledge = self._knowledge.get(settings.measurements)
+            if knowledge is None:
+                knowledge = self._knowledge[settings.measurements] = Knowledge.load(settings.measurements)
+            engine = Engine.create(settings, knowledge)
+            engine.prefilter = self.prefilter
+            self._by_settings[settings] = engine
+        return engine
 
 
 def decode(data: bytes, kind: str) -> str:
@@ -216,6 +275,12 @@ class RunResult:
     texts: dict[str, str] = field(default_factory=dict)  # display path -> decoded text (code frames, fixes)
     files_checked: int = 0
     cached: set[str] = field(default_factory=set)  # display paths whose findings came from the results cache
+    engines: dict[str, Engine] = field(default_factory=dict)  # display path -> the engine of its settings
+
+    def settings_for(self, display: str, default: Settings) -> Settings:
+        """The settings that governed the file shown as ``display`` (``default`` for a file not linted)."""
+        engine = self.engines.get(display)
+        return engine.settings if engine is not None else default
 
 
 class OutputIsInput(ValueError):
@@ -264,67 +329,88 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+CacheFor = Callable[[Engine], "Optional[ResultsCache]"]  # the results cache of an engine's settings
+
+
 def lint_paths(
     paths: list[Path],
-    engine: Engine,
+    engine: Union[Engine, Engines],
     force_exclude: bool = False,
     *,
     jobs: Optional[int] = 1,
-    cache: "Optional[ResultsCache]" = None,
+    cache: "Union[ResultsCache, CacheFor, None]" = None,
     output: Optional[Path] = None,
 ) -> RunResult:
     """Discover and lint files; findings sorted by file, line, column, code.
 
-    ``jobs``: worker processes (None or 0: one per CPU, and never more than the CPUs); the result is the same
-    for any value. ``cache``: a :class:`~ecolint.cache.ResultsCache` consulted and refreshed per file (None: no
-    cache); ``run.cached`` names the files it answered. ``run.texts`` holds the decoded text of each file that
-    has findings (code frames, fixes). ``output``: the file the report will be written to; if it is one of the
-    files to lint, :class:`OutputIsInput` is raised before anything is written.
+    ``engine``: one :class:`Engine` for every file, or the :class:`Engines` that give each file the engine of
+    the settings governing it. ``jobs``: worker processes (None or 0: one per CPU, and never more than the
+    CPUs); the result is the same for any value. ``cache``: a :class:`~ecolint.cache.ResultsCache`, or a
+    function giving each engine's (None: no cache), consulted and refreshed per file; ``run.cached`` names the
+    files it answered. ``run.texts`` holds the decoded text of each file that has findings (code frames,
+    fixes). ``output``: the file the report will be written to; if it is one of the files to lint,
+    :class:`OutputIsInput` is raised before anything is written.
     """
     from ecolint import files
     from ecolint.discovery import discover
 
+    engines = engine if isinstance(engine, Engines) else Engines.of(engine)
+    cache_for = _cache_function(cache)
+    caches: dict[int, "Optional[ResultsCache]"] = {}  # id(engine) -> its cache
+    used: dict[int, int] = {}  # id(engine) -> its index in ``run_engines``
+    run_engines: list[Engine] = []
     run = RunResult()
-    pending: list[tuple[str, str, bytes, str, Optional[str]]] = []  # display, real path, data, kind, cache key
+    pending: list[tuple[str, str, bytes, str, Optional[str], int]] = []  # display, real path, data, kind, cache key, engine
     results: list[tuple[str, bytes, str, list[Finding]]] = []
     report = _identity(output) if output is not None else None
     real_dirs: dict[Path, str] = {}
-    for cand in discover(paths, engine.settings, force_exclude=force_exclude):
+    for cand in discover(paths, engines.discovery_settings, force_exclude=force_exclude):
         if cand.kind is None:
             continue
         if report is not None and _identity(cand.path) == report:
             raise OutputIsInput(f"the output file {output} is one of the files to lint; refusing to overwrite it with the report")
         run.files_checked += 1
         display = display_path(cand.path)
+        eng = engines.for_file(cand.path)
+        run.engines[display] = eng
+        settings = eng.settings
         try:
             # Only regular files are read (a FIFO or /dev/zero must not hang the run), and a file over
             # max-file-size is refused from its size, without being read.
-            data = files.read_regular(cand.path, engine.settings.max_file_size)
+            data = files.read_regular(cand.path, settings.max_file_size)
         except IsADirectoryError:
             run.findings.append(engine_finding("ECO901", display, "is a directory, not a file"))
             continue
         except files.FileTooLarge as exc:
-            run.findings.extend(_filter(FileResult(display, [too_large(display, exc.size, engine.settings)]), engine.settings).findings)
+            run.findings.extend(_filter(FileResult(display, [too_large(display, exc.size, settings)]), settings).findings)
             continue
         except OSError as exc:
             run.findings.append(engine_finding("ECO901", display, f"cannot read file: {exc.strerror or exc}"))
             continue
+        if id(eng) not in used:
+            used[id(eng)] = len(run_engines)
+            run_engines.append(eng)
+            caches[id(eng)] = cache_for(eng)
+        file_cache = caches[id(eng)]
         real, key = "", None
-        if cache is not None:
+        if file_cache is not None:
             real = _real_path(cand.path, real_dirs)
-            key = cache.file_key(display, real, cand.kind, data, engine)
-            hit = cache.get(real, key)
+            key = file_cache.file_key(display, real, cand.kind, data, eng)
+            hit = file_cache.get(real, key)
             if hit is not None:
                 results.append((display, data, cand.kind, hit))
                 run.cached.add(display)
                 continue
-        pending.append((display, real, data, cand.kind, key))
-    for (display, real, data, kind, key), findings in zip(pending, _lint_many([(d, b, k) for d, _, b, k, _ in pending], engine, jobs)):
-        if cache is not None and key is not None:
-            cache.put(real, key, findings)
+        pending.append((display, real, data, cand.kind, key, used[id(eng)]))
+    tasks = [(display, data, kind, index) for display, _, data, kind, _, index in pending]
+    for (display, real, data, kind, key, index), findings in zip(pending, _lint_many(tasks, run_engines, jobs), strict=True):
+        file_cache = caches[id(run_engines[index])]
+        if file_cache is not None and key is not None:
+            file_cache.put(real, key, findings)
         results.append((display, data, kind, findings))
-    if cache is not None:
-        cache.save()
+    for file_cache in caches.values():
+        if file_cache is not None:
+            file_cache.save()
     for display, data, kind, findings in results:
         if findings:
             run.findings.extend(findings)
@@ -333,6 +419,14 @@ def lint_paths(
                 run.texts[display] = text
     run.findings.sort(key=Finding.sort_key)
     return run
+
+
+def _cache_function(cache: "Union[ResultsCache, CacheFor, None]") -> CacheFor:
+    if cache is None:
+        return lambda engine: None
+    if callable(cache):
+        return cache
+    return lambda engine: cache
 
 
 def _text_for(data: bytes, kind: str) -> Optional[str]:
@@ -345,7 +439,8 @@ def _text_for(data: bytes, kind: str) -> Optional[str]:
 
 
 # -- parallel execution -------------------------------------------------------------------------------------
-_WORKER_ENGINE: Optional[Engine] = None
+Task = tuple[str, bytes, str, int]  # display path, content, kind, index of the file's engine in the run
+_WORKER_ENGINES: Sequence[Engine] = ()
 _PARALLEL_MIN_FILES = 4
 _PARALLEL_MIN_BYTES = 256 * 1024
 WORKER_DIED = "worker process died while linting this file (killed, or out of memory?); its findings are missing"
@@ -358,25 +453,24 @@ def worker_count(jobs: Optional[int], files: int) -> int:
     return max(1, min(jobs or cpus, cpus, files))
 
 
-def _lint_one(task: tuple[str, bytes, str]) -> list[Finding]:
-    display, data, kind = task
-    engine = _WORKER_ENGINE
-    assert engine is not None
+def _lint_one(task: Task) -> list[Finding]:
+    display, data, kind, index = task
+    engine = _WORKER_ENGINES[index]
     try:
         return lint_bytes(display, data, kind, engine).findings
     except Exception as exc:  # noqa: BLE001 - one file must not stop the run
         return [engine_finding("ECO903", display, f"internal error: {type(exc).__name__}: {exc}", detail=traceback.format_exc())]
 
 
-def _work(task: tuple[str, bytes, str]) -> list[Finding]:
+def _work(task: Task) -> list[Finding]:
     """What a worker runs (looks ``_lint_one`` up at call time)."""
     return _lint_one(task)
 
 
-def _init_worker(engine: Optional[Engine], parent: int) -> None:
-    global _WORKER_ENGINE
-    if engine is not None:
-        _WORKER_ENGINE = engine
+def _init_worker(engines: Optional[Sequence[Engine]], parent: int) -> None:
+    global _WORKER_ENGINES
+    if engines is not None:
+        _WORKER_ENGINES = engines
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent reports the interrupt
@@ -424,17 +518,19 @@ class _Workers:
     error) cancels what is queued and ends the workers; SIGTERM ends the workers, then the run, as the signal
     would have."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engines: Sequence[Engine]):
         import multiprocessing
+        from multiprocessing.context import BaseContext
 
+        self.context: BaseContext
         if "fork" in multiprocessing.get_all_start_methods():
             self.context = multiprocessing.get_context("fork")
-            self.initargs: tuple = (None, os.getpid())  # the engine is inherited by the forked workers
+            self.initargs: tuple = (None, os.getpid())  # the engines are inherited by the forked workers
         else:  # pragma: no cover - platforms without fork
             self.context = multiprocessing.get_context("spawn")
-            self.initargs = (engine, os.getpid())
+            self.initargs = (list(engines), os.getpid())
         self.pools: list = []
-        self._previous_sigterm = None
+        self._previous_sigterm: Any = None  # the SIGTERM handler to restore
 
     def pool(self, size: int):
         from concurrent.futures import ProcessPoolExecutor
@@ -487,30 +583,30 @@ class _Workers:
                 self._previous_sigterm = None
 
 
-def _lint_many(tasks: list[tuple[str, bytes, str]], engine: Engine, jobs: Optional[int]) -> list[list[Finding]]:
+def _lint_many(tasks: list[Task], engines: Sequence[Engine], jobs: Optional[int]) -> list[list[Finding]]:
     """Findings per task, in task order; spread over processes when there is enough work.
 
     A worker that dies (killed, out of memory) does not stop the run: the files it left unfinished are linted
     again one at a time, each in a fresh worker, and a file that kills its worker again gets one ECO903."""
-    global _WORKER_ENGINE
+    global _WORKER_ENGINES
     workers = worker_count(jobs, len(tasks))
     total = sum(len(t[1]) for t in tasks)
-    _WORKER_ENGINE = engine  # for the in-process path, and inherited by forked workers (nothing pickled)
+    _WORKER_ENGINES = engines  # for the in-process path, and inherited by forked workers (nothing pickled)
     try:
         if workers <= 1 or len(tasks) < _PARALLEL_MIN_FILES or total < _PARALLEL_MIN_BYTES:
             return [_lint_one(t) for t in tasks]
         # Largest files first so that no worker is left with a big file at the end.
         order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i][1]))
         out: list[Optional[list[Finding]]] = [None] * len(tasks)
-        with _Workers(engine) as pools:
+        with _Workers(engines) as pools:
             _run_pool(pools.pool(workers), tasks, order, out)
             _run_isolated(pools, tasks, [i for i in order if out[i] is None], out)
         return [o if o is not None else [] for o in out]
     finally:
-        _WORKER_ENGINE = None
+        _WORKER_ENGINES = ()
 
 
-def _run_pool(pool, tasks: list[tuple[str, bytes, str]], order: list[int], out: list) -> None:
+def _run_pool(pool, tasks: list[Task], order: list[int], out: list) -> None:
     """Fill ``out[i]`` for every task the pool finishes; tasks lost with a dead worker stay None."""
     from concurrent.futures.process import BrokenProcessPool
 
@@ -522,7 +618,7 @@ def _run_pool(pool, tasks: list[tuple[str, bytes, str]], order: list[int], out: 
             pass
 
 
-def _run_isolated(pools: _Workers, tasks: list[tuple[str, bytes, str]], indices: list[int], out: list) -> None:
+def _run_isolated(pools: _Workers, tasks: list[Task], indices: list[int], out: list) -> None:
     """Lint each of ``indices`` alone in a one-worker pool; a file whose worker dies gets ECO903."""
     from concurrent.futures.process import BrokenProcessPool
 

@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable, Optional
 
+from ecolint.errors import UsageError
 from ecolint.files import read_text
 from ecolint.text import split_lines
 
@@ -24,7 +25,7 @@ QUANTS = ("fp16", "nf4", "nf4_dq", "int8_default", "int8_pure", "int8")
 EVIDENCE_GRADES = ("raw_runs", "structured_json", "summary_csv", "result_json", "memo_table", "report_table", "guide_only")
 
 
-class DataError(ValueError):
+class DataError(UsageError, ValueError):
     """A measurement table that cannot be used; the message names file, line and column."""
 
 

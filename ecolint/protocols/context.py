@@ -6,13 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
 
+from ecolint.errors import UsageError
 from ecolint.knowledge import Knowledge
 from ecolint.knowledge.data import DataError, grid
 from ecolint.knowledge.estimator import ENERGY, THROUGHPUT, TOTAL, Estimate, Estimator, NotEstimable
-
-
-class UsageError(Exception):
-    """A configuration or input problem: printed, exit code 2."""
 
 
 @dataclass
