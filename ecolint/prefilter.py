@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Mapping, Optional
 
 if TYPE_CHECKING:  # pragma: no cover
     from ecolint.runner import Engine
-    from ecolint.sources.frontend import FrontEnd
 
 # GPU names as the front ends recognise them in comments and strings (shared with ecolint.sources.python).
 GPU_WORDS = re.compile(
