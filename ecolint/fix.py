@@ -20,12 +20,10 @@ from __future__ import annotations
 import codecs
 import difflib
 import errno
-import io
 import os
 import re
 import stat
 import tempfile
-import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Optional, Sequence
@@ -237,8 +235,8 @@ def fix_text(
             break
         new_findings = lint_text(path, new, kind, engine, project_dir).findings
         broken = [(f.code, f.span.line, f.span.col, f.message) for f in new_findings if f.code in _BROKEN and f.code not in broken_before]
-        if not broken and kind == "python" and not broken_before:
-            broken = _cpython_rejects(new)  # (also when the settings ignore ECO900)
+        if not broken and not broken_before:
+            broken = _front_end_rejects(new, kind)  # (also when the settings ignore ECO900)
         if broken:
             codes = sorted({f.code for f in applied})
             code, line, col, message = broken[0]
@@ -259,26 +257,23 @@ def fix_text(
     return result
 
 
-def _cpython_rejects(text: str) -> list[tuple[str, int, int, str]]:
-    """CPython's verdict on fixed Python text: a fix must never write a file the interpreter refuses."""
-    from ecolint.sources.python_frontend import cpython_rejects
+def _front_end_rejects(text: str, kind: str) -> list[tuple[str, int, int, str]]:
+    """The front end's own verdict on fixed text (for Python, CPython's): a fix must never write a file the
+    interpreter refuses."""
+    from ecolint.sources import front_end
 
-    err = cpython_rejects(text)
+    err = front_end(kind).rejects(text)
     return [] if err is None else [(err.code, err.line, err.col, err.message)]
 
 
 # -- files on disk ----------------------------------------------------------------------------------------
 
 def source_encoding(data: bytes, kind: str) -> str:
-    """The codec that writes ``data``'s text back byte-for-byte: ``utf-8-sig`` keeps a BOM, a PEP 263 cookie
-    is honoured for Python."""
-    if kind == "python":
-        try:
-            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-            return encoding
-        except SyntaxError:
-            return "utf-8"
-    return "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
+    """The codec that writes ``data``'s text back byte-for-byte (the front end decides: a BOM is kept, a PEP 263
+    cookie is honoured for Python)."""
+    from ecolint.sources import front_end
+
+    return front_end(kind).encoding(data)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -1,5 +1,8 @@
-"""Suppression comments, the same in Python, YAML and TOML: ``# noqa``, ``# noqa: ECO101, ECO202`` on the
-finding's line, and file-level ``# ecolint: noqa`` / ``# ecolint: noqa: ECO101``."""
+"""Suppression comments, the same in every kind of file: ``# noqa``, ``# noqa: ECO101, ECO202`` on the
+finding's line, and file-level ``# ecolint: noqa`` / ``# ecolint: noqa: ECO101``.
+
+Where the comments of a file are is its front end's business (``FrontEnd.comments``); the finders for the
+syntaxes ecolint reads are here, each yielding ``(offset, comment text or None for "to the end of the line")``."""
 
 from __future__ import annotations
 
@@ -58,8 +61,10 @@ class Suppressions:
 def _comments(text: str, kind: str) -> Iterator[tuple[int, int, str]]:
     """(line, 0-based column, comment text) for each real comment of the file's syntax: a ``#`` inside a
     string, a YAML block scalar, a shell word or a here-document is not a comment."""
+    from ecolint.sources import front_end
+
     starts = line_starts(text)
-    for offset, comment in _COMMENT_FINDERS.get(kind, _quoted_comments)(text):
+    for offset, comment in front_end(kind).comments(text):
         line = bisect.bisect_right(starts, offset)
         if comment is None:
             end = starts[line] if line < len(starts) else len(text)
@@ -67,7 +72,7 @@ def _comments(text: str, kind: str) -> Iterator[tuple[int, int, str]]:
         yield line, offset - starts[line - 1], comment
 
 
-def _python_comments(text: str) -> Iterator[tuple[int, Optional[str]]]:
+def python_comments(text: str) -> Iterator[tuple[int, Optional[str]]]:
     found = []
     try:
         # The tokenizer numbers lines split at "\n" only; its positions are turned into offsets.
@@ -76,12 +81,12 @@ def _python_comments(text: str) -> Iterator[tuple[int, Optional[str]]]:
             if tok.type == tokenize.COMMENT:
                 found.append((rows[tok.start[0] - 1] + tok.start[1], tok.string))
     except (tokenize.TokenError, SyntaxError, IndentationError):
-        yield from _quoted_comments(text, raw_quotes="")
+        yield from quoted_comments(text, raw_quotes="")
         return
     yield from found
 
 
-def _quoted_comments(text: str, raw_quotes: str = "'") -> Iterator[tuple[int, Optional[str]]]:
+def quoted_comments(text: str, raw_quotes: str = "'") -> Iterator[tuple[int, Optional[str]]]:
     """Comments of TOML (and the fallback for Python text the tokenizer rejects): ``#`` outside single-
     and triple-quoted strings; a backslash escapes the next character except in ``raw_quotes`` strings."""
     n = len(text)
@@ -106,7 +111,7 @@ def _quoted_comments(text: str, raw_quotes: str = "'") -> Iterator[tuple[int, Op
             i += 1
 
 
-def _yaml_comments(text: str) -> Iterator[tuple[int, Optional[str]]]:
+def yaml_comments(text: str) -> Iterator[tuple[int, Optional[str]]]:
     """``#`` at a line start or after a blank, outside every scalar (quoted, plain or block) of the token stream."""
     import yaml
 
@@ -135,7 +140,7 @@ def _yaml_comments(text: str) -> Iterator[tuple[int, Optional[str]]]:
         i = text.find("#", i + 1)
 
 
-def _shell_comments(text: str) -> Iterator[tuple[int, Optional[str]]]:
+def shell_comments(text: str) -> Iterator[tuple[int, Optional[str]]]:
     from ecolint.sources.words import Source, split_shell
 
     found: list[int] = []
@@ -144,7 +149,7 @@ def _shell_comments(text: str) -> Iterator[tuple[int, Optional[str]]]:
         yield offset, None
 
 
-def _dockerfile_comments(text: str) -> Iterator[tuple[int, Optional[str]]]:
+def dockerfile_comments(text: str) -> Iterator[tuple[int, Optional[str]]]:
     """Lines whose first non-blank character is ``#`` (Docker drops them, inside continuations too), and the
     shell comments of shell-form ``RUN`` / ``CMD`` / ``ENTRYPOINT`` instructions."""
     from ecolint.sources.shell_frontend import _instructions
@@ -166,15 +171,6 @@ def _dockerfile_comments(text: str) -> Iterator[tuple[int, Optional[str]]]:
             found.update(shell)
     for offset in sorted(found):
         yield offset, None
-
-
-_COMMENT_FINDERS = {
-    "python": _python_comments,
-    "toml": _quoted_comments,
-    "yaml": _yaml_comments,
-    "shell": _shell_comments,
-    "dockerfile": _dockerfile_comments,
-}
 
 
 def parse_suppressions(text: str, kind: str) -> Suppressions:

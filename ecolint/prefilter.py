@@ -2,27 +2,29 @@
 
 Two stages, both conservative (a file is only dropped when no enabled rule can report on it):
 
-1. **Tokens** (every kind of file): a rule is *live* on a file when one of its ``Rule.triggers`` occurs in the
-   raw text. The tokens come from the rules themselves, so a new rule cannot be forgotten; a rule without
-   triggers is live everywhere. A file is also kept when it carries a ``noqa`` directive that names an ECO
-   code (ECO902 must be able to report it unused).
-2. **Call sites** (front ends that have a site check; today Python): a live rule only matters when the file
-   holds a syntax site that can produce the facts the rule reads. For Python that is decided on the stdlib
-   ``ast`` (about ten times cheaper than libcst), so words in docstrings, comments and strings do not count.
-   Which facts a rule reads is its ``Rule.reads`` attribute; a rule without one reads "anything", which
-   switches this stage off for the file (safe, slower). A rule with ``needs_gpu`` only counts when a GPU is
-   set or named in the file. The
-   site vocabulary mirrors what :mod:`ecolint.sources.python` turns into facts; tests compare prefiltered and
-   unfiltered runs over the fixtures, every rule example and a generated corpus.
+1. **Tokens** (every kind of file): a rule is *live* on a file when the text holds one of the tokens from which
+   the file's front end can produce a fact the rule reads (``FrontEnd.tokens``, matched case-insensitively). The
+   tokens come from the front ends' own vocabulary tables, so a synonym a front end learns reaches the prefilter
+   by itself. A rule's ``Rule.triggers`` narrow this further (both must match); a test checks every built-in
+   rule's triggers against every front end's tokens for the facts it reads. A rule without ``Rule.reads`` is
+   live wherever one of its triggers occurs (everywhere without triggers). A rule with ``needs_gpu`` is only
+   live when a GPU is set or the front end says the file may name one. A file is also kept when it carries a
+   ``noqa`` directive that names an ECO code (ECO902 must be able to report it unused).
+2. **Call sites** (``FrontEnd.site_check``; today Python): a live rule only matters when the file holds a
+   syntax site that can produce the facts the rule reads. For Python that is decided on the stdlib ``ast``
+   (about ten times cheaper than libcst), so words in docstrings, comments and strings do not count. The site
+   vocabulary mirrors what :mod:`ecolint.sources.python` turns into facts; tests compare prefiltered and
+   unfiltered runs over the fixtures, every rule example and generated corpora (per config dialect too).
 
 Only syntax errors are reported differently: a file dropped here is never parsed, so its syntax is not checked
-(the same holds for a file without any trigger token).
+(the same holds for a file without any token).
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Callable, Optional
+from functools import lru_cache
+from typing import TYPE_CHECKING, Mapping, Optional
 
 if TYPE_CHECKING:  # pragma: no cover
     from ecolint.runner import Engine
@@ -42,14 +44,46 @@ def rule_facts(rule) -> Optional[tuple[str, ...]]:
     return tuple(facts) if facts is not None else ALL
 
 
+@lru_cache(maxsize=None)
+def fact_tokens(kind: str, facts: tuple[str, ...]) -> Optional[tuple[str, ...]]:
+    """The lower-cased tokens from which the ``kind`` front end can produce one of ``facts``; None when any text
+    can (a fact list the front end does not describe)."""
+    from ecolint.sources import front_end
+
+    table = front_end(kind).tokens()
+    out: list[str] = []
+    for fact in facts:
+        tokens = table.get(fact)
+        if tokens is None:
+            return None
+        out.extend(t.lower() for t in tokens)
+    return tuple(dict.fromkeys(out))
+
+
 def live_rules(text: str, kind: str, engine: "Engine") -> list:
-    """Enabled rules for ``kind`` with a trigger token in ``text`` (all of them for a rule without tokens)."""
+    """Enabled rules that can report on ``text`` (stage 1): a token of a fact they read is in it, and one of
+    their triggers when they have any."""
+    from ecolint.sources import front_end
+
+    fe = front_end(kind)
+    low = text.lower()
+    hidden = fe.hides_tokens(text)
+    no_gpu: Optional[bool] = None
     out = []
     for rule in engine.rules:
-        if kind not in rule.kinds:
+        facts = rule_facts(rule)
+        tokens = None if facts is ALL or hidden else fact_tokens(kind, facts)
+        if tokens is not None and not any(t in low for t in tokens):
             continue
-        if not rule.triggers or any(t in text for t in rule.triggers):
-            out.append(rule)
+        triggers = getattr(rule, "triggers", ())
+        if triggers and not hidden and not any(t.lower() in low for t in triggers):
+            continue
+        if getattr(rule, "needs_gpu", False) and not engine.settings.gpu:
+            if no_gpu is None:
+                no_gpu = not fe.may_name_gpu(text)
+            if no_gpu:
+                continue
+        out.append(rule)
     return out
 
 
@@ -66,25 +100,22 @@ def _noqa_needs_parse(text: str, engine: "Engine") -> bool:
 
 def wants_parse(text: str, kind: str, engine: "Engine") -> bool:
     """True when ``text`` must go through the full front end."""
+    from ecolint.sources import front_end
+
     if _noqa_needs_parse(text, engine):
         return True
     live = live_rules(text, kind, engine)
     if not live:
         return False
-    check = SITE_CHECKS.get(kind)
-    if check is None:
-        return True
     needed: set[str] = set()
     for rule in live:
         facts = rule_facts(rule)
         if facts is ALL:
             return True
-        if getattr(rule, "needs_gpu", False) and not engine.settings.gpu and not GPU_WORDS.search(text):
-            continue
         needed.update(facts)
     if not needed:
         return False
-    return check(text, frozenset(needed))
+    return front_end(kind).site_check(text, frozenset(needed))
 
 
 # -- Python call sites --------------------------------------------------------------------------------------
@@ -292,4 +323,10 @@ def _is_site(dotted: str, names: set[str]) -> bool:
     return True
 
 
-SITE_CHECKS: dict[str, Callable[[str, frozenset], bool]] = {"python": python_sites}
+def python_tokens() -> Mapping[str, tuple[str, ...]]:
+    """The Python front end's tokens: the call and attribute names above (every fact comes from such a site,
+    and an import alias still spells the name it imports)."""
+    out = {fact: tuple(sorted(names)) for fact, names in _PY_CALLS.items()}
+    for fact, attrs in _PY_ATTR_ASSIGN.items():
+        out[fact] = tuple(sorted(set(out.get(fact, ())) | attrs))
+    return out

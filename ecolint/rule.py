@@ -1,8 +1,9 @@
 """The rule API shared by built-in rules and third-party rules (entry-point group ``ecolint.rules``).
 
-A rule is a class with a code, a kebab-case name, a default severity, a fix applicability, the trigger tokens
-that make a file worth parsing, a docstring that is its documentation, VALID/INVALID examples that the test
-suite runs, and ``check(facts, ctx)`` yielding :class:`Finding` objects.
+A rule is a class with a code, a kebab-case name, a default severity, a fix applicability, the fact lists it
+reads (``reads``: which files are worth parsing follows from them and the front ends' vocabularies), a docstring
+that is its documentation, VALID/INVALID examples that the test suite runs, and ``check(facts, ctx)`` yielding
+:class:`Finding` objects. A rule sees the facts of every kind of file; it never names a file kind or a syntax.
 """
 
 from __future__ import annotations
@@ -197,15 +198,16 @@ class Rule:
     fix_applicability: ClassVar[Applicability] = Applicability.DISPLAY_ONLY
     summary: ClassVar[str] = ""  # one line, used in tables and SARIF shortDescription
     tags: ClassVar[tuple[str, ...]] = ()
-    # Text tokens without which the rule cannot fire on a file; files with none of any rule's tokens
-    # are not parsed at all.
-    triggers: ClassVar[tuple[str, ...]] = ()
-    # FileFacts lists the rule reads (e.g. ("quant_specs",)); lets the Python prefilter skip files without
-    # such call sites. None means "any fact", which keeps the prefilter safe but slower.
+    # The FileFacts lists the rule reads (e.g. ("quant_specs",)). The prefilter parses a file only when its front
+    # end can produce one of them from the text (each front end lists the tokens for each fact list), so a rule
+    # never names syntax, file kinds or dialect spellings: it sees the facts of every kind of file. None means
+    # "any fact", which keeps the prefilter safe but slow.
     reads: ClassVar[Optional[tuple[str, ...]]] = None
+    # Optional narrowing: text tokens without which the rule cannot fire. A file must hold one of them as well as
+    # a token of a fact the rule reads. Only sound when they cover every front end's tokens for those facts
+    # (tests/test_frontends.py checks the built-in rules; a plugin's author answers for its own).
+    triggers: ClassVar[tuple[str, ...]] = ()
     needs_gpu: ClassVar[bool] = False  # cannot fire without a GPU from the settings or named in the file
-    # Front-end kinds the rule applies to.
-    kinds: ClassVar[tuple[str, ...]] = ("python", "yaml", "toml", "shell", "dockerfile")
     VALID: ClassVar[Sequence[Example]] = ()
     INVALID: ClassVar[Sequence[Example]] = ()
     engine_emitted: ClassVar[bool] = False  # ECO9xx: reported by the engine itself, check() is never called

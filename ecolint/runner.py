@@ -74,13 +74,6 @@ class Engine:
         rules = [r() for r in all_rules() if settings.is_enabled(r.code) and not r.engine_emitted]
         return cls(settings, rules, RuleContext(knowledge, settings.gpu))
 
-    def triggers(self, kind: str) -> tuple[str, ...]:
-        tokens: list[str] = []
-        for rule in self.rules:
-            if kind in rule.kinds:
-                tokens.extend(rule.triggers or ("",))  # a rule without triggers disables the prefilter
-        return tuple(dict.fromkeys(tokens))
-
 
 class Engines:
     """The engines of one run, one per distinct settings: a :class:`~ecolint.config.Resolver` gives each file
@@ -144,14 +137,7 @@ def decode(data: bytes, kind: str) -> str:
         if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
             raise SourceError("file is UTF-16 or UTF-32 encoded (byte-order mark); only UTF-8 is read", code="ECO901")
         raise SourceError("file contains NUL bytes (binary file?)", code="ECO901")
-    module = front_end(kind)
-    if hasattr(module, "decode"):
-        return module.decode(data)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"file is not valid UTF-8: {exc}", code="ECO901") from None
-    return text
+    return front_end(kind).decode(data)
 
 
 def wants_parse(text: str, kind: str, engine: Engine) -> bool:
@@ -212,9 +198,7 @@ def lint_text(path: str, text: str, kind: str, engine: Engine, project_dir: Opti
         return _filter(result, settings)
     _project_facts(facts, path, settings, project_dir)
     findings: list[Finding] = []
-    for rule in engine.rules:
-        if kind not in rule.kinds:
-            continue
+    for rule in engine.rules:  # every rule sees every file's facts (a rule reads facts, not syntax)
         try:
             findings.extend(rule.check(facts, engine.context))
         except Exception as exc:  # noqa: BLE001

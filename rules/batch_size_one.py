@@ -56,7 +56,6 @@ class BatchSizeOne(Rule):
     fix_applicability = Applicability.DISPLAY_ONLY
     summary = "explicit batch size 1 for inference or serving"
     tags = ("energy", "batching")
-    triggers = ("batch_size", "max_num_seqs", "max-num-seqs", "max-batch-size", "MAX_BATCH_SIZE", "batch-size")
     reads = ("batch_settings",)
 
     VALID = (

@@ -48,7 +48,6 @@ class Bf16OnPreAmpere(Rule):
     fix_applicability = Applicability.UNSAFE
     summary = "bfloat16 on a GPU without bf16 support (T4, V100, RTX 20xx ...)"
     tags = ("energy", "precision", "hardware")
-    triggers = ("bfloat16", "bf16", "BF16")
     reads = ("dtype_uses",)
     needs_gpu = True
 

@@ -41,7 +41,6 @@ class Conflicting8bit4bit(Rule):
     fix_applicability = Applicability.DISPLAY_ONLY
     summary = "8-bit and 4-bit quantization requested together"
     tags = ("correctness", "quantization", "bitsandbytes")
-    triggers = ("load_in_8bit", "load_in_4bit", "8bit", "4bit")
     reads = ("quant_specs",)
 
     VALID = (

@@ -51,7 +51,6 @@ class DeadBnb4bitOptions(Rule):
     fix_applicability = Applicability.SAFE
     summary = "bnb_4bit_* options without 4-bit loading have no effect"
     tags = ("clarity", "quantization", "bitsandbytes")
-    triggers = ("bnb_4bit_",)
     reads = ("quant_specs",)
 
     VALID = (

@@ -49,7 +49,6 @@ class Fp32Inference(Rule):
     fix_applicability = Applicability.UNSAFE
     summary = "causal LM loaded in float32 for GPU inference"
     tags = ("energy", "precision")
-    triggers = ("from_pretrained", "pipeline", "float32", "LLM(", "dtype", "DTYPE")
     reads = ("model_loads",)
 
     VALID = (

@@ -52,7 +52,6 @@ class Int8DefaultThreshold(Rule):
     fix_applicability = Applicability.UNSAFE
     summary = "bitsandbytes INT8 with the default outlier threshold (mixed-precision decomposition)"
     tags = ("energy", "quantization", "bitsandbytes")
-    triggers = ("load_in_8bit", "BitsAndBytesConfig", "bitsandbytes", "from_dict", "quantization", "quantize", "QUANTIZE", "8bit")
     reads = ("quant_specs",)
 
     VALID = (

@@ -45,7 +45,6 @@ class KvCacheDisabled(Rule):
     fix_applicability = Applicability.UNSAFE
     summary = "use_cache=False at generation (quadratic recomputation per token)"
     tags = ("energy", "decoding")
-    triggers = ("use_cache", "use-cache")
     reads = ("generations",)
 
     VALID = (

@@ -51,7 +51,6 @@ class Nf4BelowCrossover(Rule):
     fix_applicability = Applicability.DISPLAY_ONLY
     summary = "bitsandbytes 4-bit on a model of 3B parameters or fewer (more energy per token than FP16)"
     tags = ("energy", "quantization", "bitsandbytes")
-    triggers = ("load_in_4bit", "4bit", "BitsAndBytesConfig", "bitsandbytes", "quantization", "quantize", "QUANTIZE", "nf4", "fp4")
     reads = ("model_loads", "quant_specs")
 
     VALID = (

@@ -56,9 +56,7 @@ class SequentialGenerate(Rule):
     fix_applicability = Applicability.DISPLAY_ONLY
     summary = "generation called once per prompt inside a loop"
     tags = ("energy", "batching")
-    triggers = ("generate", "pipeline", "for ")
     reads = ("generations",)
-    kinds = ("python",)
 
     VALID = (
         Example(

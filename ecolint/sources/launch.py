@@ -65,6 +65,19 @@ TGI_ENV = {
 # Names that identify a TGI container on their own (SageMaker / HF endpoint containers run TGI).
 TGI_ENV_MARKERS = {"HF_MODEL_ID", "HF_MODEL_QUANTIZE", "SM_NUM_GPUS"}
 
+# The flags read as settings (``--max_num_seqs`` is read as ``--max-num-seqs``).
+FLAG_SETTINGS = {
+    "vllm": {"--model": "model", "--quantization": "quantize", "-q": "quantize", "--dtype": "dtype",
+             "--max-num-seqs": "max_batch", "--load-format": "load_format"},
+    "tgi": {"--model-id": "model", "--quantize": "quantize", "--dtype": "dtype", "--max-batch-size": "max_batch"},
+}
+# Quantization methods that are bitsandbytes, per engine and width (TGI: 8-bit unless nf4/fp4; vLLM: 4-bit).
+TGI_BNB8 = ("bitsandbytes", "bnb", "bitsandbytes-8bit")
+TGI_BNB4 = ("bitsandbytes-nf4", "bitsandbytes-fp4")
+VLLM_BNB4 = ("bitsandbytes", "bnb")
+# What names a launch: programs, modules and images (see find_launch; the image patterns ignore case).
+LAUNCH_WORDS = ("vllm", "text-generation-launcher", "text-generation-inference", "tgi")
+
 DTYPE_NAMES = {
     "float32": "fp32", "float": "fp32", "fp32": "fp32",
     "float16": "fp16", "half": "fp16", "fp16": "fp16",
@@ -205,11 +218,7 @@ def word_value(word: Word, i: int, j: int, variables: Optional[dict[str, str]] =
 
 def parse_args(engine: str, words: list[Word], variables: Optional[dict[str, str]] = None) -> dict[str, Setting]:
     """Flags of a vLLM / TGI command line -> settings (``model``, ``quantize``, ``load_format``, ``max_batch``, ``dtype``)."""
-    names = {
-        "vllm": {"--model": "model", "--quantization": "quantize", "-q": "quantize", "--dtype": "dtype",
-                 "--max-num-seqs": "max_batch", "--load-format": "load_format"},
-        "tgi": {"--model-id": "model", "--quantize": "quantize", "--dtype": "dtype", "--max-batch-size": "max_batch"},
-    }[engine]
+    names = FLAG_SETTINGS[engine]
     valued = _VALUE_FLAGS[engine]
     out: dict[str, Setting] = {}
     k = 0
@@ -327,14 +336,14 @@ def quant_spec(engine: str, method: str, setting: Setting) -> Optional[QuantSpec
     v = setting.value
     opts: dict[str, Value] = {}
     if engine == "tgi":
-        if method in ("bitsandbytes", "bnb", "bitsandbytes-8bit"):
+        if method in TGI_BNB8:
             opts["load_in_8bit"] = Value(True, v.certainty, setting.span, setting.how)
-        elif method in ("bitsandbytes-nf4", "bitsandbytes-fp4"):
+        elif method in TGI_BNB4:
             opts["load_in_4bit"] = Value(True, v.certainty, setting.span, setting.how)
         else:
             return None
     else:
-        if method not in ("bitsandbytes", "bnb"):
+        if method not in VLLM_BNB4:
             return None
         opts["load_in_4bit"] = Value(True, v.certainty, setting.span, setting.how)
     return QuantSpec(span=setting.span, origin=engine, options=opts, engine=engine)
@@ -371,3 +380,28 @@ def launch_from_words(facts: FileFacts, words: list[Word], overrides=None, image
     return emit(facts, engine, api, span, settings, overrides)
 
 
+def _launch_tokens() -> dict[str, tuple[str, ...]]:
+    """Fact list -> the text tokens without which no launch produces it (for the prefilter; the flag, environment
+    and method tables above are the vocabulary). Every fact needs a launch; the settings need their flag or
+    variable as well."""
+    def flags(setting: str) -> list[str]:
+        out = [f.lstrip("-") for names in FLAG_SETTINGS.values() for f, s in names.items() if s == setting]
+        out += [f.replace("-", "_") for f in out] + [n for n, s in TGI_ENV.items() if s == setting]
+        return out
+
+    launch = list(LAUNCH_WORDS) + sorted(TGI_ENV_MARKERS) + ["QUANTIZE"]  # QUANTIZE=bitsandbytes marks a TGI env
+    quant = list(TGI_BNB8 + TGI_BNB4 + VLLM_BNB4)
+    tokens = {
+        "model_loads": launch,
+        "servings": launch,
+        "quant_specs": quant,
+        "batch_settings": flags("max_batch"),
+        "dtype_uses": flags("dtype"),
+        "generations": [],
+        "training": [],
+    }
+    return {fact: tuple(dict.fromkeys(t)) for fact, t in tokens.items()}
+
+
+#: Fact list -> tokens, for every front end that reads launches (shell, Dockerfile; YAML and TOML add theirs).
+TOKENS: dict[str, tuple[str, ...]] = _launch_tokens()

@@ -18,10 +18,11 @@ from __future__ import annotations
 import re
 import sys
 import threading
-from typing import Callable, Optional, TypeVar
+from typing import Callable, Mapping, Optional, TypeVar
 
 from ecolint.facts import FileFacts
 from ecolint.sources import SourceError, caused_by_recursion
+from ecolint.sources.frontend import FrontEnd
 
 T = TypeVar("T")
 
@@ -251,3 +252,51 @@ def _cpython_error(err: SyntaxError) -> SourceError:
 def _libcst_error(exc) -> SourceError:
     message = getattr(exc, "message", None) or str(exc).strip().splitlines()[0]
     return SourceError(f"cannot parse Python: {message}", getattr(exc, "raw_line", 1) or 1, (getattr(exc, "raw_column", 0) or 0) + 1)
+
+
+class PythonFrontEnd(FrontEnd):
+    """Python source: PEP 263 decoding, libcst analysis, the stdlib ``ast`` call-site check of the prefilter,
+    tokenizer comments, and CPython's verdict on fixed text."""
+
+    kind = "python"
+
+    def decode(self, data: bytes) -> str:
+        return decode(data)
+
+    def extract(self, path: str, text: str, settings) -> FileFacts:
+        return extract(path, text, settings)
+
+    def tokens(self) -> Mapping[str, tuple[str, ...]]:
+        from ecolint.prefilter import python_tokens
+
+        return python_tokens()
+
+    def site_check(self, text: str, needed: frozenset[str]) -> bool:
+        from ecolint.prefilter import python_sites
+
+        return python_sites(text, needed)
+
+    def may_name_gpu(self, text: str) -> bool:
+        from ecolint.prefilter import GPU_WORDS
+
+        return GPU_WORDS.search(text) is not None
+
+    def comments(self, text: str):
+        from ecolint.noqa import python_comments
+
+        return python_comments(text)
+
+    def encoding(self, data: bytes) -> str:
+        import io
+        import tokenize
+
+        try:
+            return tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+        except SyntaxError:
+            return "utf-8"
+
+    def rejects(self, text: str) -> Optional[SourceError]:
+        return cpython_rejects(text)
+
+
+FRONT_END = PythonFrontEnd()

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Optional
+from typing import Mapping, Optional
 
 from ecolint.facts import FileFacts, Value
 from ecolint.sources import SourceError
 from ecolint.sources import launch
+from ecolint.sources.frontend import FrontEnd
 from ecolint.sources.launch import Setting
 from ecolint.sources.words import Source, Word, literal_word, split_shell
 
@@ -228,4 +229,38 @@ def _command(source: Source, start: int, end: int) -> tuple[list[list[Word]], bo
     return [c.words for c in split_shell(source, start, end)], True
 
 
-__all__ = ["extract", "SourceError"]
+class ShellFrontEnd(FrontEnd):
+    """Shell launch scripts: the vLLM / TGI command lines they run."""
+
+    kind = "shell"
+
+    def extract(self, path: str, text: str, settings) -> FileFacts:
+        return extract_script(path, text, getattr(settings, "model_overrides", None) or {})
+
+    def tokens(self) -> Mapping[str, tuple[str, ...]]:
+        return launch.TOKENS
+
+    def comments(self, text: str):
+        from ecolint.noqa import shell_comments
+
+        return shell_comments(text)
+
+
+class DockerfileFrontEnd(ShellFrontEnd):
+    """Dockerfiles: per build stage, the launch its entrypoint and command run."""
+
+    kind = "dockerfile"
+
+    def extract(self, path: str, text: str, settings) -> FileFacts:
+        return extract_dockerfile(path, text, getattr(settings, "model_overrides", None) or {})
+
+    def comments(self, text: str):
+        from ecolint.noqa import dockerfile_comments
+
+        return dockerfile_comments(text)
+
+
+FRONT_END = ShellFrontEnd()
+DOCKERFILE_FRONT_END = DockerfileFrontEnd()
+
+__all__ = ["extract", "SourceError", "FRONT_END", "DOCKERFILE_FRONT_END"]

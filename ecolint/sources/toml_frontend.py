@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Any
+from typing import Any, Mapping
 
 from ecolint.facts import FileFacts
 from ecolint.sources import SourceError
+from ecolint.sources.frontend import FrontEnd
 from ecolint.sources.tree import CEntry, CNode, Tree, template_mark
 from ecolint.sources.words import Source, align_word, literal_word
 
@@ -309,3 +310,23 @@ def _unescape(raw: str) -> str:
         return tomllib.loads(f"x = {raw}")["x"]
     except tomllib.TOMLDecodeError:
         return raw[1:-1]
+
+
+class TomlFrontEnd(FrontEnd):
+    """TOML configs: the config dialects over the scanned tree."""
+
+    kind = "toml"
+
+    def extract(self, path: str, text: str, settings) -> FileFacts:
+        return extract(path, text, settings)
+
+    def tokens(self) -> Mapping[str, tuple[str, ...]]:
+        from ecolint.sources.config_tokens import TOKENS
+
+        return TOKENS
+
+    def hides_tokens(self, text: str) -> bool:
+        return "\\" in text and any(e in text for e in ("\\x", "\\u", "\\U"))  # escapes in basic strings and quoted keys
+
+
+FRONT_END = TomlFrontEnd()

@@ -9,9 +9,11 @@ bomb costs no more than its text, and a recursive alias becomes a cycle that the
 from __future__ import annotations
 
 import re
+from typing import Mapping
 
 from ecolint.facts import FileFacts
 from ecolint.sources import SourceError
+from ecolint.sources.frontend import FrontEnd
 from ecolint.sources.tree import CEntry, CNode, Tree, template_mark
 from ecolint.sources.words import Source, align_word, literal_word
 
@@ -153,3 +155,28 @@ def _scalar(node):
         except ValueError:
             return v
     return v
+
+
+class YamlFrontEnd(FrontEnd):
+    """YAML configs: the config dialects over the composed node graph."""
+
+    kind = "yaml"
+
+    def extract(self, path: str, text: str, settings) -> FileFacts:
+        return extract(path, text, settings)
+
+    def tokens(self) -> Mapping[str, tuple[str, ...]]:
+        from ecolint.sources.config_tokens import TOKENS
+
+        return TOKENS
+
+    def hides_tokens(self, text: str) -> bool:
+        return "\\" in text and any(e in text for e in ("\\x", "\\u", "\\U"))  # escapes in double-quoted scalars
+
+    def comments(self, text: str):
+        from ecolint.noqa import yaml_comments
+
+        return yaml_comments(text)
+
+
+FRONT_END = YamlFrontEnd()
