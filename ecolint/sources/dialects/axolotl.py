@@ -5,10 +5,10 @@ into ``fp16: true``."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, ClassVar, Optional
 
 from ecolint.facts import CERTAIN, DEFAULT, BatchSetting, DtypeUse, FixCandidate, ModelLoad, Value
-from ecolint.sources.dialects.base import BNB_4BIT_PREFIX, BNB_KEYS, Ctx, Dialect, model_ref, spec_from_entries
+from ecolint.sources.dialects.base import BNB_4BIT_PREFIX, BNB_KEYS, Ctx, Dialect, Tokens, model_ref, spec_from_entries
 from ecolint.sources.tree import CEntry, CNode
 
 MARKERS = frozenset({"micro_batch_size", "adapter", "sequence_len", "gradient_accumulation_steps", "num_epochs", "datasets", "lora_r",
@@ -21,7 +21,7 @@ BF16_KEY = "bf16"
 
 class Axolotl(Dialect):
     name = "axolotl"
-    tokens = {
+    tokens: ClassVar[Tokens] = {
         "model_loads": ("base_model",),
         "quant_specs": tuple(sorted(set(QUANT_KEYS) | BNB_KEYS | {BNB_4BIT_PREFIX})),
         "batch_settings": (BATCH_KEY,),
@@ -55,24 +55,28 @@ class Axolotl(Dialect):
             facts.batch_settings.append(BatchSetting(mbs.span, Value(mbs.node.value, CERTAIN, mbs.span), "axolotl micro_batch_size", feeds_generation=False))
         bf = doc.entries.get(BF16_KEY)
         if bf is not None and bf.node.value is True:
-            facts.dtype_uses.append(DtypeUse(bf.span, "bf16", "axolotl `bf16: true`", replace_with=lambda new, _d=doc, _e=bf: _flip_bf16(ctx, _d, _e, new)))
+            facts.dtype_uses.append(DtypeUse(bf.span, "bf16", "axolotl `bf16: true`", replace_with=_flip_bf16(ctx, doc, bf)))
 
 
-def _flip_bf16(ctx: Ctx, doc: CNode, bf: CEntry, new: str) -> Optional[FixCandidate]:
+def _flip_bf16(ctx: Ctx, doc: CNode, bf: CEntry) -> Callable[[str], Optional[FixCandidate]]:
     """``bf16: true`` -> ``bf16: false`` plus ``fp16: true`` (set, or added on the next line)."""
-    if new != "float16":
-        return None
-    first = ctx.tree.replace_scalar(bf.node, "false")
-    if first is None:
-        return None
-    fp = doc.entries.get("fp16")
-    if fp is not None:
-        second = ctx.tree.replace_scalar(fp.node, "true") if fp.node.value is not True else FixCandidate([])
-    else:
-        second = ctx.tree.insert_after(bf, "fp16", "true")
-    if second is None:
-        return None
-    return FixCandidate(first.edits + second.edits)
+
+    def replace(new: str) -> Optional[FixCandidate]:
+        if new != "float16":
+            return None
+        first = ctx.tree.replace_scalar(bf.node, "false")
+        if first is None:
+            return None
+        fp = doc.entries.get("fp16")
+        if fp is not None:
+            second = ctx.tree.replace_scalar(fp.node, "true") if fp.node.value is not True else FixCandidate([])
+        else:
+            second = ctx.tree.insert_after(bf, "fp16", "true")
+        if second is None:
+            return None
+        return FixCandidate(first.edits + second.edits)
+
+    return replace
 
 
 DIALECT = Axolotl()

@@ -30,7 +30,7 @@ How overlapping dialects combine (a document may match several):
 from __future__ import annotations
 
 import re
-from typing import ClassVar, Iterable, Optional
+from typing import Callable, ClassVar, Iterable, Optional
 
 from ecolint.facts import CERTAIN, Edit, FileFacts, FixCandidate, GpuHint, ModelRef, QuantSpec, Value
 from ecolint.sources import launch
@@ -120,7 +120,12 @@ class Ctx:
             v = launch.word_value(w, 0, len(w.text)) if w else Value(None, "unknown", entry.span, value)
             value, certainty = v.value, v.certainty
         v = Value(value, certainty, entry.span, how or entry.key)
-        return Setting(v, entry.span, lambda new, _n=node: local(self.tree.replace_scalar(_n, new), [entry]) if certainty == CERTAIN else None, how or entry.key)
+        tree = self.tree
+
+        def replace(new: str) -> Optional[FixCandidate]:
+            return local(tree.replace_scalar(node, new), [entry]) if certainty == CERTAIN else None
+
+        return Setting(v, entry.span, replace, how or entry.key)
 
     def word(self, node: CNode) -> Optional[Word]:
         if node.kind != "scalar" or node.value is None or isinstance(node.value, (dict, list)):
@@ -243,8 +248,17 @@ def env_from_map(ctx: Ctx, node: Optional[CNode]) -> dict[str, Setting]:
                 v = launch.word_value(w, i, len(w.text)) if w else Value(item.value[i:], CERTAIN)
                 v.span = item.span
                 v.source = name
-                out[name] = Setting(v, item.span, (lambda new, _w=w, _i=i: fix_of(_w.replace(_i, len(_w.text), new)) if _w else None), name)
+                out[name] = Setting(v, item.span, _replace_after(w, i), name)
     return out
+
+
+def _replace_after(word: Optional[Word], i: int) -> Callable[[str], Optional[FixCandidate]]:
+    """Replacing the characters of ``word`` from ``i`` on (the value of a ``NAME=value`` item)."""
+
+    def replace(new: str) -> Optional[FixCandidate]:
+        return fix_of(word.replace(i, len(word.text), new)) if word is not None else None
+
+    return replace
 
 
 def container(ctx: Ctx, image_node: Optional[CNode], words: list[Word], env: dict[str, Setting], anchor_span=None) -> None:

@@ -3,13 +3,15 @@ or a list) and ``environment`` (a list of ``NAME=value`` or a mapping)."""
 
 from __future__ import annotations
 
-from ecolint.sources.dialects.base import LAUNCH_TOKENS, Ctx, Dialect, container, env_from_map, is_map
+from typing import ClassVar
+
+from ecolint.sources.dialects.base import LAUNCH_TOKENS, Ctx, Dialect, Tokens, container, env_from_map, is_map
 from ecolint.sources.tree import CNode
 
 
 class Compose(Dialect):
     name = "compose"
-    tokens = LAUNCH_TOKENS
+    tokens: ClassVar[Tokens] = LAUNCH_TOKENS
 
     def recognise(self, doc: CNode, ctx: Ctx) -> bool:
         return doc.kind == "map" and is_map(doc.get("services"))

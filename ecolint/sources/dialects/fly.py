@@ -4,7 +4,9 @@ the GPU hint."""
 
 from __future__ import annotations
 
-from ecolint.sources.dialects.base import LAUNCH_TOKENS, Ctx, Dialect, container, env_from_map, is_map, merge_tokens
+from typing import ClassVar
+
+from ecolint.sources.dialects.base import LAUNCH_TOKENS, Ctx, Dialect, Tokens, container, env_from_map, is_map, merge_tokens
 from ecolint.sources.tree import CNode
 from ecolint.sources.words import Word
 
@@ -14,7 +16,7 @@ VM_GPU_KEYS = ("gpu_kind", "size")
 
 class Fly(Dialect):
     name = "fly"
-    tokens = merge_tokens(LAUNCH_TOKENS, {"gpu_hints": VM_GPU_KEYS + ("vm_size",)})
+    tokens: ClassVar[Tokens] = merge_tokens(LAUNCH_TOKENS, {"gpu_hints": VM_GPU_KEYS + ("vm_size",)})
 
     def recognise(self, doc: CNode, ctx: Ctx) -> bool:
         if doc.kind != "map":

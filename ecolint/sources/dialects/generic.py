@@ -12,11 +12,11 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import ClassVar, Optional
 
 from ecolint.facts import CERTAIN, DtypeUse, ModelLoad, Value
 from ecolint.sources import launch
-from ecolint.sources.dialects.base import BNB_4BIT_PREFIX, BNB_KEYS, FALLBACK, Ctx, Dialect, model_ref, spec_from_entries
+from ecolint.sources.dialects.base import BNB_4BIT_PREFIX, BNB_KEYS, FALLBACK, Ctx, Dialect, Tokens, model_ref, spec_from_entries
 from ecolint.sources.tree import CEntry, CNode, walk
 
 MODEL_KEYS = ("model_name_or_path", "pretrained_model_name_or_path", "model_id", "model_name", "base_model", "model")
@@ -36,7 +36,7 @@ _QUANT_TOKENS = tuple(sorted(BNB_KEYS | {BNB_4BIT_PREFIX} | set(QUANT_METHOD_KEY
 class Generic(Dialect):
     name = "generic"
     stage = FALLBACK
-    tokens = {
+    tokens: ClassVar[Tokens] = {
         "quant_specs": _QUANT_TOKENS,
         # A model load needs a model id key *and* a quantization or dtype key: the rarer half is listed.
         "model_loads": tuple(sorted(set(_QUANT_TOKENS) | set(DTYPE_KEYS))),

@@ -5,8 +5,9 @@ the container's own environment. Node selectors and affinities naming a GPU are 
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
-from ecolint.sources.dialects.base import LAUNCH_TOKENS, Ctx, Dialect, container, env_from_map
+from ecolint.sources.dialects.base import LAUNCH_TOKENS, Ctx, Dialect, Tokens, container, env_from_map
 from ecolint.sources.tree import CNode, walk
 
 CONTAINER_LISTS = ("containers", "initContainers")
@@ -14,7 +15,7 @@ _VAR = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
 
 
 def _containers(doc: CNode, ctx: Ctx) -> list[CNode]:
-    out = []
+    out: list[CNode] = []
     for entry, node in walk(doc):
         if entry is not None and entry.key in CONTAINER_LISTS and node.kind == "seq":
             out.extend(c for c in node.items if c.kind == "map" and not ctx.claimed(c) and ("image" in c.entries or "command" in c.entries))
@@ -23,7 +24,7 @@ def _containers(doc: CNode, ctx: Ctx) -> list[CNode]:
 
 class Kubernetes(Dialect):
     name = "k8s"
-    tokens = LAUNCH_TOKENS
+    tokens: ClassVar[Tokens] = LAUNCH_TOKENS
 
     def recognise(self, doc: CNode, ctx: Ctx) -> bool:
         return bool(_containers(doc, ctx))

@@ -5,11 +5,11 @@ when it trains (``do_train``, or a ``stage`` without prediction), inference othe
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import ClassVar, Optional
 
 from ecolint.facts import CERTAIN, DEFAULT, BatchSetting, DtypeUse, FixCandidate, ModelLoad, QuantSpec, Value
 from ecolint.sources import launch
-from ecolint.sources.dialects.base import Ctx, Dialect, local, model_ref, text_of, truthy
+from ecolint.sources.dialects.base import Ctx, Dialect, Tokens, local, model_ref, text_of, truthy
 from ecolint.sources.tree import CEntry, CNode
 
 MARKERS = frozenset({"template", "stage", "finetuning_type", "quantization_bit", "infer_backend", "do_train", "do_predict", "dataset",
@@ -26,7 +26,7 @@ BATCH_KEY = "per_device_eval_batch_size"
 
 class LlamaFactory(Dialect):
     name = "llamafactory"
-    tokens = {
+    tokens: ClassVar[Tokens] = {
         "model_loads": (MODEL_KEY,),
         "quant_specs": (BITS_KEY,),
         "batch_settings": (BATCH_KEY,),

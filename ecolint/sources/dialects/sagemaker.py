@@ -5,8 +5,10 @@ settings. Blocks that a container dialect already read as a container's environm
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from ecolint.sources import launch
-from ecolint.sources.dialects.base import ENV_BLOCK, Ctx, Dialect, env_from_map
+from ecolint.sources.dialects.base import ENV_BLOCK, Ctx, Dialect, Tokens, env_from_map
 from ecolint.sources.tree import CNode, walk
 
 # The variable a finding about the whole block points at: the first of these present.
@@ -25,7 +27,7 @@ def _blocks(doc: CNode, ctx: Ctx) -> list[CNode]:
 class EndpointEnv(Dialect):
     name = "sagemaker"
     stage = ENV_BLOCK
-    tokens = {
+    tokens: ClassVar[Tokens] = {
         "model_loads": tuple(sorted(launch.TGI_ENV_MARKERS)),
         "servings": tuple(sorted(launch.TGI_ENV_MARKERS)),
         "quant_specs": _for_setting("quantize"),

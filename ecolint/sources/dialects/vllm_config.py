@@ -3,8 +3,10 @@ launch with its ``dtype``, ``max-num-seqs``, ``quantization`` and ``load-format`
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from ecolint.sources import launch
-from ecolint.sources.dialects.base import Ctx, Dialect
+from ecolint.sources.dialects.base import Ctx, Dialect, Tokens
 from ecolint.sources.tree import CNode
 
 ENGINE_KEYS = frozenset({"max-num-seqs", "max_num_seqs", "quantization", "tensor-parallel-size", "tensor_parallel_size", "gpu-memory-utilization",
@@ -22,7 +24,7 @@ def _keys_for(setting: str) -> tuple[str, ...]:
 
 class VllmConfig(Dialect):
     name = "vllm_config"
-    tokens = {
+    tokens: ClassVar[Tokens] = {
         "model_loads": tuple(sorted(_SIGNATURE)),  # every launch is recognised by one of these keys
         "servings": tuple(sorted(_SIGNATURE)),
         "quant_specs": _keys_for("quantize") + _keys_for("load_format"),
