@@ -342,3 +342,7 @@ def test_prefilter_agrees_on_every_dialect_document():
         if not fast:
             full = [f for f in full if f[0] != "ECO900"]
         assert fast == full, (path, text)
+
+
+def test_endpoint_markers_have_an_order():
+    assert set(sagemaker.MARKER_ORDER) == launch.TGI_ENV_MARKERS

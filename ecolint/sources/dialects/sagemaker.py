@@ -12,8 +12,7 @@ from ecolint.sources.dialects.base import ENV_BLOCK, Ctx, Dialect, Tokens, env_f
 from ecolint.sources.tree import CNode, walk
 
 # The variable a finding about the whole block points at: the first of these present.
-_MARKER_ORDER = ("HF_MODEL_ID", "HF_MODEL_QUANTIZE", "SM_NUM_GPUS")
-assert set(_MARKER_ORDER) == launch.TGI_ENV_MARKERS
+MARKER_ORDER = ("HF_MODEL_ID", "HF_MODEL_QUANTIZE", "SM_NUM_GPUS")
 
 
 def _for_setting(setting: str) -> tuple[str, ...]:
@@ -41,7 +40,7 @@ class EndpointEnv(Dialect):
     def extract(self, doc: CNode, ctx: Ctx) -> None:
         for node in _blocks(doc, ctx):
             env = env_from_map(ctx, node)
-            marker = next(k for k in _MARKER_ORDER if k in node.entries)
+            marker = next(k for k in MARKER_ORDER if k in node.entries)
             launch.emit(ctx.facts, "tgi", "text-generation-launcher", node.entries[marker].key_span, launch.env_settings(env), ctx.overrides)
 
 
