@@ -13,7 +13,9 @@ import pytest
 
 from ecolint.registry import all_rules
 from ecolint.rule import Rule
-from ecolint.sources import configs, launch
+from ecolint.sources import launch
+from ecolint.sources.dialects import base as dialect_base
+from ecolint.sources.dialects import generic
 from ecolint.sources.frontend import KINDS, REGISTRY, FrontEnd, all_front_ends, front_end, kind_for
 
 FACT_LISTS = ("model_loads", "quant_specs", "generations", "batch_settings", "dtype_uses", "servings")
@@ -50,7 +52,7 @@ def test_tokens_name_fact_lists(kind):
 
 def test_config_tokens_come_from_the_dialect_tables():
     tokens = {t.lower() for t in front_end("yaml").tokens()["quant_specs"]}
-    for name in configs._BNB8_NAMES | configs._BNB4_NAMES | configs._BNB_KEYS:
+    for name in generic.BNB8_NAMES | generic.BNB4_NAMES | dialect_base.BNB_KEYS:
         assert name.lower() in tokens
     assert {"llm.int8", "int8_bnb", "bnb4"} <= tokens  # the three spellings of issue 12
     assert front_end("toml").tokens() == front_end("yaml").tokens()

@@ -12,7 +12,10 @@ import pytest
 from ecolint.config import Settings
 from ecolint.registry import all_rules
 from ecolint.runner import Engine, lint_bytes
-from ecolint.sources import configs, kind_for, launch
+from ecolint.sources import kind_for, launch
+from ecolint.sources.dialects import base as dialect_base
+from ecolint.sources.dialects import generic
+from ecolint.sources.dialects import vllm_config as vllm_dialect
 
 ROOT = Path(__file__).resolve().parent.parent
 NOWHERE = Path("/nonexistent")
@@ -77,18 +80,18 @@ def test_rule_examples(example, engines):
 
 
 # -- a corpus per dialect, from the vocabulary tables ---------------------------------------------------------
-QUANT_NAMES = sorted(configs._BNB8_NAMES | configs._BNB4_NAMES)
+QUANT_NAMES = sorted(generic.BNB8_NAMES | generic.BNB4_NAMES)
 LAUNCH_QUANT = sorted(set(launch.TGI_BNB8 + launch.TGI_BNB4 + launch.VLLM_BNB4))
 
 
 def generic_bnb():
-    for key in configs._QUANT_METHOD_KEYS:
+    for key in generic.QUANT_METHOD_KEYS:
         for name in QUANT_NAMES:
             for model_key in ("model_id", "model"):
                 yield f"{key}-{name}-{model_key}.yaml", f"{model_key}: {MODEL}\n{key}: {name}\n"
             yield f"{key}-{name}.toml", f'model_name_or_path = "{SMALL}"\n{key} = "{name}"\n'
             yield f"{key}-{name}-upper.yaml", f"model_id: {SMALL}\n{key}: {name.upper()}\n"
-    for key in sorted(configs._BNB_KEYS):
+    for key in sorted(dialect_base.BNB_KEYS):
         yield f"bnb-{key}.yaml", f"model_id: {MODEL}\n{key}: true\nload_in_4bit: true\nbnb_4bit_quant_type: nf4\n"
         yield f"nested-{key}.yaml", f"model:\n  model_name_or_path: {SMALL}\n  quantization_config:\n    {key}: true\n"
     yield "escaped.yaml", 'model_id: x\n"load_in_\\x38bit": true\n'
@@ -134,7 +137,7 @@ def llamafactory():
 
 
 def vllm_config():
-    for key in sorted(configs._VLLM_KEYS):
+    for key in sorted(vllm_dialect.ENGINE_KEYS):
         for v in ("bitsandbytes", "1", "float32", "bfloat16"):
             yield f"vllm-{key}-{v}.yaml", f"model: {MODEL}\n{key}: {v}\nmax-num-seqs: 4\n"
 

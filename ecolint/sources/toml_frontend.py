@@ -2,8 +2,8 @@
 
 ``tomllib`` (``tomli`` before Python 3.11) decides validity and every value; it keeps no positions, so a
 small scanner here walks the same text and records where each key, value and array item is written. The
-two are joined by key path into the shared tree of :mod:`ecolint.sources.tree`, and the dialect mappers of
-:mod:`ecolint.sources.configs` do the rest (the same code as for YAML).
+two are joined by key path into the shared tree of :mod:`ecolint.sources.tree`, and the config dialects of
+:mod:`ecolint.sources.dialects` do the rest (the same code as for YAML).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ _WHERE = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
 def extract(path: str, text: str, settings) -> FileFacts:
-    from ecolint.sources import configs
+    from ecolint.sources import dialects
 
     mark = template_mark(text)
     if mark is not None:
@@ -36,7 +36,7 @@ def extract(path: str, text: str, settings) -> FileFacts:
                           mark[0], mark[1], code="ECO905")
     tree = parse(text)
     facts = FileFacts(path=path, kind="toml")
-    configs.extract(tree, facts, path, getattr(settings, "model_overrides", None) or {})
+    dialects.extract(tree, facts, path, getattr(settings, "model_overrides", None) or {})
     return facts
 
 

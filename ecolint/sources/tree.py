@@ -1,7 +1,7 @@
 """One position-carrying document tree for YAML and TOML.
 
 The YAML front end builds it from ``yaml.compose`` nodes, the TOML front end from its own scanner; the
-dialect mappers in :mod:`ecolint.sources.configs` read only this tree, so an axolotl key means the same in
+config dialects in :mod:`ecolint.sources.dialects` read only this tree, so an axolotl key means the same in
 either syntax. Every node and key knows its source offsets, which is all the text edits need: replacing a
 scalar, deleting whole ``key: value`` lines, inserting a sibling line. Edits keep everything else (comments,
 quoting, indentation) byte for byte.

@@ -23,7 +23,7 @@ _BOOL = {"yes": True, "true": True, "on": True, "no": False, "false": False, "of
 
 
 def extract(path: str, text: str, settings) -> FileFacts:
-    from ecolint.sources import configs
+    from ecolint.sources import dialects
 
     mark = template_mark(text)
     if mark is not None:
@@ -36,7 +36,7 @@ def extract(path: str, text: str, settings) -> FileFacts:
         )
     tree = parse(text)
     facts = FileFacts(path=path, kind="yaml")
-    configs.extract(tree, facts, path, getattr(settings, "model_overrides", None) or {})
+    dialects.extract(tree, facts, path, getattr(settings, "model_overrides", None) or {})
     return facts
 
 
