@@ -14,8 +14,8 @@ from ecolint.sources import dialects, launch
 def _tokens() -> dict[str, tuple[str, ...]]:
     own = dialects.tokens()
     facts = set(own) | set(launch.TOKENS)
-    merged = {fact: tuple(dict.fromkeys([*own.get(fact, ()), *launch.TOKENS.get(fact, ())])) for fact in sorted(facts)}
-    return {fact: words for fact, words in merged.items() if words}
+    facts -= {"training"}  # a flag on the file, not a fact list: rules read lists
+    return {fact: tuple(dict.fromkeys([*own.get(fact, ()), *launch.TOKENS.get(fact, ())])) for fact in sorted(facts)}
 
 
 #: Fact list -> tokens for the YAML and TOML front ends.
