@@ -193,8 +193,8 @@ class Resolver:
                 if isinstance(idx, cst.Index):
                     key = self.resolve(idx.value, scope, depth + 1)
                     if key.known and isinstance(key.value, str) and key.value in base.value:
-                        item = base.value[key.value].value
-                        return Value(item.value, weakest(base, key, item), item.span, src)
+                        entry: Value = base.value[key.value].value
+                        return Value(entry.value, weakest(base, key, entry), entry.span, src)
             return unknown(span, src)
         if isinstance(node, cst.IfExp):
             a = self.resolve(node.body, scope, depth + 1)
@@ -204,8 +204,8 @@ class Resolver:
             return unknown(span, src)
         return unknown(span, src)
 
-    def dict_items(self, node: cst.Dict, scope: Scope, depth: int) -> dict:
-        out: dict[str, Value] = {}
+    def dict_items(self, node: cst.Dict, scope: Scope, depth: int) -> dict[str, Item]:
+        out: dict[str, Item] = {}
         for el in node.elements:
             if isinstance(el, cst.DictElement):
                 key = self.resolve(el.key, scope, depth + 1)
