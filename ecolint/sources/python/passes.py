@@ -113,7 +113,7 @@ class _Extractor(cst.CSTVisitor):
         self.loops: list[_Loop] = []
         self.saved_loops: list[list[_Loop]] = []  # loops of the enclosing functions (a def starts afresh)
         self.func_stack: list[str] = []
-        self.kinds = a.kinds
+        self.kinds = a.kinds  # (the analyzer's table: what each variable holds)
         self.loop_generations: dict[int, list[Generation]] = {}
         self.pending: list[_Pending] = []
 
