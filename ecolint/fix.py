@@ -1,5 +1,5 @@
 """Applying fixes. Edits are span-exact text replacements, as small as the change they make (the Python front
-end inserts or removes one argument with its comma and comment, see :mod:`ecolint.sources.bracket_edits`;
+end inserts or removes one argument with its comma and comment, see :mod:`ecolint.sources.python.brackets`;
 config fixes come from the config front ends), so one mechanism applies both.
 
 Three layers:

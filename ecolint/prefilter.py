@@ -13,7 +13,8 @@ Two stages, both conservative (a file is only dropped when no enabled rule can r
 2. **Call sites** (``FrontEnd.site_check``; today Python): a live rule only matters when the file holds a
    syntax site that can produce the facts the rule reads. For Python that is decided on the stdlib ``ast``
    (about ten times cheaper than libcst), so words in docstrings, comments and strings do not count. The site
-   vocabulary mirrors what :mod:`ecolint.sources.python` turns into facts; tests compare prefiltered and
+   vocabulary mirrors what :mod:`ecolint.sources.python` turns into facts (shared words come from
+   :mod:`ecolint.sources.python.vocab`); tests compare prefiltered and
    unfiltered runs over the fixtures, every rule example and generated corpora (per config dialect too).
 
 Only syntax errors are reported differently: a file dropped here is never parsed, so its syntax is not checked
@@ -26,13 +27,10 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Mapping, Optional
 
+from ecolint.sources.python.vocab import GPU_WORDS, MODEL_CLASS, NOT_MODEL
+
 if TYPE_CHECKING:  # pragma: no cover
     from ecolint.runner import Engine
-
-# GPU names as the front ends recognise them in comments and strings (shared with ecolint.sources.python).
-GPU_WORDS = re.compile(
-    r"\b(?:(?:Tesla|NVIDIA)[\s-]+)?(T4|V100|P100|P40|K80|A100|A800|H100|H200|L4|L40S?|A10G?|RTX[\s-]?(?:20[6-8]0(?:[\s-]?Ti)?|30[6-9]0|40[6-9]0D?|5090))\b"
-)
 
 _NOQA_ECO = re.compile(r"noqa[^\n]*?eco", re.IGNORECASE)
 
@@ -135,8 +133,6 @@ _PY_CALLS: dict[str, frozenset[str]] = {
 _PY_ATTR_ASSIGN: dict[str, frozenset[str]] = {"generations": frozenset({"use_cache"})}
 _ATTR_OWNER_SUFFIX = "generation_config"
 
-MODEL_CLASS = re.compile(r"^(Auto)?[A-Za-z0-9]*(Model|ForCausalLM|LMHeadModel|ForConditionalGeneration|ForSeq2SeqLM|For[A-Za-z]+)$")
-NOT_MODEL = re.compile(r"(Tokenizer|Config|Processor|FeatureExtractor|ImageProcessor|PeftModel)")
 _SHAPES: dict[str, "re.Pattern[str]"] = {}
 # What may stand between the parts of a call in valid Python: white space, line continuations, comments (a
 # comment runs to the end of its line, so the three never overlap and a failed match backtracks linearly;

@@ -244,7 +244,7 @@ def test_fmt_skip_line_gets_no_fix(project):
 
 
 def test_format_off_lines():
-    from ecolint.sources.bracket_edits import format_off_lines
+    from ecolint.sources.python.brackets import format_off_lines
 
     text = "a = 1\n# fmt: off\nb = [\n  1]\n# fmt: on\nc = f(\n  2)  # fmt: skip\nd = '# fmt: off'\n"
     assert format_off_lines(text) == [(2, 5), (6, 7)]

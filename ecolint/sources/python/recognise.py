@@ -1,0 +1,456 @@
+"""Recognition of the APIs that load, quantize, place and run models: Hugging Face transformers
+(``from_pretrained``, ``BitsAndBytesConfig``, ``generate``, ``GenerationConfig``), ``pipeline``, vLLM (``LLM``,
+``SamplingParams``), training code (``Trainer``, ``SFTTrainer``, optimizer steps ...), device placement and dtype
+calls, and the GPU a file's comments and strings name.
+
+:class:`Analyzer` is the :class:`~ecolint.sources.python.resolve.Resolver` of one module that also knows these
+APIs: each method turns one recognised call into facts on ``self.facts``. The passes that walk the tree and
+decide which call is which are in :mod:`ecolint.sources.python.passes`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Sequence
+
+import libcst as cst
+
+from ecolint.dtypes import dtype_name
+from ecolint.facts import (
+    UNKNOWN,
+    BatchSetting,
+    DtypeUse,
+    FileFacts,
+    FixCandidate,
+    Generation,
+    GpuHint,
+    ModelLoad,
+    ModelRef,
+    QuantSpec,
+    Ref,
+    Serving,
+    Span,
+    Value,
+    unknown,
+)
+from ecolint.sources.python.edits import Edits
+from ecolint.sources.python.resolve import Item, Resolver, Scope, same
+from ecolint.sources.python.vocab import (
+    BNB_OPTIONS,
+    CAUSAL,
+    CLAUSE_END,
+    FOREIGN_ROOTS,
+    GENERATIVE_TASKS,
+    GPU_WORDS,
+    PASS_THROUGH,
+    TARGET_WORDS,
+    TRAIN_CALLS,
+    TRAINER_CLASSES,
+)
+
+
+class Analyzer(Resolver):
+    """One module's resolver, its facts and the APIs it recognises."""
+
+    def __init__(self, module: cst.Module, positions, path: str, text: str, overrides: Optional[dict] = None):
+        super().__init__(module, positions)
+        self.path = path
+        self.overrides = overrides or {}
+        self.facts = FileFacts(path=path, kind="python")
+        self.edits = Edits(text, self)
+        self.quant_by_node: dict[int, QuantSpec] = {}
+        self.model_targets: dict[str, ModelLoad] = {}  # variable -> the model load assigned to it
+        self.dataloaders: dict[str, BatchSetting] = {}  # variable -> its DataLoader batch size
+        self.generating_functions: dict[str, Generation] = {}
+        self.gpu_mentions: list[tuple[GpuHint, bool]] = []  # (hint, stated as the target: "runs on", "targets")
+        self.kinds: dict[str, str] = {}  # variable -> "hf-model" | "pipeline" | "vllm" | "dataloader" | "tokenizer" | "foreign"
+        self.chained: dict[int, tuple[cst.Call, str]] = {}  # id(inner call) -> (outer call, method)
+
+    # -- quantization configs -------------------------------------------------------------------------------
+    def call_value(self, node: cst.Call, q: str, scope: Scope) -> Optional[Any]:
+        if q.rsplit(".", 1)[-1] == "BitsAndBytesConfig" or q.endswith("BitsAndBytesConfig.from_dict"):
+            return self.quant_spec_for_call(node, scope)
+        return None
+
+    def quant_spec_for_call(self, call: cst.Call, scope: Scope) -> QuantSpec:
+        key = id(call)
+        if key in self.quant_by_node:
+            return self.quant_by_node[key]
+        q = self.qualify(call.func) or ""
+        if q.endswith("from_dict"):
+            items: dict = {}
+            if call.args:
+                d = self.resolve(call.args[0].value, scope)
+                if d.known and isinstance(d.value, dict):
+                    items = d.value
+            kw, opaque = self.kwargs_of(call, scope)
+            opaque = opaque or "**" in items or not call.args
+            items = {**items, **{k: v for k, v in kw.items() if k != "return_unused_kwargs"}}
+            origin = "from_dict"
+        else:
+            items, opaque = self.kwargs_of(call, scope)
+            origin = "BitsAndBytesConfig"
+        spec = self.make_spec(call, origin, items)
+        spec.opaque = opaque
+        self.quant_by_node[key] = spec
+        self.facts.quant_specs.append(spec)
+        return spec
+
+    def make_spec(self, call: cst.Call, origin: str, items: dict) -> QuantSpec:
+        options = {k: it.value for k, it in items.items() if k in BNB_OPTIONS}
+        for name, it in items.items():
+            if name in BNB_OPTIONS:
+                it.value.span = self.span(it.element)
+        spec = QuantSpec(span=self.span(call), origin=origin, options=options)
+
+        def set_option(name: str, literal: str, _c=call, _items=items, _spec=spec) -> Optional[FixCandidate]:
+            touched = [_items[name]] if name in _items else [it for k, it in _items.items() if k in BNB_OPTIONS][:1]
+            return self.edits.guarded(self.edits.set_option_edit(_c, _items, name, literal), touched, _spec)
+
+        def remove_options(names: Sequence[str], _items=items, _spec=spec) -> Optional[FixCandidate]:
+            return self.edits.guarded(self.edits.remove_items_edit(_items, names), [_items[n] for n in names if n in _items], _spec)
+
+        spec.set_option = set_option
+        spec.remove_options = remove_options
+        item = items.get("bnb_4bit_compute_dtype")
+        if item is not None:
+            self.note_dtype(item.value, "bnb_4bit_compute_dtype", item)
+        return spec
+
+    def note_dtype(self, value: Value, where: str, item: Optional[Item] = None, node: Optional[cst.CSTNode] = None) -> Optional[str]:
+        dtype = dtype_of(value.value) if value.known else None
+        if dtype is None:
+            return None
+        target = item.expression if item is not None else node
+        span = self.span(target) if target is not None else value.span
+        use = DtypeUse(span=span, dtype=dtype, where=where)
+        if target is not None and value.certain:  # a flag or default the user may change is never rewritten
+            touched = [item] if item is not None else []
+            use.replace_with = lambda new, _n=target, _t=touched: self.edits.guarded(self.edits.replace_dtype_edit(_n, new), _t)
+        self.facts.dtype_uses.append(use)
+        return dtype
+
+    def model_ref(self, node: Optional[cst.BaseExpression], scope: Scope) -> Optional[ModelRef]:
+        from ecolint.knowledge.models import lookup_model
+
+        if node is None:
+            return None
+        v = self.resolve(node, scope)
+        if not v.known or not isinstance(v.value, str) or isinstance(v.value, Ref):
+            return ModelRef(None, UNKNOWN, self.span(node))
+        info = lookup_model(v.value, self.overrides)
+        return ModelRef(v.value, v.certainty, self.span(node), info.params_b if info else None, info.how if info else "")
+
+    # -- calls ------------------------------------------------------------------------------------------
+    def model_load(self, node: cst.Call, q: str, owner: str, target: Optional[str], scope: Scope) -> None:
+        kw, opaque = self.kwargs_of(node, scope)
+        model_node = node.args[0].value if node.args and node.args[0].keyword is None else (kw["pretrained_model_name_or_path"].expression if "pretrained_model_name_or_path" in kw else None)
+        load = ModelLoad(span=self.span(node), api=q if "." in q else f"transformers.{owner}.from_pretrained", engine="transformers")
+        load.model = self.model_ref(model_node, scope)
+        load.causal_lm = bool(CAUSAL.search(owner))
+        load.quant = self.quant_from_kwargs(node, kw, opaque)
+        self.dtype_and_device(load, node, kw, opaque, scope)
+        self.facts.model_loads.append(load)
+        inner = node
+        while id(inner) in self.chained:  # from_pretrained(...).eval().half(): every method of the chain
+            outer, method = self.chained[id(inner)]
+            self.place(load, outer, method, scope)
+            target = self.assigned_to.get(id(inner), target)
+            inner = outer
+        if target:
+            self.kinds[target] = "hf-model"
+            self.model_targets[target] = load
+
+    def quant_from_kwargs(self, node: cst.Call, kw: dict, opaque: bool = False) -> Optional[QuantSpec]:
+        qc = kw.get("quantization_config")
+        if qc is not None:
+            v = qc.value
+            if v.known and isinstance(v.value, QuantSpec):
+                return v.value
+            if v.known and isinstance(v.value, dict):
+                return self.dict_spec(node, v.value)
+            return None
+        direct = {k: it for k, it in kw.items() if k in ("load_in_8bit", "load_in_4bit", "llm_int8_threshold") or k.startswith("bnb_4bit_")}
+        if direct:
+            key = id(node)
+            if key not in self.quant_by_node:
+                spec = self.make_spec(node, "from_pretrained", direct)
+                spec.opaque = opaque
+                self.quant_by_node[key] = spec
+                self.facts.quant_specs.append(spec)
+            return self.quant_by_node[key]
+        mk = kw.get("model_kwargs")
+        if mk is not None and mk.value.known and isinstance(mk.value.value, dict):
+            inner = mk.value.value
+            if "quantization_config" in inner:
+                v = inner["quantization_config"].value
+                if v.known and isinstance(v.value, QuantSpec):
+                    return v.value
+            sub = {k: it for k, it in inner.items() if k in ("load_in_8bit", "load_in_4bit", "llm_int8_threshold") or k.startswith("bnb_4bit_")}
+            if sub:
+                return self.dict_spec(node, sub)
+        return None
+
+    def dict_spec(self, node: cst.CSTNode, items: dict) -> QuantSpec:
+        first = next(iter(items.values()))
+        container = first.container
+        key = id(container)
+        if key not in self.quant_by_node:
+            spec = self.make_spec(container if isinstance(container, cst.Call) else node, "dict", items)
+            spec.span = self.span(container)
+            spec.opaque = "**" in items
+            self.quant_by_node[key] = spec
+            self.facts.quant_specs.append(spec)
+        return self.quant_by_node[key]
+
+    def dtype_and_device(self, load: ModelLoad, node: cst.Call, kw: dict, opaque: bool, scope: Scope) -> None:
+        dt = kw.get("torch_dtype") or kw.get("dtype")
+        if dt is None and "model_kwargs" in kw:
+            mk = kw["model_kwargs"].value
+            if mk.known and isinstance(mk.value, dict):
+                dt = mk.value.get("torch_dtype") or mk.value.get("dtype")
+                opaque = opaque or "**" in mk.value
+            else:
+                opaque = True
+        if dt is not None:
+            load.dtype = dt.value
+            if not dt.value.certain:  # point at the argument, not at the default it falls back to
+                load.dtype = Value(dt.value.value, dt.value.certainty, self.span(dt.expression), dt.value.source)
+            self.note_dtype(dt.value, load.api.rsplit(".", 1)[-1], dt)
+            if dt.value.certain:  # a flag or default the user may change is never rewritten
+                load.set_dtype = lambda new, _it=dt: self.edits.guarded(self.edits.replace_dtype_edit(_it.expression, new), [_it])
+        elif opaque:
+            # the dtype may arrive through a **kwargs we cannot see: unknown, and no keyword is ever added
+            # (a second torch_dtype would be a TypeError at run time)
+            load.dtype = unknown(self.span(node))
+        else:
+            load.add_dtype = lambda literal, _n=node: self.edits.set_option_edit_call(_n, "torch_dtype", literal)
+        dm = kw.get("device_map")
+        if dm is not None:
+            if not (dm.value.known and isinstance(dm.value.value, str) and dm.value.value == "cpu"):
+                load.on_gpu = True
+        dev = kw.get("device")
+        if dev is not None and self.cuda(dev.expression, scope, dev.value):
+            load.on_gpu = True
+
+    def cuda(self, node: cst.BaseExpression, scope: Scope, value: Optional[Value] = None) -> bool:
+        v = value or self.resolve(node, scope)
+        if v.known:
+            if isinstance(v.value, int) and not isinstance(v.value, bool):
+                return v.value >= 0
+            if isinstance(v.value, str):
+                return "cuda" in v.value.lower() or v.value in ("auto", "balanced", "sequential") or v.value.isdigit()
+            return False
+        # runtime choice: "cuda" if torch.cuda.is_available() else "cpu" -> the GPU path exists
+        text = self.code(node)
+        if "cuda" in text:
+            return True
+        if isinstance(node, cst.Name):
+            owner = self.scope_of_name(scope, node.value)
+            if owner is not None:
+                for val in owner.assigns.get(node.value, []):
+                    if val is not None and "cuda" in self.code(val):
+                        return True
+        return False
+
+    def placement(self, node: cst.Call, receiver: str, method: str, scope: Scope) -> None:
+        load = self.model_targets.get(receiver)
+        if load is not None:
+            self.place(load, node, method, scope)
+
+    def place(self, load: ModelLoad, node: cst.Call, method: str, scope: Scope) -> None:
+        if method == "cuda":
+            load.on_gpu = True
+        elif method == "to" and node.args:
+            arg = node.args[0].value
+            v = self.resolve(arg, scope)
+            if self.cuda(arg, scope, v):
+                load.on_gpu = True
+            dtype = dtype_of(v.value) if v.known else None
+            if dtype in ("fp16", "bf16"):
+                load.converted = True
+            for extra in node.args[1:]:
+                ev = self.resolve(extra.value, scope)
+                if ev.known and dtype_of(ev.value) in ("fp16", "bf16"):
+                    load.converted = True
+        elif method in ("half", "bfloat16"):
+            load.converted = True
+
+    def dtype_call(self, node: cst.Call, q: str, method: str, scope: Scope) -> None:
+        if method == "bfloat16" and not node.args:
+            use = DtypeUse(self.span(node), "bf16", ".bfloat16()")
+            self.facts.dtype_uses.append(use)
+            return
+        if method == "to" or q == "torch.set_default_dtype":
+            for arg in node.args:
+                v = self.resolve(arg.value, scope)
+                if v.known and isinstance(v.value, Ref) and dtype_of(v.value) in ("bf16", "fp16", "fp32"):
+                    self.note_dtype(v, ".to()" if method == "to" else "set_default_dtype", node=arg.value)
+            return
+        if method == "autocast" or q.startswith("torch.autocast") or q.endswith("amp.autocast"):
+            for arg in node.args:
+                if arg.keyword is not None and arg.keyword.value == "dtype":
+                    v = self.resolve(arg.value, scope)
+                    self.note_dtype(v, "autocast", node=arg.value)
+
+    def pipeline(self, node: cst.Call, q: str, target: Optional[str], scope: Scope) -> None:
+        kw, opaque = self.kwargs_of(node, scope)
+        task_node = node.args[0].value if node.args and node.args[0].keyword is None else (kw["task"].expression if "task" in kw else None)
+        task = self.resolve(task_node, scope).value if task_node is not None else None
+        model_node = kw["model"].expression if "model" in kw else (node.args[1].value if len(node.args) > 1 and node.args[1].keyword is None else None)
+        generative = task in GENERATIVE_TASKS or not isinstance(task, str)
+        if target and generative:
+            self.kinds[target] = "pipeline"
+        load = ModelLoad(span=self.span(node), api="transformers.pipeline", engine="transformers")
+        load.model = self.model_ref(model_node, scope)
+        load.causal_lm = isinstance(task, str) and task in ("text-generation", "text2text-generation")
+        load.quant = self.quant_from_kwargs(node, kw, opaque)
+        self.dtype_and_device(load, node, kw, opaque, scope)
+        if model_node is not None and isinstance(model_node, cst.Name) and self.model_targets.get(model_node.value):
+            # pipeline(model=<already loaded model>): the load is reported where it happened
+            load = None  # type: ignore[assignment]
+        if load is not None:
+            self.facts.model_loads.append(load)
+            if target:
+                self.model_targets[target] = load
+        bs = kw.get("batch_size")
+        if bs is not None and generative and bs.value.known and bs.value.value == 1 and not self.facts.training:
+            self.facts.batch_settings.append(BatchSetting(self.span(bs.element), bs.value, "pipeline"))
+
+    def vllm(self, node: cst.Call, q: str, target: Optional[str], scope: Scope) -> None:
+        kw, _ = self.kwargs_of(node, scope)
+        if target:
+            self.kinds[target] = "vllm"
+        model_node = kw["model"].expression if "model" in kw else (node.args[0].value if node.args and node.args[0].keyword is None else None)
+        load = ModelLoad(span=self.span(node), api="vllm.LLM", engine="vllm", causal_lm=True, on_gpu=True)
+        load.model = self.model_ref(model_node, scope)
+        quant = kw.get("quantization")
+        if quant is not None and quant.value.known and isinstance(quant.value.value, str) and quant.value.value.lower() in ("bitsandbytes", "bnb"):
+            spec = QuantSpec(span=self.span(quant.element), origin="vllm", engine="vllm",
+                             options={"load_in_4bit": Value(True, quant.value.certainty, self.span(quant.element), quant.value.source)})
+            self.facts.quant_specs.append(spec)
+            load.quant = spec
+        dt = kw.get("dtype")
+        if dt is not None:
+            load.dtype = dt.value
+            self.note_dtype(dt.value, "vllm dtype", dt)
+            if dt.value.certain:
+                load.set_dtype = lambda new, _it=dt: self.edits.guarded(self.edits.replace_dtype_edit(_it.expression, new), [_it])
+        mns = kw.get("max_num_seqs")
+        if mns is not None and mns.value.known and mns.value.value == 1:
+            self.facts.batch_settings.append(BatchSetting(self.span(mns.element), mns.value, "vllm max_num_seqs"))
+        self.facts.model_loads.append(load)
+        self.facts.servings.append(Serving(self.span(node), "vllm", load.model))
+
+    def generation(self, node: cst.Call, engine: str, api: str, kw: dict) -> Generation:
+        """A generation call (or config) with its options; the caller places it among the loops and records it."""
+        gen = Generation(span=self.span(node), engine=engine, api=api)
+        uc = kw.get("use_cache")
+        if uc is not None:
+            gen.use_cache = Value(uc.value.value, uc.value.certainty, self.span(uc.element), uc.value.source)
+            gen.remove_use_cache = lambda _it=uc: self.edits.guarded(self.edits.remove_items_edit({"use_cache": _it}, ["use_cache"]), [_it])
+        mnt = kw.get("max_new_tokens")
+        if mnt is not None:
+            gen.max_new_tokens = mnt.value
+        return gen
+
+    def config_attribute(self, obj: cst.Name, attr: str, value: cst.BaseExpression, scope: Scope) -> None:
+        """``bnb.llm_int8_threshold = 0.0`` after ``bnb = BitsAndBytesConfig(...)`` updates the options; a
+        value that differs from the one passed at construction may hold either way (unknown). Either way the
+        object changes after it is built, so no fix edits its construction."""
+        spec = self.resolve(obj, scope).value
+        if not isinstance(spec, QuantSpec):
+            return
+        self.edits.changed_specs.add(id(spec))
+        if attr not in BNB_OPTIONS:
+            return
+        new = self.resolve(value, scope)
+        new = Value(new.value, new.certainty, self.span(value), new.source)
+        old = spec.options.get(attr)
+        if old is None:
+            spec.options[attr] = new
+        elif not (old.known and new.known and same(old.value, new.value)):
+            spec.options[attr] = unknown(old.span, old.source)
+
+    def foreign_object(self, node: cst.BaseExpression) -> bool:
+        """Was ``node`` built by a library whose ``generate`` is not a model's (a call into it, a method call on
+        what it built, or a variable holding either)?"""
+        if isinstance(node, cst.Call):
+            func = node.func
+            return foreign(self.qualify(func) or "") or (isinstance(func, cst.Attribute) and self.foreign_object(func.value))
+        name = self.dotted(node)
+        return bool(name) and (self.kinds.get(name) == "foreign" or foreign(self.qualify(node) or ""))
+
+
+def dtype_of(value: Any) -> Optional[str]:
+    """``torch.float16`` / ``"float16"`` / ``torch.half`` -> canonical name (see :mod:`ecolint.dtypes`); None
+    for what is not a string or a dotted name outside ``torch``."""
+    if isinstance(value, str):
+        if isinstance(value, Ref) and not value.startswith("torch."):
+            return None
+        return dtype_name(value)
+    return None
+
+
+def chain_root(node: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """``model`` for ``model`` and ``model.eval().to("cuda")`` (methods that return the model itself)."""
+    while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in PASS_THROUGH:
+        node = node.func.value
+    return node if isinstance(node, (cst.Name, cst.Attribute)) else None
+
+
+def deployment_gpu(mentions: list[tuple[GpuHint, bool]]) -> list[GpuHint]:
+    """The GPU the file's comments and strings say it runs on: the one a sentence states as the target
+    ("runs on", "targets"), else the only one named. Two different candidates are a guess: none."""
+    targeted = [h for h, t in mentions if t]
+    pool = targeted or [h for h, _ in mentions]
+    if len({h.gpu for h in pool}) != 1:
+        return []
+    return [pool[0]]
+
+
+def foreign(q: str) -> bool:
+    """Qualified names from libraries whose ``from_pretrained``/``generate`` are not LLM inference."""
+    return q.split(".", 1)[0] in FOREIGN_ROOTS
+
+
+def template(receiver: Optional[str]) -> bool:
+    """``compiled_template.generate(...)``: Jinja2 rendering a template piece by piece (the template passed in
+    as a parameter, so its origin is unknown here), not a model."""
+    return bool(receiver) and "template" in receiver.rsplit(".", 1)[-1].lower()
+
+
+def training_reason(a: Resolver, node: cst.Call) -> str:
+    """Why the call ``node`` marks the file as training code (``"SFTTrainer(...)"``, ``"optimizer.step()"``), or
+    an empty string."""
+    func = node.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    q = a.qualify(func) or ""
+    last = q.rsplit(".", 1)[-1]
+    if last in TRAINER_CLASSES and (q.startswith(("transformers.", "trl.")) or q == last):
+        return f"{last}(...)"
+    if isinstance(func, cst.Attribute) and name == "train" and not node.args:
+        receiver = a.dotted(func.value) or ""
+        if "trainer" in receiver.lower() or receiver.lower().endswith("model"):
+            return f"{receiver}.train()"
+    elif name in TRAIN_CALLS:
+        return f"{name}()"
+    elif isinstance(func, cst.Attribute) and name == "step":
+        receiver = (a.dotted(func.value) or "").lower()
+        if "optim" in receiver or receiver.endswith("opt"):
+            return f"{receiver}.step()"
+    return ""
+
+
+def gpu_mentions(text: str, span_of: Callable[[], Span], source: str) -> list[tuple[GpuHint, bool]]:
+    """The GPUs a comment or string names, each with whether its sentence states it as the target
+    (``span_of`` gives the comment's or string's span, asked for only when a GPU is named)."""
+    from ecolint.knowledge.gpus import resolve_gpu
+
+    out = []
+    for m in GPU_WORDS.finditer(text):
+        info = resolve_gpu(m.group(0))
+        if info is None:
+            continue
+        clause = CLAUSE_END.split(text[: m.start()])[-1]  # the clause that names this GPU, up to it
+        out.append((GpuHint(info.id, span_of(), source), bool(TARGET_WORDS.search(clause))))
+    return out
