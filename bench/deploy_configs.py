@@ -168,7 +168,7 @@ def materialise(repo: Repo, mirror: Path, cache: Path) -> Path:
             continue
         if not gd.is_dir():
             raise SystemExit(f"no snapshot of {repo.name} under {mirror} (looked for {gd})")
-        proc = subprocess.run(["git", "-C", str(gd), "show", f"{repo.commit}:{rel}"], capture_output=True)
+        proc = subprocess.run(["git", "-C", str(gd), "show", f"{repo.commit}:{rel}"], capture_output=True, check=False)
         if proc.returncode != 0:
             raise SystemExit(f"{repo.name}@{repo.commit[:12]}: cannot read {rel}: {proc.stderr.decode().strip()}")
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -184,7 +184,7 @@ def run_ecolint(repo: str, checkout: Path, paths: list[str], extra: list[str]) -
         return []
     cmd = [sys.executable, "-m", "ecolint", "check", "--no-cache", "--output-format", "json", "--exit-zero",
            *extra, *paths]
-    proc = subprocess.run(cmd, cwd=checkout, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=checkout, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"ecolint failed on {repo} (exit {proc.returncode}):\n{proc.stderr}")
     root = checkout.resolve()
