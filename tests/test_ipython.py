@@ -154,3 +154,10 @@ def test_colab_export_parses_after_transform():
     _parses(result.text)
     _check_positions(source, result)
     assert {b.kind for b in result.blanks} >= {"shell", "line-magic"}
+
+
+def test_partly_blanked_lines_say_which_columns_are_ipython():
+    result = transform("x = 1\n%time y = f(x)\nfiles = !ls\n")
+    assert result.touches(2, 0, 3) and not result.touches(2, 6, 14)
+    assert result.touches(3, 8) and not result.touches(3, 0, 5)
+    assert not result.touches(1)

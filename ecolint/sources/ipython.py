@@ -48,6 +48,8 @@ class Blank:
 
     line: int
     kind: str
+    start: int = 0  # the blanked columns, 0-based, end exclusive (None: to the end of the line); the rest of
+    end: Optional[int] = None  # the line is Python (`%time x = f()` keeps `x = f()`, `x = !ls` keeps `x = `)
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,14 @@ class Transformed:
     @property
     def changed(self) -> bool:
         return bool(self.blanks)
+
+    def touches(self, line: int, start: int = 0, end: Optional[int] = None) -> bool:
+        """Whether columns ``start:end`` (0-based, end exclusive; None: to the end) of ``line`` overlap IPython
+        syntax: an edit there would change something that is not Python."""
+        for b in self.blanks:
+            if b.line == line and (end is None or b.start < end) and (b.end is None or start < b.end):
+                return True
+        return False
 
 
 def transform(source: str, *, cell: bool = True) -> Transformed:
@@ -150,7 +160,7 @@ def _line_syntax(lines: list[str], out: list[str], blanks: list[Blank], i: int) 
             if kept is not None and not _COMPOUND.match(body, kept):
                 # `%time x = f()` -> `0;    x = f()`: the statement keeps its column and the line its indentation
                 out[i] = body[:indent] + "0;" + " " * (kept - indent - 2) + lines[i][kept:]
-                blanks.append(Blank(i + 1, "line-magic"))
+                blanks.append(Blank(i + 1, "line-magic", indent, kept))
                 return i + 1
         return _blank_run(lines, out, blanks, i, "line-magic", placeholder=indent > 0)
     if lead == "!":
@@ -164,7 +174,7 @@ def _line_syntax(lines: list[str], out: list[str], blanks: list[Blank], i: int) 
         start = m.start("rhs")
         end = _run_end(lines, i)
         for n in range(i, end):
-            blanks.append(Blank(n + 1, "shell" if m.group("rhs").startswith("!") else "line-magic") if n == i else Blank(n + 1, "magic-body"))
+            blanks.append(Blank(n + 1, "shell" if m.group("rhs").startswith("!") else "line-magic", start) if n == i else Blank(n + 1, "magic-body"))
             if n > i:
                 out[n] = _spaces(lines[n])
         width = len(body) - start
