@@ -57,6 +57,7 @@ CASES = {
     "magic assign": ("out = %sx ls\nt = %timeit -o f()\n", {1: "line-magic", 2: "line-magic"}),
     "help": ("model?\n??model\nmodel.generate??\n%timeit?\nx = 1\n", {1: "help", 2: "help", 3: "help", 4: "help"}),
     "help then comment": ("model?  # what is it\n", {1: "help"}),
+    "automagic pip": ("pip install -q peft\nconda install -y x\npip = 1\npip.install(x)\n", {1: "line-magic", 2: "line-magic"}),
     "autocall": ("/print x\n,f a b\n", {1: "autocall", 2: "autocall"}),
     "continuation": ("%pip install a \\\n    b \\\n    c\n!apt-get install \\\n  git\nx = 1\n", {1: "line-magic", 2: "magic-body", 3: "magic-body", 4: "shell", 5: "magic-body"}),
     "python cell magic": ("%%time\nx = f()\n", {1: "cell-magic"}),

@@ -253,3 +253,41 @@ def test_cell_edits_refuse_ipython_lines_and_cross_cell_spans():
     n = next(i for i, line in enumerate(v.text.splitlines(), 1) if "use_cache=False" in line)
     with pytest.raises(ValueError, match="not Python"):
         cell_edits(v, [Edit(Span(n, 1, n, 4), "")])  # the `%time` prefix
+
+
+def test_expected_csv_is_what_the_virtual_modules_give(tmp_path):
+    """fixtures/notebooks/expected.csv pins each finding by cell, row and column: until notebooks are linted
+    directly, check it by linting each virtual module (and the transformed Colab export) as a .py file and
+    mapping the positions back. A GPU named by the metadata is passed as --gpu."""
+    import csv
+
+    from conftest import run_cli
+
+    from ecolint.sources.ipython import transform
+
+    expected = [(r["path"], r["cell"], int(r["row"]), int(r["col"]), r["code"]) for r in csv.DictReader((NOTEBOOKS / "expected.csv").open())]
+
+    def lint(text, gpu):
+        f = tmp_path / "virtual.py"
+        f.write_text(text)
+        proc = run_cli("check", "--no-cache", "--output-format", "json", str(f), *(["--gpu", gpu] if gpu else []))
+        return json.loads(proc.stdout)
+
+    got = []
+    for path in sorted(NOTEBOOKS.rglob("*.ipynb")):
+        rel = path.relative_to(ROOT).as_posix()
+        try:
+            nb = load(path.read_bytes())
+        except NotebookError as err:
+            got.append((rel, "", err.line, err.col, err.code))
+            continue
+        got.extend((rel, str(e.cell), e.line, e.col, "ECO900") for e in nb.virtual.errors)
+        gpu = next((h.gpu for h in nb.gpu_hints if h.gpu), None)
+        for f in lint(nb.virtual.text, gpu):
+            cell, row, col = nb.virtual.locate(f["location"]["row"], f["location"]["column"])
+            got.append((rel, str(cell), row, col, f["code"]))
+    export = NOTEBOOKS / "colab_export.py"
+    for f in lint(transform(export.read_text(), cell=False).text, None):
+        got.append((export.relative_to(ROOT).as_posix(), "", f["location"]["row"], f["location"]["column"], f["code"]))
+    assert got == expected
+    assert {"ECO101", "ECO102", "ECO103", "ECO104", "ECO201", "ECO202", "ECO301", "ECO401", "ECO402", "ECO900", "ECO901"} <= {e[4] for e in expected}

@@ -1,7 +1,7 @@
 """IPython syntax in notebook cells and exported scripts, turned into plain Python with every position kept.
 
 Notebook code (and a ``.py`` downloaded from Colab or written by ``jupyter nbconvert --to script``) mixes Python
-with IPython's own syntax: line magics (``%pip install x``, ``%time y = f()``), cell magics (``%%time``,
+with IPython's own syntax: line magics (``%pip install x``, ``%time y = f()``, and ``pip install x`` without the ``%``), cell magics (``%%time``,
 ``%%capture``, ``%%bash``), shell escapes (``!pip install x``, ``files = !ls``), help (``obj?``, ``??obj``) and
 autocall (``/f x``). :func:`transform` blanks that syntax with spaces, or swaps it for a placeholder of the same
 width, so the result is Python in which every remaining character sits at the line and column it had: findings,
@@ -34,6 +34,8 @@ _STATEMENT_MAGICS: dict[str, frozenset[str]] = {
 
 _MAGIC = re.compile(r"[ \t]*%{1,2}(?P<name>[A-Za-z_][\w.]*)?")
 _ASSIGN = re.compile(r"(?P<lhs>[ \t]*[A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*[ \t]*=[ \t]*)(?P<rhs>!!?|%)")
+# `pip install x` without `%` (IPython's automagic): two names in a row are never Python.
+_AUTOMAGIC = re.compile(r"(?:pip|pip3|conda|mamba)[ \t]+(?:install|uninstall|download|list|show|freeze|update|create)\b")
 _OPTION = re.compile(r"-(?P<flags>[A-Za-z]+)[ \t]*")
 _INDENT = re.compile(r"[ \t]*")
 _COMPOUND = re.compile(r"(?:async|for|while|if|with|try|def|class|match)\b")
@@ -119,7 +121,7 @@ def transform(source: str, *, cell: bool = True) -> Transformed:
 
 
 def _may_hold_ipython(source: str) -> bool:
-    return any(c in source for c in "%!?/;,")
+    return any(c in source for c in "%!?/;,") or "pip" in source or "conda" in source or "mamba" in source
 
 
 def _body(line: str) -> str:
@@ -169,6 +171,8 @@ def _line_syntax(lines: list[str], out: list[str], blanks: list[Blank], i: int) 
         return _blank_run(lines, out, blanks, i, "help", placeholder=indent > 0)
     if lead in "/;," and len(rest) > 1 and (rest[1].isalpha() or rest[1] == "_"):
         return _blank_run(lines, out, blanks, i, "autocall", placeholder=indent > 0)
+    if _AUTOMAGIC.match(rest):
+        return _blank_run(lines, out, blanks, i, "line-magic", placeholder=indent > 0)
     m = _ASSIGN.match(body)
     if m is not None:
         start = m.start("rhs")
