@@ -21,7 +21,7 @@ def notebooks(git_dir: str):
     names = subprocess.run(["git", "-C", git_dir, "ls-tree", "-r", "-z", "--name-only", "HEAD"], capture_output=True, text=True, check=True).stdout
     for name in names.split("\0"):
         if name.endswith(".ipynb"):
-            proc = subprocess.run(["git", "-C", git_dir, "show", f"HEAD:{name}"], capture_output=True)
+            proc = subprocess.run(["git", "-C", git_dir, "show", f"HEAD:{name}"], check=False, capture_output=True)
             yield name, proc.stdout if proc.returncode == 0 else None
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
 
 from ecolint.text import split_lines
 
@@ -51,7 +50,7 @@ class Blank:
     line: int
     kind: str
     start: int = 0  # the blanked columns, 0-based, end exclusive (None: to the end of the line); the rest of
-    end: Optional[int] = None  # the line is Python (`%time x = f()` keeps `x = f()`, `x = !ls` keeps `x = `)
+    end: int | None = None  # the line is Python (`%time x = f()` keeps `x = f()`, `x = !ls` keeps `x = `)
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,7 @@ class Transformed:
     def changed(self) -> bool:
         return bool(self.blanks)
 
-    def touches(self, line: int, start: int = 0, end: Optional[int] = None) -> bool:
+    def touches(self, line: int, start: int = 0, end: int | None = None) -> bool:
         """Whether columns ``start:end`` (0-based, end exclusive; None: to the end) of ``line`` overlap IPython
         syntax: an edit there would change something that is not Python."""
         for b in self.blanks:
@@ -128,7 +127,7 @@ def _body(line: str) -> str:
     return line.rstrip("\r\n")
 
 
-def _cell_magic_name(body: str) -> Optional[str]:
+def _cell_magic_name(body: str) -> str | None:
     stripped = body.lstrip(" \t")
     if not stripped.startswith("%%"):
         return None
@@ -143,7 +142,7 @@ def _script_cell_end(lines: list[str], start: int) -> int:
     return len(lines)
 
 
-def _line_syntax(lines: list[str], out: list[str], blanks: list[Blank], i: int) -> Optional[int]:
+def _line_syntax(lines: list[str], out: list[str], blanks: list[Blank], i: int) -> int | None:
     """Handle IPython syntax starting a statement on line ``i``; return the next line to scan, or None when the
     line is Python."""
     body = _body(lines[i])
@@ -187,7 +186,7 @@ def _line_syntax(lines: list[str], out: list[str], blanks: list[Blank], i: int) 
     return None
 
 
-def _statement_after(body: str, pos: int, valued: frozenset[str]) -> Optional[int]:
+def _statement_after(body: str, pos: int, valued: frozenset[str]) -> int | None:
     """Column (0-based) where the Python statement after ``%time``/``%timeit``/``%prun`` and its options starts,
     or None when nothing follows."""
     while pos < len(body) and body[pos] in " \t":

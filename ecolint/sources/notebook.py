@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any
 
 from ecolint.sources import SourceError
 from ecolint.sources.ipython import Transformed, transform
@@ -62,7 +63,7 @@ class MetadataGpu:
 
     name: str
     where: str
-    gpu: Optional[str] = None
+    gpu: str | None = None
 
 
 @dataclass
@@ -83,7 +84,7 @@ class VirtualModule:
         cell, row = self.line_map[-1]
         return cell, row, col
 
-    def cell(self, index: int) -> Optional[CodeCell]:
+    def cell(self, index: int) -> CodeCell | None:
         return next((c for c in self.cells if c.index == index), None)
 
     def blanked(self, line: int) -> bool:
@@ -206,7 +207,7 @@ def virtual_module(cells: Iterable[tuple[int, str]], check_syntax: bool = True) 
     return VirtualModule("".join(parts), out, line_map, errors)
 
 
-def _syntax_error(text: str) -> Optional[tuple[int, int, str]]:
+def _syntax_error(text: str) -> tuple[int, int, str] | None:
     import ast
     import warnings
 
@@ -260,7 +261,7 @@ def gpu_hints(metadata: Mapping) -> list[MetadataGpu]:
     return hints
 
 
-def _registry_id(name: str) -> Optional[str]:
+def _registry_id(name: str) -> str | None:
     if name.upper() == "GPU":
         return None
     from ecolint.knowledge.gpus import resolve_gpu
@@ -359,7 +360,7 @@ class _Style:
         self.ensure_ascii = ensure_ascii
 
     @classmethod
-    def of(cls, text: str) -> "_Style":
+    def of(cls, text: str) -> _Style:
         newline = "\r\n" if "\r\n" in text[:4096] else "\n"
         m = re.search(r"\{(?:\r?\n)([ \t]+)\"", text)
         indent_unit = m.group(1) if m else " "
