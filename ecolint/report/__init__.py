@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
@@ -29,6 +30,30 @@ class ReportContext:
     source_lines: Callable[[str], Optional[list[str]]] = lambda _p: None
     unsafe_fixes: bool = False
     fixed: int = 0  # fixes applied in this run
+    # Whether the report goes to a terminal: only then is prose wrapped (and code frames fitted) to ``width``.
+    # None: standard output is asked. Logs, pipes and files get unwrapped lines.
+    terminal: Optional[bool] = None
+    show_evidence: bool = False  # ``full``: each finding's evidence rows under it, not once at the end
+
+
+def wrap_width(ctx: ReportContext) -> Optional[int]:
+    """The width to wrap prose and fit code frames to, or None (never wrap) when not writing to a terminal."""
+    terminal = ctx.terminal
+    if terminal is None:
+        try:
+            terminal = sys.stdout.isatty()
+        except (AttributeError, ValueError):
+            terminal = False
+    return ctx.width if terminal else None
+
+
+def short_source(source: str) -> str:
+    """An evidence source ``owner/repository:dir/sub/file.csv`` as ``repository:file.csv`` (the full path stays
+    in JSON and SARIF)."""
+    repo, sep, path = source.partition(":")
+    if not sep or " " in repo or path.startswith("//"):
+        return source
+    return f"{repo.rsplit('/', 1)[-1]}:{path.rsplit('/', 1)[-1]}"
 
 
 def render(fmt: str, findings: list[Finding], ctx: ReportContext) -> str:
