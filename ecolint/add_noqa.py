@@ -14,7 +14,6 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import Optional
 
 from ecolint.noqa import parse_suppressions
 from ecolint.rule import Finding
@@ -52,7 +51,7 @@ def add_noqa(text: str, findings: list[Finding], kind: str) -> tuple[str, list[R
     return text, refused
 
 
-def _suppress(text: str, line: int, codes: list[str], kind: str) -> tuple[Optional[str], str]:
+def _suppress(text: str, line: int, codes: list[str], kind: str) -> tuple[str | None, str]:
     """``text`` with ``codes`` suppressed on ``line``, or None and why not."""
     starts = line_starts(text)
     if not 1 <= line <= len(starts):

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping, Union
 
 from ecolint.report.fingerprint import fingerprints
 from ecolint.rule import Finding
@@ -35,7 +35,7 @@ def baseline_data(findings: list[Finding], texts: Mapping[str, str]) -> dict:
     return {"version": VERSION, "findings": entries}
 
 
-def write_baseline(findings: list[Finding], texts: Mapping[str, str], path: Union[str, Path]) -> int:
+def write_baseline(findings: list[Finding], texts: Mapping[str, str], path: str | Path) -> int:
     """Record ``findings`` in ``path`` (replaced atomically); returns how many were recorded."""
     data = baseline_data(findings, texts)
     path = Path(path)
@@ -45,7 +45,7 @@ def write_baseline(findings: list[Finding], texts: Mapping[str, str], path: Unio
     return len(data["findings"])
 
 
-def load_baseline(path: Union[str, Path]) -> frozenset[str]:
+def load_baseline(path: str | Path) -> frozenset[str]:
     """The fingerprints recorded in ``path``."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -59,7 +59,7 @@ def load_baseline(path: Union[str, Path]) -> frozenset[str]:
         raise BaselineError(f"{path} is not an ecolint baseline: an entry has no fingerprint") from None
 
 
-def filter_new(findings: list[Finding], texts: Mapping[str, str], baseline: Union[str, Path, Iterable[str]]) -> list[Finding]:
+def filter_new(findings: list[Finding], texts: Mapping[str, str], baseline: str | Path | Iterable[str]) -> list[Finding]:
     """The findings not recorded in ``baseline`` (a path, or the fingerprints from :func:`load_baseline`)."""
     known = load_baseline(baseline) if isinstance(baseline, (str, Path)) else frozenset(baseline)
     return [f for f, fp in zip(findings, fingerprints(findings, texts)) if fp not in known]

@@ -9,7 +9,7 @@ fingerprint; editing the flagged code itself changes it.
 from __future__ import annotations
 
 import hashlib
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 from ecolint.report.sarif import repo_relative
 from ecolint.rule import Finding
@@ -18,7 +18,7 @@ from ecolint.text import split_lines
 VERSION = "ecolint/v1"  # the SARIF partialFingerprints key; bump when the recipe changes
 
 
-def snippet(finding: Finding, text: Optional[str]) -> str:
+def snippet(finding: Finding, text: str | None) -> str:
     """The finding's source line(s), whitespace collapsed; the rule's name when the text is not at hand."""
     if text is None:
         return finding.name
@@ -29,12 +29,12 @@ def snippet(finding: Finding, text: Optional[str]) -> str:
     return " ".join(" ".join(lines[first - 1 : last]).split())
 
 
-def _key(finding: Finding, text: Optional[str]) -> str:
+def _key(finding: Finding, text: str | None) -> str:
     path = repo_relative(finding.filename) or finding.filename.replace("\\", "/")
     return hashlib.sha256("\0".join((finding.code, path, snippet(finding, text))).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def fingerprint(finding: Finding, text: Optional[str], occurrence: int = 0) -> str:
+def fingerprint(finding: Finding, text: str | None, occurrence: int = 0) -> str:
     """``finding``'s fingerprint given its file's ``text`` and its ``occurrence`` index among findings with
     the same rule, file and snippet (see :func:`fingerprints` to number them)."""
     return f"{_key(finding, text)}:{occurrence}"

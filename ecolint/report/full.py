@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import textwrap
-from typing import Optional
 
 from ecolint.report import ReportContext, short_source, summary_line, wrap_width
 from ecolint.rule import Applicability, Evidence, Finding
@@ -90,7 +89,7 @@ def cited_rows(findings: list[Finding]) -> list[Evidence]:
     return list(seen.values())
 
 
-def _wrap(text: str, width: Optional[int], first: str, rest: str) -> str:
+def _wrap(text: str, width: int | None, first: str, rest: str) -> str:
     if width is None:
         return first + " ".join(text.split("\n"))
     return textwrap.fill(text, width=max(40, width - 1), initial_indent=first, subsequent_indent=rest, break_on_hyphens=False, break_long_words=False)
@@ -108,7 +107,7 @@ def _window(text: str, skip: int, size: int) -> str:
     return ("…" if skip else "") + shown + ("…" if skip + size < len(text) else "")
 
 
-def _frame(console, lines: list[str], f: Finding, width: Optional[int]) -> None:
+def _frame(console, lines: list[str], f: Finding, width: int | None) -> None:
     """The finding's line (and the one before it unless blank), the span underlined. Very long lines (minified or generated
     code), and on a terminal lines wider than it, are shown as a window around the column."""
     from rich.text import Text

@@ -17,7 +17,6 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from typing import Optional
 from urllib.parse import quote
 
 from ecolint.report import ReportContext, counts, fix_counts
@@ -99,7 +98,7 @@ class _Links:
         self.root = source_root()
         server, repo, sha = (os.environ.get(k, "").strip() for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA"))
         ok = server.startswith("https://") and re.fullmatch(r"[\w.-]+/[\w.-]+", repo) and re.fullmatch(r"[0-9a-fA-F]{7,64}", sha)
-        self.base: Optional[str] = f"{server.rstrip('/')}/{repo}/blob/{sha}/" if ok else None
+        self.base: str | None = f"{server.rstrip('/')}/{repo}/blob/{sha}/" if ok else None
 
     def location(self, f: Finding) -> str:
         rel = repo_relative(f.filename, self.root)

@@ -17,7 +17,6 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Optional
 from urllib.parse import quote
 
 from ecolint import __version__
@@ -74,7 +73,7 @@ def sarif_log(findings: list[Finding], ctx: ReportContext) -> dict:
 
 # -- paths ------------------------------------------------------------------------------------------------
 
-def source_root(start: Optional[Path] = None) -> Path:
+def source_root(start: Path | None = None) -> Path:
     """The root that URIs are relative to: the enclosing git work tree of the working directory, else the
     working directory itself (GitHub resolves paths against the repository root)."""
     here = (start or Path.cwd()).resolve()
@@ -84,7 +83,7 @@ def source_root(start: Optional[Path] = None) -> Path:
     return here
 
 
-def repo_relative(filename: str, root: Optional[Path] = None) -> Optional[str]:
+def repo_relative(filename: str, root: Path | None = None) -> str | None:
     """``filename`` as a ``/``-separated path below ``root``, or None when it lies outside."""
     root = root or source_root()
     try:
@@ -106,7 +105,7 @@ def artifact_location(filename: str, root: Path) -> dict:
 
 # -- rules ------------------------------------------------------------------------------------------------
 
-def homepage() -> Optional[str]:
+def homepage() -> str | None:
     """The project's home page from the installed distribution's metadata; None when it names none."""
     urls = _project_urls()
     for key in ("homepage", "source", "repository"):
@@ -115,7 +114,7 @@ def homepage() -> Optional[str]:
     return None
 
 
-def help_uri(rule: type[Rule]) -> Optional[str]:
+def help_uri(rule: type[Rule]) -> str | None:
     """The rule's page, ``docs/rules/CODE.md`` (written by ``python -m ecolint.docs``), below the
     distribution's ``Documentation`` URL (where the ``docs`` folder is published); None when none is named."""
     base = _project_urls().get("documentation")
@@ -124,7 +123,7 @@ def help_uri(rule: type[Rule]) -> Optional[str]:
     return f"{base.rstrip('/')}/rules/{rule.code}.md"
 
 
-_URLS: Optional[dict[str, str]] = None
+_URLS: dict[str, str] | None = None
 
 
 def _project_urls() -> dict[str, str]:
@@ -190,7 +189,7 @@ def _family(code: str) -> str:
 
 
 def _section(doc: str, title: str) -> str:
-    m = re.search(rf"^##\s*{re.escape(title)}\s*\n(.*?)(?=^##\s|\Z)", doc, flags=re.M | re.S)
+    m = re.search(rf"^##\s*{re.escape(title)}\s*\n(.*?)(?=^##\s|\Z)", doc, flags=re.MULTILINE | re.DOTALL)
     return m.group(1).strip() if m else ""
 
 
