@@ -118,6 +118,8 @@ class Finding:
     next_command: Optional[str] = None
     advice: str = ""
     detail: str = ""  # e.g. a traceback for internal errors, shown with -v
+    # Other places that explain the finding: (path, span, what is there); SARIF relatedLocations.
+    related: list[tuple[str, Span, str]] = field(default_factory=list)
 
     def sort_key(self) -> tuple:
         return (self.filename, self.span.line, self.span.col, self.code, self.message)
@@ -135,6 +137,10 @@ class Finding:
             "advice": self.advice or None,
             "evidence": [e.to_dict() for e in self.evidence],
             "next_command": self.next_command,
+            "related": [
+                {"filename": path, "location": {"row": sp.line, "column": sp.col}, "end_location": {"row": sp.end_line, "column": sp.end_col}, "message": msg}
+                for path, sp, msg in self.related
+            ],
         }
 
     @classmethod
@@ -162,6 +168,10 @@ class Finding:
             evidence=[Evidence(**e) for e in data.get("evidence", [])],
             next_command=data.get("next_command"),
             advice=data.get("advice") or "",
+            related=[
+                (r["filename"], Span(r["location"]["row"], r["location"]["column"], r["end_location"]["row"], r["end_location"]["column"]), r["message"])
+                for r in data.get("related", [])
+            ],
         )
 
 

@@ -77,7 +77,8 @@ def test_full_output_reads_like_a_linter():
     out = proc.stdout
     assert "fixtures/chat_int8.py:16:5: ECO101 [red] int8-default-threshold" in out
     assert "16 |     load_in_8bit=True," in out
-    assert "= evidence: row 27 rtx4090d Mistral-7B-Instruct-v0.3 fp16 BS=1: 5,661 J/1k tok" in out
+    assert "= evidence: rows 67, 68, 27, 28 (see Evidence below)" in out
+    assert "\n  row 27 rtx4090d Mistral-7B-Instruct-v0.3 fp16 BS=1: 5,661 J/1k tok" in out  # the rows once, at the end
     assert "= next: ecolint compare --model mistralai/Mistral-7B-Instruct-v0.3" in out
     assert "Found 3 findings in 1 file (1 red, 2 yellow; 1 checked)." in out
 

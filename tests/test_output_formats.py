@@ -135,7 +135,10 @@ def test_markdown_has_summary_evidence_and_fix(project, capsys):
     assert out.startswith("## ecolint: 5 findings in 2 files\n")
     assert "| \U0001f534 red | 1 |" in out and "| \U0001f7e1 yellow | 3 |" in out
     assert "<details><summary>Evidence: " in out and "| 67 |" in out
-    assert "```diff\n-bnb = BitsAndBytesConfig(load_in_8bit=True, bnb_4bit_compute_dtype=torch.float16)\n" in out
+    assert out.count("| 67 |") == 1, "each cited row once, in one table"
+    # the fix as a unified diff with context lines, not a lone +/- pair
+    assert ' MODEL = "mistralai/Mistral-7B-Instruct-v0.3"\n-bnb = BitsAndBytesConfig(load_in_8bit=True, bnb_4bit_compute_dtype=torch.float16)\n+bnb' in out
+    assert " tok = AutoTokenizer.from_pretrained(MODEL)\n" in out
 
 
 def test_output_file(project, capsys):
@@ -173,3 +176,134 @@ def test_github_action_run_step(project, tmp_path):
     proc = subprocess.run(["bash", "-c", step["run"]], cwd=project, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0
     assert outputs.read_text().splitlines() == ["exit-code=1"]
+
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+def test_full_output_is_half_as_long_with_the_same_findings(capsys, monkeypatch):
+    """issue 19: ``ecolint check fixtures/`` printed 875 lines for 47 findings, mostly the same evidence rows
+    repeated under every finding; each row is now printed once, at the end."""
+    monkeypatch.chdir(FIXTURES.parent)
+    cli.main(["check", "fixtures", "--no-cache", "--output-format", "json"])
+    findings = json.loads(capsys.readouterr().out)
+    cli.main(["check", "fixtures", "--no-cache"])
+    out = capsys.readouterr().out
+    assert len(findings) == 47
+    assert out.count("\n") <= 875 // 2
+    heads = [line for line in out.splitlines() if line.startswith("fixtures/") and " ECO" in line]
+    assert len(heads) == len(findings)
+    assert "Evidence (" in out
+    row_lines = [line for line in out.splitlines() if line.startswith("  row ")]
+    assert len(row_lines) == len(set(row_lines)), "each evidence row once"
+    assert "hongping-zh/" not in out, "evidence sources are shortened to repository:file"
+    assert all(e["source"].startswith(("hongping-zh/", "ml-energy/")) for f in findings for e in f["evidence"]), "JSON keeps the full source"
+
+
+def test_show_evidence_puts_rows_under_each_finding(project, capsys):
+    from ecolint.report import ReportContext, render
+    from ecolint.rule import Finding
+
+    _, out, _ = run(capsys, "check", ".", "--output-format", "json")
+    findings = [Finding.from_dict(d) for d in json.loads(out)]
+    once = render("full", findings, ReportContext(terminal=False))
+    each = render("full", findings, ReportContext(terminal=False, show_evidence=True))
+    assert once.count("row 67 ") == 1 and "Evidence (" in once
+    assert each.count("= evidence: row 67 ") == 1 and "Evidence (" not in each
+    assert each.count("= evidence: row 60 ") == 1
+
+
+def test_no_wrapped_frames_off_a_terminal(tmp_path, monkeypatch):
+    """A CI log (not a terminal, COLUMNS=100): long messages and long code lines stay whole, the underline
+    stays on the line right under its code."""
+    import subprocess
+    import sys
+
+    src = tmp_path / "wide.py"
+    src.write_text(
+        "import torch\nfrom transformers import AutoModelForCausalLM\n"
+        'model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B-Instruct", revision="main", trust_remote_code=False, torch_dtype=torch.float32, device_map="cuda")\n',
+        encoding="utf-8",
+    )
+    env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1"}
+    proc = subprocess.run([sys.executable, "-m", "ecolint", "check", "--no-cache", "wide.py"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+    lines = proc.stdout.splitlines()
+    code = next(i for i, line in enumerate(lines) if line.startswith("3 | "))
+    assert lines[code] == "3 | " + src.read_text().splitlines()[2], "the code line is whole"
+    marker = lines[code + 1]
+    assert marker.startswith("  | ") and set(marker[4:].strip()) == {"^"}
+    assert marker.index("^") == 4 + lines[code][4:].index("torch.float32")
+    assert lines[code + 2].startswith("   = "), "nothing of the underline wraps onto the next line"
+    message = lines[1]
+    assert len(message) > 100 and message.startswith("  `Qwen/")
+
+
+def test_frames_fit_a_terminal(project):
+    import io
+
+    from rich.console import Console
+
+    from ecolint.facts import Span
+    from ecolint.report.full import _frame
+    from ecolint.rule import Finding, Severity
+
+    line = "x = [" + ", ".join(str(i) for i in range(60)) + "]; load(use_cache=False)"
+    f = Finding("ECO301", "kv-cache-disabled", Severity.YELLOW, "m", "a.py", Span(1, line.index("use_cache") + 1, 1, line.index("use_cache") + 16))
+    buf = io.StringIO()
+    _frame(Console(file=buf, width=10_000, soft_wrap=True), [line], f, 80)
+    rows = buf.getvalue().splitlines()
+    assert all(len(r) <= 80 for r in rows)
+    assert "use_cache=False" in rows[0]
+    assert rows[0].index("use_cache") == rows[1].index("^")
+
+
+def test_concise_lines_are_short_one_line_summaries(capsys, monkeypatch):
+    from ecolint.report.concise import first_clause, one_line
+
+    monkeypatch.chdir(FIXTURES.parent)
+    cli.main(["check", "fixtures", "--no-cache", "--output-format", "concise"])
+    lines = capsys.readouterr().out.splitlines()
+    findings = [line for line in lines if line.startswith("fixtures/")]
+    assert len(findings) == 47
+    assert all(len(line) <= 120 for line in findings), max(findings, key=len)
+    assert "fixtures/batch_eval_pipeline.py:15:5: ECO202 [yellow] batch size 1 for inference (pipeline)" in findings
+    assert "fixtures/deploy/traps/broken-values.yaml:3:13: ECO900 [yellow] cannot parse YAML: " in "\n".join(findings), "short messages stay whole"
+    assert first_clause("`a: b` is x: y") == "`a: b` is x"
+    assert one_line("word " * 40, 30).endswith("…") and len(one_line("word " * 40, 30)) <= 30
+
+
+def test_json_output_matches_its_schema(project, capsys):
+    import jsonschema
+
+    from ecolint.report.json_format import SCHEMA
+
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft7Validator.check_schema(schema)
+    _, out, _ = run(capsys, "check", ".", "--output-format", "json")
+    data = json.loads(out)
+    assert isinstance(data, list) and len(data) == 5, "the JSON report stays a top-level list"
+    jsonschema.validate(data, schema)
+    data[0]["severity"] = "purple"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, schema)
+
+
+def test_json_schema_covers_related_locations():
+    import jsonschema
+
+    from ecolint.facts import Span
+    from ecolint.report import ReportContext, render
+    from ecolint.report.json_format import SCHEMA
+    from ecolint.rule import Finding, Severity
+
+    f = Finding("ECO103", "x", Severity.INFO, "m", "a.py", Span(2, 1, 2, 5), related=[("b.yaml", Span(3, 1, 3, 4), "set here")])
+    data = json.loads(render("json", [f], ReportContext()))
+    jsonschema.validate(data, json.loads(SCHEMA.read_text(encoding="utf-8")))
+    assert Finding.from_dict(data[0]).related == f.related
+
+
+def test_precommit_hooks_default_to_concise():
+    import yaml
+
+    hooks = yaml.safe_load((Path(__file__).parent.parent / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert all(h["entry"].endswith("--output-format concise") for h in hooks)

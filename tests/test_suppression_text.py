@@ -160,4 +160,8 @@ def test_python_code_frame_and_markdown_diff_with_line_separators(tmp_path, cli)
     assert "3 | x = " in full and "3 | more" not in full and "| more" not in full
     md = cli("check", "--no-cache", "--output-format", "markdown", str(f), cwd=tmp_path).stdout
     diff = md.split("```diff\n", 1)[1].split("```", 1)[0]
-    assert diff == "-bnb = BitsAndBytesConfig(load_in_8bit=True)\n+bnb = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=0.0)\n"
+    # a unified diff with context lines (issue 19); the line separators inside the string stay in one line
+    assert diff == (
+        f'@@ -2,3 +2,3 @@\n from transformers import BitsAndBytesConfig\n x = "a{LS}more{LS} and"\n'
+        "-bnb = BitsAndBytesConfig(load_in_8bit=True)\n+bnb = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=0.0)\n"
+    )

@@ -1,5 +1,11 @@
-"""A Markdown report for a pull-request comment: a summary table by severity, then each finding with its
-location, message, the measured rows behind it, and its fix as a small diff (or the advice).
+"""A Markdown report for a pull-request comment: a summary table by severity, then the findings, most severe
+first, each with its location, message, the rows it cites and its fix as a small diff with context (or the
+advice), then the cited measurement rows once, in one table.
+
+The report stays under :data:`LIMIT` characters (GitHub refuses comments over 65,536): findings that do not
+fit are counted in a closing line that points to the SARIF/JSON report. Locations are relative to the
+repository root and link to the file at the commit when ``GITHUB_SERVER_URL``, ``GITHUB_REPOSITORY`` and
+``GITHUB_SHA`` are set (as in GitHub Actions); without them no link is made, so none can be dead.
 
 Everything that can come from the analysed files (paths, model ids, code, messages quoting them, table
 rows) goes through :func:`_inline`, :func:`_code`, :func:`_cell` or a fence longer than any backtick run in
@@ -9,18 +15,27 @@ it, so it shows as text and never becomes a live link, image, HTML tag or headin
 from __future__ import annotations
 
 import difflib
+import os
 import re
+from urllib.parse import quote
 
 from ecolint.report import ReportContext, counts, fix_counts
-from ecolint.rule import Applicability, Finding
+from ecolint.report.sarif import repo_relative, source_root
+from ecolint.rule import Applicability, Evidence, Finding
 from ecolint.text import split_lines
 
+LIMIT = 60_000  # GitHub's comment limit is 65,536 characters; the rest is room for text wrapped around it
+_CONTEXT = 2  # unchanged lines around a fix in its diff
 _MARK = {"red": "\U0001f534", "yellow": "\U0001f7e1", "info": "\U0001f535"}
 _HOW = {
     Applicability.SAFE: "safe: `ecolint check --fix`",
     Applicability.UNSAFE: "unsafe, changes numerics or behaviour: `ecolint check --fix --unsafe-fixes`",
     Applicability.DISPLAY_ONLY: "suggestion, not applied automatically",
 }
+_EVIDENCE_HEAD = [
+    "| row | GPU | model | quant | batch | J/1k tok | basis | experiment | source | note |",
+    "|---|---|---|---|---:|---:|---|---|---|---|",
+]
 
 
 def render(findings: list[Finding], ctx: ReportContext) -> str:
@@ -50,32 +65,65 @@ def render(findings: list[Finding], ctx: ReportContext) -> str:
     if unsafe:
         tail += f"; {unsafe} more with `--fix --unsafe-fixes` (review them: they change numerics)"
     out.append(tail + ".")
-    for f in findings:
-        out.append("")
-        out.extend(_finding(f, ctx))
-    return "\n".join(out) + "\n"
+    head = "\n".join(out) + "\n"
+    links = _Links()
+    blocks: list[str] = []
+    rows: dict[tuple[str, str], str] = {}  # cited rows, once each, as table lines
+    size = len(head) + sum(map(len, _EVIDENCE_HEAD)) + 200  # + the rows table's frame and the closing line
+    ordered = sorted(findings, key=lambda f: -f.severity.rank)  # stable: the run's order within a severity
+    for f in ordered:
+        block = "\n" + "\n".join(_finding(f, ctx, links)) + "\n"
+        new_rows = {(e.row_id, e.source): _row(e) for e in f.evidence if (e.row_id, e.source) not in rows}
+        cost = len(block) + sum(len(r) + 1 for r in new_rows.values())
+        if size + cost > LIMIT:
+            break
+        size += cost
+        blocks.append(block)
+        rows.update(new_rows)
+    text = head + "".join(blocks)
+    if rows:
+        text += "\n" + "\n".join(
+            [f"<details><summary>Evidence: {len(rows)} measured row{'s' if len(rows) != 1 else ''}</summary>", "", *_EVIDENCE_HEAD, *rows.values(), "", "</details>"]
+        ) + "\n"
+    left = len(findings) - len(blocks)
+    if left:
+        text += f"\n**{left} more finding{'s' if left != 1 else ''} not shown** (a comment's size is limited): see the SARIF or JSON report for all of them.\n"
+    return text
 
 
-def _finding(f: Finding, ctx: ReportContext) -> list[str]:
+class _Links:
+    """Locations relative to the repository root, linked to the file at the commit under GitHub Actions."""
+
+    def __init__(self) -> None:
+        self.root = source_root()
+        server, repo, sha = (os.environ.get(k, "").strip() for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA"))
+        ok = server.startswith("https://") and re.fullmatch(r"[\w.-]+/[\w.-]+", repo) and re.fullmatch(r"[0-9a-fA-F]{7,64}", sha)
+        self.base: str | None = f"{server.rstrip('/')}/{repo}/blob/{sha}/" if ok else None
+
+    def location(self, f: Finding) -> str:
+        rel = repo_relative(f.filename, self.root)
+        shown = _code(f"{rel or f.filename}:{f.span.line}:{f.span.col}")
+        if rel is None or self.base is None:
+            return shown
+        return f"[{shown}]({self.base}{quote(rel, safe='/')}#L{f.span.line})"
+
+
+def _row(e: Evidence) -> str:
+    energy = f"{e.energy_j_per_1k_tok:,.1f}" if e.energy_j_per_1k_tok is not None else "n/a"
+    cells = [e.row_id, e.gpu, e.model, e.quant, str(e.batch_size or ""), energy, e.energy_basis, e.experiment, e.source, e.note]
+    return "| " + " | ".join(_cell(c) for c in cells) + " |"
+
+
+def _finding(f: Finding, ctx: ReportContext, links: _Links) -> list[str]:
     sev = f.severity.value
     out = [
-        f"### {_MARK[sev]} {f.code} {_code(f.name)} ({sev}) at {_code(f'{f.filename}:{f.span.line}:{f.span.col}')}",
+        f"### {_MARK[sev]} {f.code} {_code(f.name)} ({sev}) at {links.location(f)}",
         "",
         _paragraph(_inline(f.message)),
     ]
     if f.evidence:
-        out += [
-            "",
-            f"<details><summary>Evidence: {len(f.evidence)} measured row{'s' if len(f.evidence) != 1 else ''}</summary>",
-            "",
-            "| row | GPU | model | quant | batch | J/1k tok | basis | experiment | source | note |",
-            "|---|---|---|---|---:|---:|---|---|---|---|",
-        ]
-        for e in f.evidence:
-            energy = f"{e.energy_j_per_1k_tok:,.1f}" if e.energy_j_per_1k_tok is not None else "n/a"
-            cells = [e.row_id, e.gpu, e.model, e.quant, str(e.batch_size or ""), energy, e.energy_basis, e.experiment, e.source, e.note]
-            out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
-        out += ["", "</details>"]
+        ids = list(dict.fromkeys(e.row_id for e in f.evidence))
+        out += ["", f"Evidence: row{'s' if len(ids) != 1 else ''} {_escape(', '.join(ids))} (table below)."]
     if f.fix is not None:
         out += ["", f"**Fix** ({_HOW[f.fix.applicability]}): {_inline(f.fix.message)}"]
         diff = _fix_diff(f, ctx)
@@ -149,7 +197,8 @@ def _cell(value: object) -> str:
 
 
 def _fix_diff(f: Finding, ctx: ReportContext) -> list[str]:
-    """The lines the fix changes, as ``-``/``+`` lines (no context), when the source is at hand."""
+    """The lines the fix changes as a unified diff with :data:`_CONTEXT` lines of context (hunk headers kept,
+    file headers dropped), when the source is at hand."""
     from ecolint.fix import OverlapError, apply_edits
 
     lines = ctx.source_lines(f.filename)
@@ -160,5 +209,5 @@ def _fix_diff(f: Finding, ctx: ReportContext) -> list[str]:
         fixed = apply_edits(text, f.fix.edits)
     except (OverlapError, IndexError):
         return []
-    diff = difflib.unified_diff(split_lines(text), split_lines(fixed), n=0, lineterm="")
-    return [line for line in diff if line[:1] in "+-" and not line.startswith(("---", "+++"))]
+    diff = difflib.unified_diff([line.rstrip("\r\n") for line in split_lines(text)], [line.rstrip("\r\n") for line in split_lines(fixed)], n=_CONTEXT, lineterm="")
+    return [line for line in diff if not line.startswith(("---", "+++"))]

@@ -4,8 +4,11 @@ One run, one tool. ``tool.driver.rules`` describes every registered rule (so cod
 documentation of any alert and close alerts of rules that stop firing); each result points at its rule by
 ``ruleId`` and ``ruleIndex``. Locations are relative to the repository root (``%SRCROOT%``) and %-encoded;
 columns count Unicode code points, 1-based, end exclusive. Fixes are emitted as ``fixes[]`` for editors
-(GitHub ignores them). No ``partialFingerprints``: ``upload-sarif`` computes them from the file content,
-which is the stable choice; a line-number fingerprint would reopen an alert whenever code moves.
+(GitHub ignores them). ``partialFingerprints`` (key ``ecolint/v1``) hash the rule, the file and the flagged
+source with whitespace collapsed, plus an occurrence index (:mod:`ecolint.report.fingerprint`), so an alert
+survives code moving. Each rule's documentation travels in ``help.markdown``; ``helpUri`` and
+``informationUri`` are given only when the installed distribution names a documentation or home URL
+(``[project.urls]``), never a guessed address.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Optional
 from urllib.parse import quote
 
 from ecolint import __version__
@@ -23,7 +25,6 @@ from ecolint.rule import Applicability, Finding, Rule, Severity
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
-FALLBACK_HOMEPAGE = "https://pypi.org/project/ecolint/"
 
 LEVEL = {Severity.RED: "error", Severity.YELLOW: "warning", Severity.INFO: "note"}
 PROBLEM_SEVERITY = {Severity.RED: "error", Severity.YELLOW: "warning", Severity.INFO: "recommendation"}
@@ -45,17 +46,23 @@ def sarif_log(findings: list[Finding], ctx: ReportContext) -> dict:
         if f.code not in index:
             index[f.code] = len(descriptors)
             descriptors.append(_bare_descriptor(f))
+    from ecolint.report.fingerprint import VERSION, fingerprints
+
+    texts = {}
+    for name in {f.filename for f in findings}:
+        lines = ctx.source_lines(name)
+        if lines is not None:
+            texts[name] = "\n".join(lines)
+    prints = fingerprints(findings, texts)
     results = [result(f, index[f.code], root) for f in findings]
+    for res, fp in zip(results, prints):
+        res["partialFingerprints"] = {VERSION: fp}
+    driver: dict = {"name": "ecolint", "version": __version__, "semanticVersion": __version__}
+    if homepage():
+        driver["informationUri"] = homepage()
+    driver["rules"] = descriptors
     run = {
-        "tool": {
-            "driver": {
-                "name": "ecolint",
-                "version": __version__,
-                "semanticVersion": __version__,
-                "informationUri": homepage(),
-                "rules": descriptors,
-            }
-        },
+        "tool": {"driver": driver},
         "invocations": [{"executionSuccessful": not any(f.code == "ECO903" for f in findings)}],
         "originalUriBaseIds": {SRCROOT: {"uri": root.as_uri().rstrip("/") + "/"}},
         "columnKind": "unicodeCodePoints",
@@ -66,7 +73,7 @@ def sarif_log(findings: list[Finding], ctx: ReportContext) -> dict:
 
 # -- paths ------------------------------------------------------------------------------------------------
 
-def source_root(start: Optional[Path] = None) -> Path:
+def source_root(start: Path | None = None) -> Path:
     """The root that URIs are relative to: the enclosing git work tree of the working directory, else the
     working directory itself (GitHub resolves paths against the repository root)."""
     here = (start or Path.cwd()).resolve()
@@ -76,7 +83,7 @@ def source_root(start: Optional[Path] = None) -> Path:
     return here
 
 
-def repo_relative(filename: str, root: Optional[Path] = None) -> Optional[str]:
+def repo_relative(filename: str, root: Path | None = None) -> str | None:
     """``filename`` as a ``/``-separated path below ``root``, or None when it lies outside."""
     root = root or source_root()
     try:
@@ -98,22 +105,25 @@ def artifact_location(filename: str, root: Path) -> dict:
 
 # -- rules ------------------------------------------------------------------------------------------------
 
-def homepage() -> str:
-    """The project's home page from the installed distribution's metadata, else its PyPI page."""
+def homepage() -> str | None:
+    """The project's home page from the installed distribution's metadata; None when it names none."""
     urls = _project_urls()
     for key in ("homepage", "source", "repository"):
         if key in urls:
             return urls[key]
-    return FALLBACK_HOMEPAGE
+    return None
 
 
-def help_uri(rule: type[Rule]) -> str:
-    urls = _project_urls()
-    base = urls.get("documentation") or homepage()
-    return f"{base.rstrip('#')}#{rule.code.lower()}-{rule.name}"
+def help_uri(rule: type[Rule]) -> str | None:
+    """The rule's page, ``docs/rules/CODE.md`` (written by ``python -m ecolint.docs``), below the
+    distribution's ``Documentation`` URL (where the ``docs`` folder is published); None when none is named."""
+    base = _project_urls().get("documentation")
+    if not base or not base.startswith("https://"):
+        return None
+    return f"{base.rstrip('/')}/rules/{rule.code}.md"
 
 
-_URLS: Optional[dict[str, str]] = None
+_URLS: dict[str, str] | None = None
 
 
 def _project_urls() -> dict[str, str]:
@@ -139,13 +149,12 @@ def rule_descriptor(rule: type[Rule]) -> dict:
     doc = rule.documentation()
     what = _section(doc, "What it does") or doc or rule.summary or rule.name
     tags = list(dict.fromkeys([*rule.tags, _family(rule.code)]))[:20]
-    return {
+    out = {
         "id": rule.code,
         "name": rule.name,
         "shortDescription": {"text": _clip(rule.summary or rule.name)},
         "fullDescription": {"text": _clip(_plain(what))},
         "help": {"text": _plain(doc) or rule.summary or rule.name, "markdown": doc or rule.summary or rule.name},
-        "helpUri": help_uri(rule),
         "defaultConfiguration": {"level": LEVEL[rule.severity]},
         "properties": {
             "tags": tags,
@@ -154,6 +163,10 @@ def rule_descriptor(rule: type[Rule]) -> dict:
             "fix": rule.fix_applicability.value,
         },
     }
+    uri = help_uri(rule)
+    if uri:
+        out["helpUri"] = uri
+    return out
 
 
 def _bare_descriptor(f: Finding) -> dict:
@@ -176,7 +189,7 @@ def _family(code: str) -> str:
 
 
 def _section(doc: str, title: str) -> str:
-    m = re.search(rf"^##\s*{re.escape(title)}\s*\n(.*?)(?=^##\s|\Z)", doc, flags=re.M | re.S)
+    m = re.search(rf"^##\s*{re.escape(title)}\s*\n(.*?)(?=^##\s|\Z)", doc, flags=re.MULTILINE | re.DOTALL)
     return m.group(1).strip() if m else ""
 
 
@@ -241,6 +254,15 @@ def result(f: Finding, rule_index: int, root: Path) -> dict:
                 ],
                 "properties": {"applicability": f.fix.applicability.value},
             }
+        ]
+    if f.related:
+        out["relatedLocations"] = [
+            {
+                "id": i,
+                "physicalLocation": {"artifactLocation": artifact_location(path, root), "region": region(sp.line, sp.col, sp.end_line, sp.end_col)},
+                "message": {"text": message},
+            }
+            for i, (path, sp, message) in enumerate(f.related)
         ]
     props: dict = {"severity": f.severity.value, "name": f.name}
     if f.fix is not None:
