@@ -111,10 +111,9 @@ def _overrides(args) -> "Overrides":
     codes: dict[str, tuple[str, ...]] = {}
     for name in ("select", "ignore", "extend_select"):
         codes[name] = _split_codes(getattr(args, name))
-        for c in codes[name]:
-            err = validate_selector(c)
-            if err:
-                raise UsageError(err)
+    errors = [err for name in codes for err in map(validate_selector, codes[name]) if err]
+    if errors:
+        raise UsageError("\n".join(errors))  # every unknown selector at once, one line each
     gpu = None
     if args.gpu:
         from ecolint.knowledge.gpus import resolve_gpu, suggest_gpu

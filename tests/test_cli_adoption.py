@@ -221,6 +221,12 @@ def test_four_configuration_mistakes_are_four_errors_in_one_run(project, capsys)
     assert "unknown rule selector 'ECO99X'" in text
 
 
+def test_unknown_selectors_on_the_command_line_are_reported_together(project, capsys):
+    (project / "a.py").write_text(RED, encoding="utf-8")
+    code, _, err = check(capsys, "--select", "ECO1,XYZ", "--ignore", "ECO77", "a.py")
+    assert code == 2 and [line.split("'")[1] for line in err.splitlines()] == ["XYZ", "ECO77"], err
+
+
 # -- 5. --add-noqa ------------------------------------------------------------------------------------------
 
 ROUND_TRIP = {  # one file of each syntax with comments, every finding suppressible
