@@ -7,23 +7,110 @@ of the line. Every placement is checked by reading the comments back with the sa
 them (:func:`ecolint.noqa.parse_suppressions`): where the ``#`` would not be a comment, as inside a
 multi-line string, a YAML block scalar, a shell here-document or a Dockerfile instruction that does not
 take comments, or after a line continuation, the line is left alone and the findings are refused.
+
+``add_noqa_files(findings, texts, settings_for)`` does it to the files of a run (``ecolint check --add-noqa``):
+only files that have findings, only when the file still holds the text that was linted and the new text
+parses as before, written like fixes (:func:`ecolint.fix.write_atomic`: owner, mode and hard links kept,
+read-only files refused).
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ecolint.noqa import parse_suppressions
 from ecolint.rule import Finding
 from ecolint.text import line_starts, split_lines
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ecolint.config import Settings
 
 
 @dataclass(frozen=True)
 class Refusal:
     finding: Finding
     reason: str
+
+
+@dataclass
+class NoqaRun:
+    """What :func:`add_noqa_files` did."""
+
+    suppressed: int = 0  # findings now suppressed by a comment
+    files: int = 0  # files written
+    refusals: list[Refusal] = field(default_factory=list)  # findings left as they were, with why
+    errors: list[str] = field(default_factory=list)  # files that could not be read or written
+
+
+def add_noqa_files(findings: list[Finding], texts: Mapping[str, str], settings_for: "Callable[[str], Settings]") -> NoqaRun:
+    """Suppress ``findings`` in their files. ``texts``: each file's text as linted (display path -> text);
+    ``settings_for``: the settings governing a display path (its size limit, its front end's reading)."""
+    by_file: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_file.setdefault(f.filename, []).append(f)
+    run = NoqaRun()
+    for display, group in by_file.items():
+        _add_to_file(display, group, texts.get(display), settings_for(display), run)
+    run.refusals.sort(key=lambda r: r.finding.sort_key())
+    return run
+
+
+def _add_to_file(display: str, findings: list[Finding], text: "str | None", settings: "Settings", run: NoqaRun) -> None:
+    from ecolint.files import read_regular
+    from ecolint.fix import source_encoding, write_atomic
+    from ecolint.runner import decode
+    from ecolint.sources import kind_for
+
+    kind = kind_for(Path(display))
+    if kind is None or text is None:
+        run.refusals.extend(Refusal(f, "the file was not read as text") for f in findings)
+        return
+    new, refused = add_noqa(text, findings, kind)
+    if new != text and _breaks(new, text, display, kind, settings):
+        new, refused = text, [Refusal(f, "a comment would make the file fail to parse") for f in findings]
+    failure = None
+    if new != text:
+        try:
+            data = read_regular(Path(display), settings.max_file_size)
+            if decode(data, kind) != text:
+                failure = f"{display} changed on disk during the run; no noqa comment was added"
+            else:
+                write_atomic(Path(display), new.encode(source_encoding(data, kind)))
+        except Exception as exc:  # noqa: BLE001 - unreadable, unwritable, not encodable: the file stays as it was
+            message = getattr(exc, "message", None) or getattr(exc, "strerror", None) or str(exc)
+            failure = f"cannot add noqa comments to {display}: {message}"
+    if failure is not None:
+        run.errors.append(failure)
+        done = {id(r.finding) for r in refused}
+        refused += [Refusal(f, "the file was left unchanged") for f in findings if id(f) not in done]
+    elif new != text:
+        run.files += 1
+    run.refusals.extend(refused)
+    run.suppressed += len(findings) - len(refused)
+
+
+def _breaks(new: str, old: str, display: str, kind: str, settings: "Settings") -> bool:
+    """Does ``new`` fail to parse (for the front end, or its own verdict) where ``old`` did not?"""
+    from ecolint.sources import SourceError, front_end
+
+    def fails(text: str) -> bool:
+        end = front_end(kind)
+        if end.rejects(text) is not None:
+            return True
+        try:
+            end.extract(display, text, settings)
+        except SourceError:
+            return True
+        except Exception:  # noqa: BLE001 - a front end that cannot read it: do not write it
+            return True
+        return False
+
+    return fails(new) and not fails(old)
 
 
 def add_noqa(text: str, findings: list[Finding], kind: str) -> tuple[str, list[Refusal]]:

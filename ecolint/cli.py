@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Sequence
@@ -23,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SUBCOMMANDS = {"check", "rule", "rules", "compare", "optimize", "estimate", "diagnose", "gpus", "clean", "help"}
 OUTPUT_FORMATS = ("full", "concise", "json", "sarif", "github", "markdown")
+STDIN_NAME = "stdin.py"  # what the path ``-`` (standard input) is linted as without --stdin-filename
 
 
 def _parser(advisors: bool = True) -> argparse.ArgumentParser:
@@ -80,14 +82,19 @@ def add_check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes (they change numerics or behaviour: review them)")
     p.add_argument("--diff", action="store_true", help="print the fixes as a unified diff and write nothing (exit 1 if there would be changes)")
     p.add_argument("--exit-non-zero-on-fix", action="store_true", help="exit 1 when fixes were applied, even if no finding remains")
-    p.add_argument("--stdin-filename", metavar="NAME", help="lint standard input as the file NAME (with --fix, print the fixed source)")
+    p.add_argument("--stdin-filename", metavar="NAME", help=f"lint standard input as the file NAME (with --fix, print the fixed source); the path - reads standard input too, as {STDIN_NAME} unless NAME is given")
     p.add_argument("--statistics", action="store_true", help="print the number of findings per rule instead of the findings")
     # -- speed: results cache and worker processes
     p.add_argument("-n", "--no-cache", action="store_true", help="neither read nor write the results cache")
     p.add_argument("--cache-dir", type=Path, help="where to keep the results cache (in a .ecolint_cache directory there; default: the project root)")
     p.add_argument("-j", "--jobs", type=int, metavar="N", help="worker processes (default and most: one per CPU; 1 runs in-process)")
     p.add_argument("-v", "--verbose", action="store_true", help="show tracebacks of internal errors")
-    p.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
+    p.add_argument("-q", "--quiet", action="count", default=0, help="print findings only, nothing on success (-qq: print nothing, the exit code tells)")
+    p.add_argument("--show-evidence", action="store_true", help="full format: print each finding's measured rows under it (default: once, at the end)")
+    # -- adopting ecolint on an existing repository
+    p.add_argument("--add-noqa", action="store_true", help="suppress every finding in place with a `# noqa: CODE` comment on its line, then exit")
+    p.add_argument("--baseline", type=Path, metavar="FILE", help="report only findings not recorded in FILE (see --write-baseline)")
+    p.add_argument("--write-baseline", type=Path, metavar="FILE", help="record the current findings in FILE and exit 0")
 
 
 def _split_codes(text: Optional[str]) -> tuple[str, ...]:
@@ -104,10 +111,9 @@ def _overrides(args) -> "Overrides":
     codes: dict[str, tuple[str, ...]] = {}
     for name in ("select", "ignore", "extend_select"):
         codes[name] = _split_codes(getattr(args, name))
-        for c in codes[name]:
-            err = validate_selector(c)
-            if err:
-                raise UsageError(err)
+    errors = [err for name in codes for err in map(validate_selector, codes[name]) if err]
+    if errors:
+        raise UsageError("\n".join(errors))  # every unknown selector at once, one line each
     gpu = None
     if args.gpu:
         from ecolint.knowledge.gpus import resolve_gpu, suggest_gpu
@@ -146,19 +152,112 @@ def _options(args) -> "Options":
 def cmd_check(args) -> int:
     from ecolint import api
 
-    if args.stdin_filename is not None:
+    _check_adoption_options(args)
+    if args.stdin_filename is not None or _reads_stdin(args):
         return _check_stdin(args)
     paths = args.paths or [Path(".")]
     missing = [p for p in paths if not p.exists() and not p.is_symlink()]
     if missing:
         raise UsageError(f"path does not exist: {missing[0]}")
     _check_output_place(args.output_file)
+    baseline = _load_baseline(args.baseline)
     options = _options(args)
     result = api.lint_paths(paths, _resolver(args), options)
+    if args.write_baseline is not None:
+        return _write_baseline(args, result)
+    if args.add_noqa:
+        return _add_noqa(args, _without_baselined(result, baseline))
     output = _open_output(args.output_file, args.diff)  # before any file is fixed: an unwritable report stops the run here
     if args.fix or args.diff:
         result = api.fix_result(result, options)
-    return _report(args, result, output, colour=_colour(args))
+    return _report(args, _without_baselined(result, baseline), output, colour=_colour(args))
+
+
+def _reads_stdin(args) -> bool:
+    """The path ``-`` names standard input (as for ruff)."""
+    return any(str(p) == "-" for p in args.paths)
+
+
+# -- adoption: --add-noqa, --baseline, --write-baseline -------------------------------------------------------
+def _check_adoption_options(args) -> None:
+    """Refuse combinations that have no meaning: --add-noqa and --write-baseline write something and exit."""
+    for flag, on in (("--add-noqa", args.add_noqa), ("--write-baseline", args.write_baseline is not None)):
+        if not on:
+            continue
+        others = [name for name, given in (
+            ("--fix", args.fix), ("--diff", args.diff), ("--statistics", args.statistics), ("-o", args.output_file is not None),
+            ("--stdin-filename or -", args.stdin_filename is not None or _reads_stdin(args)),
+            ("--add-noqa", args.add_noqa and flag != "--add-noqa"),
+        ) if given]
+        if others:
+            raise UsageError(f"{flag} cannot be combined with {others[0]}")
+    if args.baseline is not None and args.write_baseline is not None:
+        raise UsageError("--baseline cannot be combined with --write-baseline (write a new baseline from the whole run instead)")
+
+
+def _load_baseline(path: Optional[Path]) -> Optional[frozenset[str]]:
+    """The fingerprints of ``--baseline FILE``, read before anything is linted; an unreadable file is a usage
+    error."""
+    if path is None:
+        return None
+    from ecolint.baseline import BaselineError, load_baseline
+
+    try:
+        return load_baseline(path)
+    except BaselineError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _without_baselined(result: "Result", baseline: Optional[frozenset[str]]) -> "Result":
+    """``result`` reporting only the findings whose fingerprint is not in ``baseline``."""
+    if baseline is not None:
+        from ecolint.baseline import filter_new
+
+        result.findings = filter_new(result.findings, result.texts, baseline)
+    return result
+
+
+def _write_baseline(args, result: "Result") -> int:
+    """``--write-baseline FILE``: record every finding of the run; exit 0. An existing file that is not a baseline
+    (a source file named by mistake) is never overwritten."""
+    from ecolint.baseline import BaselineError, load_baseline, write_baseline
+
+    path = args.write_baseline
+    if path.is_dir():
+        raise UsageError(f"cannot write the baseline to {path}: it is a directory")
+    if path.exists() or path.is_symlink():
+        try:
+            load_baseline(path)
+        except BaselineError:
+            raise UsageError(f"refusing to overwrite {path} with a baseline: it exists and is not an ecolint baseline") from None
+    try:
+        count = write_baseline(result.findings, result.texts, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write the baseline to {path}: {exc.strerror or exc}") from None
+    if not args.quiet:
+        print(f"Recorded {count} finding{'s' if count != 1 else ''} in the baseline {path}.")
+    return 0
+
+
+def _add_noqa(args, result: "Result") -> int:
+    """``--add-noqa``: a ``# noqa: CODE`` comment on the line of each finding, written with the same care as
+    fixes; the findings that could not be suppressed are printed (exit 1 if they fail the run)."""
+    from ecolint.add_noqa import add_noqa_files
+
+    done = add_noqa_files(result.findings, result.texts, result.settings_for)
+    for error in done.errors:
+        print(f"ecolint: error: {error}", file=sys.stderr)
+    if args.quiet < 2:
+        for refusal in done.refusals:
+            f = refusal.finding
+            print(f"{f.filename}:{f.span.line}:{f.span.col}: {f.code} not suppressed: {refusal.reason}")
+    if not args.quiet:
+        n, files = done.suppressed, done.files
+        print(f"Added noqa comments for {n} finding{'s' if n != 1 else ''} in {files} file{'s' if files != 1 else ''}.")
+    if done.errors:
+        return 2
+    result.findings = [r.finding for r in done.refusals]
+    return _exit_code(args, result)
 
 
 def _colour(args) -> bool:
@@ -169,9 +268,10 @@ def _colour(args) -> bool:
     return (args.output_format or "full") == "full" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
-def _report(args, result: "Result", output, colour: bool = False, content_to_stdout: bool = False) -> int:
+def _report(args, result: "Result", output, colour: bool = False, content_to_stdout: bool = False, rest=None) -> int:
     """Print the errors, then the report (or with ``--diff`` the diff) to ``output`` (None: standard output;
-    with ``content_to_stdout``, standard error, standard output carrying the fixed content); the exit code."""
+    with ``content_to_stdout``, standard error, standard output carrying the fixed content followed by what is
+    left of the binary stream ``rest``); the exit code."""
     from ecolint.report import ReportContext
 
     for error in result.errors:
@@ -181,6 +281,7 @@ def _report(args, result: "Result", output, colour: bool = False, content_to_std
         return 2 if result.errors else code
     fmt = args.output_format or "full"
     texts = result.texts
+    report_stream = sys.stderr if content_to_stdout else sys.stdout
     ctx = ReportContext(
         files_checked=result.files_checked,
         root=result.run_settings.root,
@@ -190,11 +291,15 @@ def _report(args, result: "Result", output, colour: bool = False, content_to_std
         source_lines=lambda p: split_lines(texts[p]) if p in texts else None,
         unsafe_fixes=args.unsafe_fixes,
         fixed=result.fixed,
+        terminal=output is None and _isatty(report_stream),
+        show_evidence=args.show_evidence,
     )
     report = _report_text(args, fmt, result.findings, ctx)
     if content_to_stdout:
         assert result.content is not None
         sys.stdout.buffer.write(result.content)
+        if rest is not None:  # standard input over max-file-size: the part not read goes through unchanged
+            shutil.copyfileobj(rest, sys.stdout.buffer)
         sys.stdout.flush()
     if content_to_stdout and output is None:
         sys.stderr.write(report)
@@ -246,18 +351,32 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def _report_text(args, fmt: str, findings, ctx) -> str:
-    """The report in the chosen format (or the per-rule statistics), without the summary under --quiet."""
-    from ecolint.report import render
+    """The report in the chosen format (or the per-rule statistics): under ``-q`` without the summary and fix
+    hints (nothing at all when there is no finding), under ``-qq`` nothing."""
+    from ecolint.report import render, summary_line
 
+    if args.quiet >= 2:
+        return ""
     if args.statistics:
         from ecolint.report import statistics
 
         text = statistics.render(findings, "json" if fmt == "json" else "text", args.unsafe_fixes)
-    else:
-        text = render(fmt, findings, ctx)
+        if args.quiet and fmt != "json":
+            text = _first_lines(text, len(statistics.rows(findings, args.unsafe_fixes)))
+        return text
+    text = render(fmt, findings, ctx)
     if args.quiet and fmt in ("full", "concise"):
-        text = "\n".join(text.rstrip("\n").splitlines()[:-1]) + "\n" if findings else ""
+        lines = text.rstrip("\n").splitlines()
+        text = _first_lines(text, len(lines) - len(summary_line(findings, ctx).splitlines()))
     return text
+
+
+def _first_lines(text: str, n: int) -> str:
+    """The first ``n`` lines of ``text``, trailing blank lines dropped ("" when none is left)."""
+    lines = text.splitlines()[: max(n, 0)]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def _exit_code(args, result: "Result") -> int:
@@ -271,7 +390,10 @@ def _exit_code(args, result: "Result") -> int:
 def _report_diff(args, output, diff: str, fixed: int, files: int) -> int:
     """``--diff``: the diff on stdout (or -o, opened by :func:`_open_output`), a one-line summary on stderr;
     exit 1 if anything would change."""
-    _emit(output, args.output_file, diff)
+    if args.quiet < 2:
+        _emit(output, args.output_file, diff)
+    elif output is not None:
+        output.close()
     if not args.quiet:
         if fixed:
             print(f"Would fix {fixed} finding{'s' if fixed != 1 else ''} in {files} file{'s' if files != 1 else ''}.", file=sys.stderr)
@@ -287,18 +409,28 @@ def _check_stdin(args) -> int:
     from ecolint import api
 
     if any(str(p) != "-" for p in args.paths):
-        raise UsageError("--stdin-filename reads standard input; do not also name paths")
-    if not args.stdin_filename:
+        if args.stdin_filename is not None:
+            raise UsageError("--stdin-filename reads standard input; do not also name paths")
+        raise UsageError("the path - reads standard input; it cannot be combined with other paths")
+    if args.stdin_filename is not None and not args.stdin_filename:
         raise UsageError("--stdin-filename needs the name standard input is linted as (it decides the file type and the settings)")
-    name = Path(args.stdin_filename)
+    name = Path(args.stdin_filename if args.stdin_filename is not None else STDIN_NAME)
     _check_output_place(args.output_file)
     if args.output_file is not None and _same_file(name, args.output_file):
         raise UsageError(f"the output file {args.output_file} is the file named by --stdin-filename; refusing to overwrite it with the report")
+    baseline = _load_baseline(args.baseline)
     resolver = _resolver(args)
-    data = sys.stdin.buffer.read()
+    limit = resolver.for_file(name).max_file_size
+    data = sys.stdin.buffer.read(limit + 1)  # never more than max-file-size (+1 to know it is over)
     result = api.lint_bytes(name, data, resolver, _options(args), fix=args.fix or args.diff)
+    over = len(data) > limit
+    if over:
+        for f in result.findings:
+            if f.code == "ECO904":
+                f.message = f"standard input is over the {limit:,}-byte limit; not analysed (raise max-file-size to include it)"
     output = _open_output(args.output_file, args.diff)
-    return _report(args, result, output, content_to_stdout=args.fix and not args.diff)
+    fix = args.fix and not args.diff
+    return _report(args, _without_baselined(result, baseline), output, content_to_stdout=fix, rest=sys.stdin.buffer if fix and over else None)
 
 
 def cmd_clean(args) -> int:
@@ -317,10 +449,15 @@ def cmd_clean(args) -> int:
 
 
 def _width() -> int:
+    """The terminal's width (``COLUMNS`` wins, as for other tools; 100 when unknown), at least 40."""
+    return max(40, shutil.get_terminal_size((100, 24)).columns)
+
+
+def _isatty(stream) -> bool:
     try:
-        return max(60, min(os.get_terminal_size().columns, 140))
-    except OSError:
-        return 100
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def cmd_rules(args) -> int:
@@ -391,7 +528,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         return int(args.func(args))
     except UsageError as exc:  # options, configuration, measurement tables, rule plugins
-        print(f"ecolint: {exc.label}: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [""]:  # one line per problem (a configuration's are reported together)
+            print(f"ecolint: {exc.label}: {line}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("ecolint: interrupted", file=sys.stderr)

@@ -11,6 +11,8 @@ import math
 import os
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -63,7 +65,8 @@ KNOWN_KEYS = {
 
 
 class ConfigError(UsageError, ValueError):
-    """A configuration file that cannot be used (unreadable, invalid TOML, unknown key, bad value)."""
+    """A configuration file that cannot be used (unreadable, invalid TOML, unknown key, bad value). The message
+    has one line per problem: every problem of a configuration section is reported at once."""
 
     label = "configuration error"
 
@@ -271,81 +274,119 @@ def validate_selector(sel: str) -> Optional[str]:
 
 
 def settings_from_mapping(data: dict, root: Path, where: str) -> Settings:
+    """The settings of one configuration section. Every problem in it is reported at once: a
+    :class:`ConfigError` whose message has one line per problem."""
     from ecolint.knowledge.gpus import resolve_gpu, suggest_gpu
 
-    unknown = [k for k in data if k not in KNOWN_KEYS]
-    if unknown:
-        key = unknown[0]
-        raise ConfigError(f"{where}: unknown key {key!r}{_did_you_mean(key, KNOWN_KEYS)}")
+    errors = _Problems(where)
+    for key in data:
+        if key not in KNOWN_KEYS:
+            errors.add(f"unknown key {key!r}{_did_you_mean(key, KNOWN_KEYS)}")
     s = Settings(root=root)
     changes: dict[str, Any] = {}
     for key in ("select", "ignore", "extend-select"):
         if key in data:
-            changes[key.replace("-", "_")] = _codes(data[key], key, where)
+            with errors.collect():
+                changes[key.replace("-", "_")] = _codes(data[key], key, where)
     if "per-file-ignores" in data:
-        pfi = data["per-file-ignores"]
-        if not isinstance(pfi, dict):
-            raise ConfigError(f"{where}: per-file-ignores must be a table of glob = [codes]")
-        changes["per_file_ignores"] = tuple((k, _codes(v, f"per-file-ignores.{k}", where)) for k, v in pfi.items())
+        with errors.collect():
+            pfi = data["per-file-ignores"]
+            if not isinstance(pfi, dict):
+                raise ConfigError(f"{where}: per-file-ignores must be a table of glob = [codes]")
+            changes["per_file_ignores"] = tuple((k, _codes(v, f"per-file-ignores.{k}", where)) for k, v in pfi.items())
     for key in ("exclude", "extend-exclude"):
         if key in data:
             v = data[key]
             if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-                raise ConfigError(f"{where}: {key} must be a list of glob patterns")
-            changes[key.replace("-", "_")] = tuple(v)
+                errors.add(f"{key} must be a list of glob patterns")
+            else:
+                changes[key.replace("-", "_")] = tuple(v)
     if "gpu" in data:
         g = data["gpu"]
         info = resolve_gpu(g) if isinstance(g, str) else None
         if info is None:
             sugg = suggest_gpu(str(g))
             hint = f" (did you mean {sugg[0]!r}?)" if sugg else ""
-            raise ConfigError(f"{where}: unknown gpu {g!r}{hint}")
-        changes["gpu"] = info.id
+            errors.add(f"unknown gpu {g!r}{hint}")
+        else:
+            changes["gpu"] = info.id
     if "fail-on" in data:
         try:
             changes["fail_on"] = Severity(str(data["fail-on"]).lower())
         except ValueError:
-            raise ConfigError(f"{where}: fail-on must be one of red, yellow, info") from None
+            errors.add("fail-on must be one of red, yellow, info")
     if "measurements" in data:
         v = data["measurements"]
         items = [v] if isinstance(v, str) else v
         if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
-            raise ConfigError(f"{where}: measurements must be a path or a list of paths")
-        changes["measurements"] = tuple((root / x) for x in items)
+            errors.add("measurements must be a path or a list of paths")
+        else:
+            changes["measurements"] = tuple((root / x) for x in items)
     if "models" in data:
         v = data["models"]
         if not isinstance(v, dict):
-            raise ConfigError(f"{where}: models must be a table of model id = parameters in billions")
-        for k, x in v.items():
-            if not _positive_number(x):
-                raise ConfigError(f"{where}: models.{k} must be a positive number of parameters in billions, not {x!r}")
-        changes["models"] = tuple((k, float(x)) for k, x in v.items())
+            errors.add("models must be a table of model id = parameters in billions")
+        else:
+            bad = [k for k, x in v.items() if not _positive_number(x)]
+            for k in bad:
+                errors.add(f"models.{k} must be a positive number of parameters in billions, not {v[k]!r}")
+            if not bad:
+                changes["models"] = tuple((k, float(x)) for k, x in v.items())
     if "max-file-size" in data:
         v = data["max-file-size"]
         if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
-            raise ConfigError(f"{where}: max-file-size must be a positive number of bytes")
-        changes["max_file_size"] = v
+            errors.add("max-file-size must be a positive number of bytes")
+        else:
+            changes["max_file_size"] = v
     if "respect-gitignore" in data:
         if not isinstance(data["respect-gitignore"], bool):
-            raise ConfigError(f"{where}: respect-gitignore must be true or false")
-        changes["respect_gitignore"] = data["respect-gitignore"]
+            errors.add("respect-gitignore must be true or false")
+        else:
+            changes["respect_gitignore"] = data["respect-gitignore"]
     if "transformers-version" in data:
         v = data["transformers-version"]
         if not isinstance(v, str) or not _VERSION_SPEC.fullmatch(v):
-            raise ConfigError(f"{where}: transformers-version must be a version or version specifier string such as \"4.46.3\" or \">=4.40,<5\", not {v!r}")
-        changes["transformers_version"] = v.strip()
+            errors.add(f"transformers-version must be a version or version specifier string such as \"4.46.3\" or \">=4.40,<5\", not {v!r}")
+        else:
+            changes["transformers_version"] = v.strip()
     if "cache-dir" in data:
-        changes["cache_dir"] = _cache_dir(data["cache-dir"], root, where)
+        with errors.collect():
+            changes["cache_dir"] = _cache_dir(data["cache-dir"], root, where)
     if "jobs" in data:
         v = data["jobs"]
         if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-            raise ConfigError(f"{where}: jobs must be a non-negative integer (0: one per CPU; more than the CPUs is lowered to them), not {v!r}")
-        changes["jobs"] = v
+            errors.add(f"jobs must be a non-negative integer (0: one per CPU; more than the CPUs is lowered to them), not {v!r}")
+        else:
+            changes["jobs"] = v
     for sel in changes.get("select", ()) + changes.get("ignore", ()) + changes.get("extend_select", ()):
         err = validate_selector(sel)
         if err:
-            raise ConfigError(f"{where}: {err}")
+            errors.add(err)
+    errors.raise_if_any()
     return replace(s, **changes)
+
+
+class _Problems:
+    """The problems found in one configuration section, each ``where: message``, raised together."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.messages: list[str] = []
+
+    def add(self, message: str) -> None:
+        self.messages.append(f"{self.where}: {message}")
+
+    @contextmanager
+    def collect(self) -> Iterator[None]:
+        """Record a :class:`ConfigError` raised inside the block (already ``where: message``) and go on."""
+        try:
+            yield
+        except ConfigError as exc:
+            self.messages.extend(str(exc).splitlines())
+
+    def raise_if_any(self) -> None:
+        if self.messages:
+            raise ConfigError("\n".join(self.messages))
 
 
 # A PEP 440 version, or a comma-separated list of clauses, each an optional operator and a version (``4.46.3``,
