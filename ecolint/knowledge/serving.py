@@ -15,11 +15,11 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Iterable, Optional
 
+from ecolint.dtypes import precision_name
 from ecolint.knowledge.data import DataError, _read_builtin
 
 ENGINES = ("hf", "vllm", "tgi")
 SERVING_ENGINES = ("vllm", "tgi")
-PRECISIONS = {"bfloat16": "bf16", "fp8": "fp8", "mxfp4": "mxfp4", "float16": "fp16"}
 CITATION = ('ML.ENERGY Benchmark v3 (Chung et al., "The ML.ENERGY Benchmark", NeurIPS Datasets and Benchmarks '
             "2025): vLLM 0.11.1, continuous batching, GPU energy of all GPUs")
 TGI_CAVEAT = ("TGI is estimated from vLLM measurements (both batch continuously; no TGI row exists): expect "
@@ -61,7 +61,7 @@ class ServingRow:
     @property
     def quant(self) -> str:
         """Precision in the advisor's vocabulary: ``bf16``, ``fp8``, ``mxfp4``."""
-        return PRECISIONS.get(self.weight_precision, self.weight_precision)
+        return precision_name(self.weight_precision)
 
     @property
     def moe(self) -> bool:
