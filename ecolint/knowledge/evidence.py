@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ecolint.knowledge import Knowledge, Pair
+from ecolint.knowledge.data import evidence_rank
 
-_GRADE = {"raw_runs": 0, "structured_json": 1, "summary_csv": 1, "result_json": 1, "memo_table": 2, "report_table": 3, "guide_only": 4}
 
 
 @dataclass
@@ -43,7 +43,7 @@ def _preference(p: Pair, params: Optional[float]) -> tuple:
         size,
         p.base.power_limit_w is not None,  # prefer sessions without a power-limit setting
         p.base.batch_size != 1,
-        max(_GRADE.get(p.base.evidence, 5), _GRADE.get(p.other.evidence, 5)),
+        max(evidence_rank(p.base.evidence), evidence_rank(p.other.evidence)),
         int(p.base.row_id) if p.base.row_id.isdigit() else 10**9,
     )
 

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Iterable, Optional
 
 from ecolint.dtypes import precision_name
-from ecolint.knowledge.data import DataError, _read_builtin
+from ecolint.knowledge.data import DataError, read_builtin
 
 ENGINES = ("hf", "vllm", "tgi")
 SERVING_ENGINES = ("vllm", "tgi")
@@ -142,7 +142,7 @@ def parse_serving(lines: Iterable[str], origin: str) -> list[ServingRow]:
 
 @lru_cache(maxsize=None)
 def builtin_serving() -> tuple[ServingRow, ...]:
-    return tuple(parse_serving(_read_builtin("serving.csv").splitlines(), "serving.csv"))
+    return tuple(parse_serving(read_builtin("serving.csv").splitlines(), "serving.csv"))
 
 
 def model_base(model: str) -> str:
