@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import codecs
 import difflib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
 from ecolint.facts import Edit
 from ecolint.files import write_atomic
+from ecolint.text import line_starts
 
 if TYPE_CHECKING:  # pragma: no cover
     from ecolint.rule import Finding, Fix
@@ -40,23 +40,6 @@ class OverlapError(ValueError):
     pass
 
 
-def _offsets(text: str) -> list[int]:
-    """Start offset of each line (1-based line n starts at offsets[n-1]); handles \\n, \\r\\n and \\r."""
-    starts = [0]
-    i = 0
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == "\r":
-            if i + 1 < n and text[i + 1] == "\n":
-                i += 1
-            starts.append(i + 1)
-        elif c == "\n":
-            starts.append(i + 1)
-        i += 1
-    return starts
-
-
 def to_offset(starts: list[int], line: int, col: int) -> int:
     return starts[line - 1] + col - 1
 
@@ -64,7 +47,7 @@ def to_offset(starts: list[int], line: int, col: int) -> int:
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     """Apply non-overlapping edits (1-based, end exclusive). Overlapping edits raise :class:`OverlapError`;
     callers apply one fix per pass and re-lint, as ruff does."""
-    starts = _offsets(text)
+    starts = line_starts(text)
     ranges = sorted(
         ((to_offset(starts, e.span.line, e.span.col), to_offset(starts, e.span.end_line, e.span.end_col), e.content) for e in edits),
         key=lambda r: (r[0], r[1]),
@@ -125,7 +108,7 @@ def apply_fixes(text: str, findings: Sequence["Finding"], unsafe: bool = False) 
     wait for the next pass. Inserted text uses the newline style of the line it lands on (a new line: of the line
     it follows).
     Returns the new text and the findings whose fixes were applied."""
-    starts = _offsets(text)
+    starts = line_starts(text)
     size = len(text)
     candidates = []
     for f in findings:
@@ -370,14 +353,6 @@ def fix_run(run: "RunResult", engine: "Engine", unsafe: bool = False, write: boo
             run.texts[display] = result.fixed
     remaining.sort(key=Finding.sort_key)
     return FixRun(remaining, results, fixed)
-
-
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
-
-
-def split_lines(text: str) -> list[str]:
-    """Lines with their endings; only \\n, \\r\\n and \\r end a line (unlike ``str.splitlines``)."""
-    return _LINE.findall(text)
 
 
 def _git_lines(text: str) -> list[str]:
