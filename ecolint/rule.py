@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Optional, Sequence
 
 from ecolint.facts import Edit, FileFacts, FixCandidate, Span
+from ecolint.knowledge.evidence import Evidence  # noqa: F401  (re-exported: a finding's evidence rows)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ecolint.knowledge import Knowledge, Measurement
+    from ecolint.knowledge import Knowledge
 
 
 class Severity(str, enum.Enum):
@@ -57,51 +58,6 @@ class Fix:
                 }
                 for e in self.edits
             ],
-        }
-
-
-@dataclass
-class Evidence:
-    """One measurement row behind a finding's number."""
-
-    row_id: str
-    gpu: str
-    model: str
-    quant: str
-    batch_size: Optional[int]
-    energy_j_per_1k_tok: Optional[float]
-    source: str
-    experiment: str = ""
-    energy_basis: str = ""
-    note: str = ""  # why this row was chosen / what it is compared with
-
-    @classmethod
-    def from_row(cls, row: "Measurement", note: str = "") -> "Evidence":
-        return cls(
-            row_id=row.row_id,
-            gpu=row.gpu,
-            model=row.model,
-            quant=row.quant,
-            batch_size=row.batch_size,
-            energy_j_per_1k_tok=row.energy_j_per_1k_tok,
-            source=row.source,
-            experiment=row.experiment,
-            energy_basis=row.basis,
-            note=note,
-        )
-
-    def to_dict(self) -> dict:
-        return {
-            "row_id": self.row_id,
-            "gpu": self.gpu,
-            "model": self.model,
-            "quant": self.quant,
-            "batch_size": self.batch_size,
-            "energy_j_per_1k_tok": self.energy_j_per_1k_tok,
-            "experiment": self.experiment,
-            "energy_basis": self.energy_basis,
-            "source": self.source,
-            "note": self.note,
         }
 
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+import shlex
+
 from ecolint.knowledge import Knowledge, Pair
-from ecolint.knowledge.data import evidence_rank
+from ecolint.knowledge.data import Measurement, evidence_rank
 
 
 
@@ -35,6 +37,51 @@ class Selection:
     def cited_range(self) -> tuple[float, float]:
         deltas = [p.delta_pct for p in self.pairs]
         return min(deltas), max(deltas)
+
+
+@dataclass
+class Evidence:
+    """One measurement row behind a finding's number."""
+
+    row_id: str
+    gpu: str
+    model: str
+    quant: str
+    batch_size: Optional[int]
+    energy_j_per_1k_tok: Optional[float]
+    source: str
+    experiment: str = ""
+    energy_basis: str = ""
+    note: str = ""  # why this row was chosen / what it is compared with
+
+    @classmethod
+    def from_row(cls, row: Measurement, note: str = "") -> Evidence:
+        return cls(
+            row_id=row.row_id,
+            gpu=row.gpu,
+            model=row.model,
+            quant=row.quant,
+            batch_size=row.batch_size,
+            energy_j_per_1k_tok=row.energy_j_per_1k_tok,
+            source=row.source,
+            experiment=row.experiment,
+            energy_basis=row.basis,
+            note=note,
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "row_id": self.row_id,
+            "gpu": self.gpu,
+            "model": self.model,
+            "quant": self.quant,
+            "batch_size": self.batch_size,
+            "energy_j_per_1k_tok": self.energy_j_per_1k_tok,
+            "experiment": self.experiment,
+            "energy_basis": self.energy_basis,
+            "source": self.source,
+            "note": self.note,
+        }
 
 
 def _preference(p: Pair, params: Optional[float]) -> tuple:
@@ -103,25 +150,40 @@ def describe_pair(p: Pair) -> str:
     return f"{p.base.gpu} {p.base.model}{bs}: {p.delta_pct:+.1f} % (rows {p.base.row_id}->{p.other.row_id})"
 
 
+def advisor_command(model_id: Optional[str], gpu_id: Optional[str] = None, command: str = "compare",
+                    batch_size: Optional[int] = None, engine: Optional[str] = None) -> str:
+    """The follow-up command a finding suggests, e.g.
+    ``ecolint compare --model mistralai/Mistral-7B-v0.1 --gpu a800``; a finding in a serving config passes the
+    engine it saw (``--engine vllm``). Unknown parts are left out (the command then asks for them); values are
+    shell-quoted when needed."""
+    parts = ["ecolint", command]
+    if model_id:
+        parts += ["--model", shlex.quote(model_id)]
+    if gpu_id:
+        parts += ["--gpu", shlex.quote(gpu_id)]
+    if engine in ("vllm", "tgi"):
+        parts += ["--engine", engine]
+    if batch_size:
+        parts += ["--batch-size", str(int(batch_size))]
+    return " ".join(parts)
+
+
 def next_command(model: Optional[str], gpu: Optional[str], fallback_model: Optional[str] = None,
                  fallback_gpu: Optional[str] = None, command: str = "compare", batch_size: Optional[int] = None,
                  engine: Optional[str] = None) -> Optional[str]:
     """The follow-up command a finding suggests; when the file does not say which model or GPU, the one of
     the cited evidence row stands in (so the command runs and shows the rows the finding cites). ``engine``:
     the serving engine the finding saw (vllm, tgi), passed on as ``--engine``."""
-    from ecolint.protocols import next_command as build
-
     m = model or fallback_model
     if not m:
         return None
-    return build(m, gpu or fallback_gpu, command=command, batch_size=batch_size, engine=engine)
+    return advisor_command(m, gpu or fallback_gpu, command=command, batch_size=batch_size, engine=engine)
 
 
 def serving_batching_evidence() -> tuple[str, list]:
     """What a finding on a vLLM/TGI batch cap cites: the ``max_num_seqs`` series of one model on one GPU from
     the serving rows (ML.ENERGY Benchmark v3), as a sentence and as evidence rows."""
     from ecolint.knowledge.serving import batching_series
-    from ecolint.rule import Evidence
 
     ser = batching_series()
     if not ser:
@@ -139,9 +201,7 @@ def serving_batching_evidence() -> tuple[str, list]:
 
 
 def evidence_rows(selection: Selection) -> list:
-    """The cited pairs as :class:`ecolint.rule.Evidence` rows (baseline first, then the compared row)."""
-    from ecolint.rule import Evidence
-
+    """The cited pairs as :class:`Evidence` rows (baseline first, then the compared row)."""
     out = []
     seen: set[str] = set()
     for p in selection.pairs:
