@@ -180,7 +180,6 @@ class FixResult:
     applied: int = 0  # number of fixes applied
     findings: list["Finding"] = field(default_factory=list)  # what remains after fixing
     error: Optional[str] = None  # why nothing was written (the text was reverted or refused)
-    converged: bool = True
     codes: list[str] = field(default_factory=list)  # codes of the applied fixes, in order
     bom: bool = False  # the file starts with a UTF-8 byte-order mark (not part of ``original``/``fixed``)
 
@@ -230,9 +229,6 @@ def fix_text(
         result.applied += len(applied)
         result.codes.extend(f.code for f in applied)
         current, current_findings = new, new_findings
-    else:
-        if apply_fixes(current, current_findings, unsafe)[0] != current:
-            result.converged = False
     result.fixed, result.findings = current, current_findings
     return result
 

@@ -718,12 +718,9 @@ class Estimator:
         return None
 
 
-LEVEL_FIRST = True
-
-
 def _cost(level: str, steps: int, qpref: int, bdist: float) -> tuple:
-    lv = 0 if level == "exact" else 1
-    return (lv, steps, qpref, bdist) if LEVEL_FIRST else (steps, lv, qpref, bdist)
+    """Exact matches first, then fewer estimation steps, the preferred quantization, the nearest batch size."""
+    return (0 if level == "exact" else 1, steps, qpref, bdist)
 
 
 def _basis_of(rows: Sequence[Measurement]) -> str:
