@@ -133,7 +133,8 @@ class Finding:
 
 @dataclass(frozen=True)
 class Example:
-    """A rule example: ``code`` in a file called ``filename``; INVALID examples name the expected line."""
+    """A rule example: ``code`` in a file called ``filename``. INVALID examples may pin the first finding's
+    line, column, severity and a fragment of its message, the number of findings, and the fixed text."""
 
     code: str
     filename: str = "example.py"
@@ -141,6 +142,9 @@ class Example:
     severity: Optional[Severity] = None
     gpu: Optional[str] = None  # run with this --gpu
     fixed: Optional[str] = None  # expected source after applying the rule's fix (unsafe fixes included)
+    col: Optional[int] = None  # expected column (1-based) of the first finding
+    message: Optional[str] = None  # a fragment the first finding's message must contain
+    count: Optional[int] = None  # expected number of findings of the rule
 
 
 @dataclass
@@ -218,6 +222,12 @@ class Rule:
         if (candidate.comment_loss or candidate.side_effects) and level == Applicability.SAFE:
             level = Applicability.UNSAFE
         return Fix(level, message, list(candidate.edits))
+
+    @classmethod
+    def live_evidence(cls, knowledge: "Knowledge") -> list[str]:
+        """The packaged measurement rows behind the rule's claim, one line each, computed now (``ecolint rule
+        CODE`` prints them). Rules whose claim rests on measurements override this."""
+        return []
 
     @classmethod
     def documentation(cls) -> str:

@@ -35,7 +35,6 @@ LAYERS = {
     "ecolint.config": SETTINGS,
     "ecolint.rule": RULES,
     "ecolint.registry": RULES,
-    "ecolint.rule_docs": RULES,
     "ecolint.rules": RULES,
     "ecolint.protocols": PROTOCOLS,
     "ecolint.noqa": RUNNER,

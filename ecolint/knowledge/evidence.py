@@ -240,3 +240,27 @@ def batching_selection(knowledge: Knowledge, sizes: tuple[int, ...] = (8, 64)) -
 
 def describe_batch_pair(p: Pair) -> str:
     return f"BS 1->{p.other.batch_size} {p.delta_pct:+.1f} % ({p.base.gpu} {p.base.model} {p.base.quant}, rows {p.base.row_id}->{p.other.row_id})"
+
+
+def pair_lines(knowledge: Knowledge, base_quant: str, other_quant: str, max_params: Optional[float] = None) -> list[str]:
+    """Every within-experiment pair of two quantizations (models up to ``max_params`` billion parameters), one
+    line each with its experiment: the live evidence of a rule whose claim is a quantization ratio."""
+    return [describe_pair(p) + f" [{p.base.experiment}]" for p in knowledge.pairs(base_quant, other_quant)
+            if max_params is None or p.base.params_b <= max_params]
+
+
+BATCH_SWEEP = "a800_2026-02-15_batch_sweep"
+
+
+def batch_sweep_lines(knowledge: Knowledge) -> list[str]:
+    """The A800 batch sweep, BS=1 against each larger batch: the live evidence of the batching rules."""
+    base = knowledge.query(experiment=BATCH_SWEEP, batch_size=1)
+    if not base:
+        return []
+    b = base[0]
+    lines = []
+    for r in knowledge.query(experiment=BATCH_SWEEP):
+        if r.batch_size and r.batch_size > 1 and r.energy_j_per_1k_tok is not None and b.energy_j_per_1k_tok:
+            d = (r.energy_j_per_1k_tok - b.energy_j_per_1k_tok) / b.energy_j_per_1k_tok * 100
+            lines.append(f"a800 {r.model} int8_pure BS=1 -> BS={r.batch_size}: {d:+.1f} % energy per token (rows {b.row_id}->{r.row_id})")
+    return lines
