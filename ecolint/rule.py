@@ -167,6 +167,7 @@ class Rule:
     severity: ClassVar[Severity] = Severity.YELLOW
     fix_applicability: ClassVar[Applicability] = Applicability.DISPLAY_ONLY
     summary: ClassVar[str] = ""  # one line, used in tables and SARIF shortDescription
+    severity_note: ClassVar[str] = ""  # when the severity differs by context ("yellow in training"), for tables
     tags: ClassVar[tuple[str, ...]] = ()
     # The FileFacts lists the rule reads (e.g. ("quant_specs",)). The prefilter parses a file only when its front
     # end can produce one of them from the text (each front end lists the tokens for each fact list), so a rule

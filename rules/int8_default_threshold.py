@@ -50,6 +50,7 @@ class Int8DefaultThreshold(Rule):
     code = "ECO101"
     name = "int8-default-threshold"
     severity = Severity.RED
+    severity_note = "yellow in training"
     fix_applicability = Applicability.UNSAFE
     summary = "bitsandbytes INT8 with the default outlier threshold (mixed-precision decomposition)"
     tags = ("energy", "quantization", "bitsandbytes")

@@ -49,6 +49,7 @@ class Nf4BelowCrossover(Rule):
     code = "ECO102"
     name = "nf4-below-crossover"
     severity = Severity.YELLOW
+    severity_note = "info on T4"
     fix_applicability = Applicability.DISPLAY_ONLY
     summary = "bitsandbytes 4-bit on a model of 3B parameters or fewer (more energy per token than FP16)"
     tags = ("energy", "quantization", "bitsandbytes")
