@@ -47,7 +47,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Iterable, Optional, Sequence
 
-from ecolint.knowledge.data import Measurement, evidence_rank, hardware, matched_pairs, same_experiment
+from ecolint.knowledge.data import Measurement, evidence_rank, hardware, matched_pairs
 from ecolint.knowledge.gpus import resolve_gpu
 from ecolint.knowledge.specs import TransferSpec, transfer_spec
 
