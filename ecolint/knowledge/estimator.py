@@ -58,7 +58,6 @@ REGIME = (
 
 ENERGY = "energy_j_per_1k_tok"
 THROUGHPUT = "throughput_tok_s"
-METRICS = (ENERGY, THROUGHPUT)
 TOTAL = "total_board_power"
 IDLE = "idle_subtracted"
 

@@ -18,7 +18,6 @@ from typing import Iterable, Optional
 from ecolint.dtypes import precision_name
 from ecolint.knowledge.data import DataError, read_builtin
 
-ENGINES = ("hf", "vllm", "tgi")
 SERVING_ENGINES = ("vllm", "tgi")
 CITATION = ('ML.ENERGY Benchmark v3 (Chung et al., "The ML.ENERGY Benchmark", NeurIPS Datasets and Benchmarks '
             "2025): vLLM 0.11.1, continuous batching, GPU energy of all GPUs")

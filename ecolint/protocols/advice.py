@@ -410,14 +410,6 @@ def step_lines(methods: list[dict]) -> list[str]:
             for m in methods]
 
 
-def est_dict(e: Optional[Estimate]) -> Optional[dict]:
-    return None if e is None else e.to_dict()
-
-
-def total_energy(ctx: Context, p: Params, quant: str, bs: int) -> Optional[Estimate]:
-    return ctx.energy(p.model, p.gpu.id, quant, bs, p.params_b, total=True)
-
-
 def per_request_j(e: Estimate, gen_len: int) -> float:
     return e.value * gen_len / 1000.0
 

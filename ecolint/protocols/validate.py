@@ -56,7 +56,6 @@ _QUANT_UNMEASURED = {
 
 REGIONS = {"us": "us_avg", "cn": "china", "eu": "eu_avg", "fr": "france", "no": "norway", "in": "india"}
 
-USE_CASES = ("api", "chat", "batch")
 REQUIRED = {
     "estimate": ("quant", "batch_size", "requests_per_month"),
     "diagnose": ("quant", "batch_size", "throughput"),
