@@ -36,3 +36,16 @@ def test_packaged_table_follows_the_curated_set(name):
     if not curated.exists():
         pytest.skip(f"{name} is derived, not curated")
     assert (TABLES / name).read_bytes() == curated.read_bytes(), f"ecolint/knowledge/tables/{name} differs from {curated}"
+
+
+def test_pyproject_ships_the_tables():
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    root = Path(__file__).resolve().parent.parent
+    setup = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    assert "ecolint.knowledge.data" not in setup["packages"]
+    globs = setup["package-data"]["ecolint.knowledge"]
+    shipped = {p.name for g in globs for p in (root / "ecolint" / "knowledge").glob(g)}
+    assert set(NAMES) <= shipped
