@@ -31,9 +31,10 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
+
+from ecolint.files import read_text, replace_file
 
 if TYPE_CHECKING:  # pragma: no cover
     from ecolint.rule import Finding
@@ -45,7 +46,7 @@ _TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache dire
 _IGNORE = "# Automatically created by ecolint.\n*\n"
 _MARKERS = {"CACHEDIR.TAG": _TAG, ".gitignore": _IGNORE}
 # What ecolint writes inside its own directory: ``<version>/<context>.json`` and the temporary files of
-# :func:`_atomic_write`. :func:`clean` removes nothing else.
+# :func:`ecolint.files.replace_file`. :func:`clean` removes nothing else.
 _VERSION_DIR = re.compile(r"\d+(?:\.\d+)*[A-Za-z0-9.+_-]*")
 _ENTRY_FILE = re.compile(r"[0-9a-f]{32}\.json|\.[0-9a-f]{32}\.json\.[A-Za-z0-9_]+\.tmp")
 _MARKER_TMP = re.compile(r"\.(?:CACHEDIR\.TAG|\.gitignore)\.[A-Za-z0-9_]+\.tmp")
@@ -167,7 +168,7 @@ class ResultsCache:
                 return
             merged = _read(self.file)
             merged.update(self.changed)
-            _atomic_write(self.file, json.dumps({"format": FORMAT, "entries": merged}, separators=(",", ":")))
+            replace_file(self.file, json.dumps({"format": FORMAT, "entries": merged}, separators=(",", ":")).encode("utf-8"))
             self.entries = merged
             self.changed = {}
         except OSError:
@@ -189,7 +190,7 @@ def _make_own_dir(root: Path) -> bool:
     except FileExistsError:
         return root.is_dir()
     for name, text in _MARKERS.items():
-        _atomic_write(root / name, text)
+        replace_file(root / name, text.encode("utf-8"))
     return True
 
 
@@ -210,8 +211,6 @@ _CACHE_FILE_MAX_BYTES = 512 * 1024 * 1024
 def _read(file: Path) -> dict:
     """A cache file's entries; anything unexpected (not a regular file, too large, not ecolint's JSON) is an
     empty cache, never a hang or an error."""
-    from ecolint.files import read_text
-
     try:
         data = json.loads(read_text(file, max_bytes=_CACHE_FILE_MAX_BYTES))
     except (OSError, ValueError, UnicodeDecodeError):
@@ -219,20 +218,6 @@ def _read(file: Path) -> dict:
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("entries"), dict):
         return {}
     return data["entries"]
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def clean(directory: Path) -> bool:

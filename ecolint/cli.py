@@ -476,8 +476,8 @@ def cmd_rules(args) -> int:
 
 
 def cmd_rule(args) -> int:
+    from ecolint.knowledge import Knowledge
     from ecolint.registry import rule_by_code
-    from ecolint.rule_docs import live_evidence
 
     rule = rule_by_code(args.code)
     if rule is None:
@@ -489,7 +489,7 @@ def cmd_rule(args) -> int:
         close = get_close_matches(args.code.upper() if args.code[:3].lower() == "eco" else args.code, names, n=2, cutoff=0.5)
         hint = f" (did you mean {' or '.join(close)}?)" if close else ""
         raise UsageError(f"unknown rule {args.code!r}{hint}; `ecolint rules` lists them")
-    evidence = live_evidence(rule)
+    evidence = rule.live_evidence(Knowledge.load())
     if args.format == "json":
         import json
 

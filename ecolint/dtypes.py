@@ -6,6 +6,8 @@ map what they read with :func:`dtype_name`; a spelling not listed here is ``"oth
 
 from __future__ import annotations
 
+from typing import Optional
+
 DTYPE_NAMES: dict[str, str] = {
     "float32": "fp32",
     "float": "fp32",
@@ -21,4 +23,16 @@ DTYPE_NAMES: dict[str, str] = {
 
 def dtype_name(spelling: str) -> str:
     """The canonical name of a dtype spelling (the last dotted part, any case), ``"other"`` when unknown."""
-    return DTYPE_NAMES.get(spelling.rsplit(".", 1)[-1].lower(), "other")
+    return DTYPE_NAMES.get(spelling.strip().rsplit(".", 1)[-1].lower(), "other")
+
+
+def canonical_dtype(value: object) -> Optional[str]:
+    """:func:`dtype_name` of a string value; None for anything else (a number, a list, an unknown value)."""
+    return dtype_name(value) if isinstance(value, str) else None
+
+
+def precision_name(spelling: str) -> str:
+    """A weight precision in the advisor's vocabulary: a dtype spelling becomes its canonical name
+    (``bfloat16`` -> ``bf16``); anything else (``fp8``, ``mxfp4``) is kept as written."""
+    name = dtype_name(spelling)
+    return spelling if name in ("other", "auto") else name

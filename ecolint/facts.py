@@ -8,11 +8,18 @@ so rules can stay silent or lower their severity instead of guessing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Literal, Optional
 
-CERTAIN = "certain"  # written in the file
-DEFAULT = "default"  # a default that a user can override at run time (argparse default=, env var fallback)
-UNKNOWN = "unknown"  # only known at run time
+# How sure a value is; which engine loads, generates or serves; which kind of file the facts come from; where a
+# quantization request was written (a Python API, a config dialect, a launch command's engine).
+Certainty = Literal["certain", "default", "unknown"]
+Engine = Literal["transformers", "pipeline", "vllm", "tgi"]
+Kind = Literal["python", "yaml", "toml", "shell", "dockerfile", "notebook", "json"]
+Origin = Literal["BitsAndBytesConfig", "from_dict", "from_pretrained", "dict", "axolotl", "llamafactory", "tgi", "vllm", "yaml"]
+
+CERTAIN: Certainty = "certain"  # written in the file
+DEFAULT: Certainty = "default"  # a default that a user can override at run time (argparse default=, env var fallback)
+UNKNOWN: Certainty = "unknown"  # only known at run time
 
 
 @dataclass(frozen=True, order=True)
@@ -34,7 +41,7 @@ class Ref(str):
 @dataclass
 class Value:
     value: Any
-    certainty: str = CERTAIN
+    certainty: Certainty = CERTAIN
     span: Optional[Span] = None
     source: str = ""  # the expression as written, for messages ("args.eight_bit")
 
@@ -85,12 +92,12 @@ class QuantSpec:
     """A bitsandbytes quantization request, wherever it was written."""
 
     span: Span
-    origin: str  # "BitsAndBytesConfig", "from_dict", "from_pretrained", "dict", "tgi", "vllm", "yaml", ...
+    origin: Origin
     options: dict[str, Value] = field(default_factory=dict)
     # Front-end callbacks producing edits: set_option(name, literal_source) and remove_options(names).
     set_option: Optional[Callable[[str, str], Optional[FixCandidate]]] = None
     remove_options: Optional[Callable[[list[str]], Optional[FixCandidate]]] = None
-    engine: str = "transformers"
+    engine: Engine = "transformers"
     opaque: bool = False  # options may also arrive through a **kwargs we cannot resolve
 
     def get(self, name: str) -> Optional[Value]:
@@ -112,7 +119,7 @@ class QuantSpec:
 @dataclass
 class ModelRef:
     id: Optional[str]
-    certainty: str
+    certainty: Certainty
     span: Optional[Span]
     params_b: Optional[float] = None
     how: str = ""  # how the size was found (table, size-token, measurements, config)
@@ -122,7 +129,7 @@ class ModelRef:
 class ModelLoad:
     span: Span
     api: str  # qualified callee, e.g. transformers.AutoModelForCausalLM.from_pretrained
-    engine: str  # transformers | vllm | tgi
+    engine: Engine  # transformers | vllm | tgi
     model: Optional[ModelRef] = None
     quant: Optional[QuantSpec] = None
     dtype: Optional[Value] = None  # torch_dtype / dtype argument, None when absent
@@ -136,7 +143,7 @@ class ModelLoad:
 @dataclass
 class Generation:
     span: Span
-    engine: str  # transformers | pipeline | vllm
+    engine: Engine  # transformers | pipeline | vllm
     api: str
     per_item_loop: Optional[Span] = None  # the loop header when called once per item
     loop_detail: str = ""
@@ -167,7 +174,7 @@ class DtypeUse:
 @dataclass
 class Serving:
     span: Span
-    engine: str  # vllm | tgi
+    engine: Engine  # vllm | tgi
     model: Optional[ModelRef] = None
 
 
@@ -181,7 +188,7 @@ class GpuHint:
 @dataclass
 class FileFacts:
     path: str
-    kind: str  # python | yaml | toml | shell | dockerfile
+    kind: Kind
     model_loads: list[ModelLoad] = field(default_factory=list)
     quant_specs: list[QuantSpec] = field(default_factory=list)
     generations: list[Generation] = field(default_factory=list)

@@ -19,16 +19,13 @@ from __future__ import annotations
 
 import codecs
 import difflib
-import errno
-import os
-import re
-import stat
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
 from ecolint.facts import Edit
+from ecolint.files import write_atomic
+from ecolint.text import line_starts
 
 if TYPE_CHECKING:  # pragma: no cover
     from ecolint.rule import Finding, Fix
@@ -43,23 +40,6 @@ class OverlapError(ValueError):
     pass
 
 
-def _offsets(text: str) -> list[int]:
-    """Start offset of each line (1-based line n starts at offsets[n-1]); handles \\n, \\r\\n and \\r."""
-    starts = [0]
-    i = 0
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == "\r":
-            if i + 1 < n and text[i + 1] == "\n":
-                i += 1
-            starts.append(i + 1)
-        elif c == "\n":
-            starts.append(i + 1)
-        i += 1
-    return starts
-
-
 def to_offset(starts: list[int], line: int, col: int) -> int:
     return starts[line - 1] + col - 1
 
@@ -67,7 +47,7 @@ def to_offset(starts: list[int], line: int, col: int) -> int:
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     """Apply non-overlapping edits (1-based, end exclusive). Overlapping edits raise :class:`OverlapError`;
     callers apply one fix per pass and re-lint, as ruff does."""
-    starts = _offsets(text)
+    starts = line_starts(text)
     ranges = sorted(
         ((to_offset(starts, e.span.line, e.span.col), to_offset(starts, e.span.end_line, e.span.end_col), e.content) for e in edits),
         key=lambda r: (r[0], r[1]),
@@ -128,7 +108,7 @@ def apply_fixes(text: str, findings: Sequence["Finding"], unsafe: bool = False) 
     wait for the next pass. Inserted text uses the newline style of the line it lands on (a new line: of the line
     it follows).
     Returns the new text and the findings whose fixes were applied."""
-    starts = _offsets(text)
+    starts = line_starts(text)
     size = len(text)
     candidates = []
     for f in findings:
@@ -200,7 +180,6 @@ class FixResult:
     applied: int = 0  # number of fixes applied
     findings: list["Finding"] = field(default_factory=list)  # what remains after fixing
     error: Optional[str] = None  # why nothing was written (the text was reverted or refused)
-    converged: bool = True
     codes: list[str] = field(default_factory=list)  # codes of the applied fixes, in order
     bom: bool = False  # the file starts with a UTF-8 byte-order mark (not part of ``original``/``fixed``)
 
@@ -250,9 +229,6 @@ def fix_text(
         result.applied += len(applied)
         result.codes.extend(f.code for f in applied)
         current, current_findings = new, new_findings
-    else:
-        if apply_fixes(current, current_findings, unsafe)[0] != current:
-            result.converged = False
     result.fixed, result.findings = current, current_findings
     return result
 
@@ -274,107 +250,6 @@ def source_encoding(data: bytes, kind: str) -> str:
     from ecolint.sources import front_end
 
     return front_end(kind).encoding(data)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace the content of ``path`` (a symlink: of its target) by ``data``.
-
-    A file without write permission for the user is refused (``PermissionError`` "read-only"; as root, a file
-    with no write bit at all), as an editor would. The new content goes to a temporary file in the same
-    directory that gets the file's permission bits, owner and group, and is renamed over it, so an interrupted
-    run leaves the old file or the new one, never half of each. When the rename would change what the file is
-    (a hard link, whose other names would keep the old content; an owner the temporary file cannot be given;
-    extended attributes that cannot be copied; a directory ecolint cannot create files in), the file is
-    rewritten in place instead."""
-    real = Path(os.path.realpath(path))
-    st = real.stat()
-    if not stat.S_ISREG(st.st_mode):
-        raise OSError(errno.EINVAL, "not a regular file", str(path))
-    if not _writable(real, st):
-        raise PermissionError(errno.EACCES, "read-only", str(path))
-    if st.st_nlink > 1:
-        _write_in_place(real, data)
-        return
-    try:
-        fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".ecolint-tmp")
-    except PermissionError:
-        _write_in_place(real, data)
-        return
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, stat.S_IMODE(st.st_mode))
-        if not (_same_owner(tmp, st) and _copy_xattrs(real, tmp)):
-            os.unlink(tmp)
-            _write_in_place(real, data)
-            return
-        os.replace(tmp, real)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _writable(path: Path, st: os.stat_result) -> bool:
-    """May the user rewrite ``path``? Its permission check (ACLs, read-only mounts included), and for root,
-    who passes every check, the file's mode: a file nobody may write stays unwritten."""
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        return bool(st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)) and os.access(path, os.W_OK)
-    return os.access(path, os.W_OK)
-
-
-def _same_owner(tmp: str, st: os.stat_result) -> bool:
-    """Give ``tmp`` the owner and group of the file it replaces; False when that is not allowed."""
-    if not hasattr(os, "chown"):
-        return True
-    mine = os.stat(tmp)
-    if (mine.st_uid, mine.st_gid) == (st.st_uid, st.st_gid):
-        return True
-    try:
-        os.chown(tmp, st.st_uid, st.st_gid)
-    except OSError:
-        return False
-    os.chmod(tmp, stat.S_IMODE(st.st_mode))  # chown clears set-user/group-ID bits
-    return True
-
-
-def _copy_xattrs(src: Path, dst: str) -> bool:
-    """Copy the extended attributes (ACLs, SELinux labels, ...) of ``src`` to ``dst``; False if one cannot be."""
-    if not hasattr(os, "listxattr"):
-        return True
-    try:
-        names = os.listxattr(src)
-    except OSError:
-        return True  # the file system has none
-    try:
-        for name in names:
-            value = os.getxattr(src, name)
-            if value != _xattr(dst, name):  # a label the new file got already (SELinux) needs no privilege
-                os.setxattr(dst, name, value)
-    except OSError:
-        return False
-    return True
-
-
-def _xattr(path: str, name: str) -> Optional[bytes]:
-    try:
-        return os.getxattr(path, name)
-    except OSError:
-        return None
-
-
-def _write_in_place(path: Path, data: bytes) -> None:
-    """Overwrite ``path``'s content, keeping its inode (hard links, owner, attributes): not atomic, so used
-    only where a rename would lose something."""
-    with open(path, "r+b") as fh:
-        fh.write(data)
-        fh.truncate()
-        fh.flush()
-        os.fsync(fh.fileno())
 
 
 def fix_file(
@@ -474,14 +349,6 @@ def fix_run(run: "RunResult", engine: "Engine", unsafe: bool = False, write: boo
             run.texts[display] = result.fixed
     remaining.sort(key=Finding.sort_key)
     return FixRun(remaining, results, fixed)
-
-
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
-
-
-def split_lines(text: str) -> list[str]:
-    """Lines with their endings; only \\n, \\r\\n and \\r end a line (unlike ``str.splitlines``)."""
-    return _LINE.findall(text)
 
 
 def _git_lines(text: str) -> list[str]:

@@ -27,7 +27,7 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Mapping, Optional
 
-from ecolint.sources.python.vocab import GPU_WORDS, MODEL_CLASS, NOT_MODEL
+from ecolint.sources.python.vocab import MODEL_CLASS, NOT_MODEL
 
 if TYPE_CHECKING:  # pragma: no cover
     from ecolint.runner import Engine
@@ -86,9 +86,7 @@ def live_rules(text: str, kind: str, engine: "Engine") -> list:
 
 
 def _noqa_needs_parse(text: str, engine: "Engine") -> bool:
-    from ecolint.runner import UNUSED_NOQA
-
-    if not engine.settings.is_enabled(UNUSED_NOQA[0]):
+    if not engine.settings.is_enabled("ECO902"):  # unused-noqa
         return False
     low_hit = "noqa" in text or "NOQA" in text or "Noqa" in text
     if not low_hit and "noqa" not in text.lower():

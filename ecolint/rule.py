@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Optional, Sequence
 
 from ecolint.facts import Edit, FileFacts, FixCandidate, Span
+from ecolint.knowledge.evidence import Evidence  # noqa: F401  (re-exported: a finding's evidence rows)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ecolint.knowledge import Knowledge, Measurement
+    from ecolint.knowledge import Knowledge
 
 
 class Severity(str, enum.Enum):
@@ -57,51 +58,6 @@ class Fix:
                 }
                 for e in self.edits
             ],
-        }
-
-
-@dataclass
-class Evidence:
-    """One measurement row behind a finding's number."""
-
-    row_id: str
-    gpu: str
-    model: str
-    quant: str
-    batch_size: Optional[int]
-    energy_j_per_1k_tok: Optional[float]
-    source: str
-    experiment: str = ""
-    energy_basis: str = ""
-    note: str = ""  # why this row was chosen / what it is compared with
-
-    @classmethod
-    def from_row(cls, row: "Measurement", note: str = "") -> "Evidence":
-        return cls(
-            row_id=row.row_id,
-            gpu=row.gpu,
-            model=row.model,
-            quant=row.quant,
-            batch_size=row.batch_size,
-            energy_j_per_1k_tok=row.energy_j_per_1k_tok,
-            source=row.source,
-            experiment=row.experiment,
-            energy_basis=row.basis,
-            note=note,
-        )
-
-    def to_dict(self) -> dict:
-        return {
-            "row_id": self.row_id,
-            "gpu": self.gpu,
-            "model": self.model,
-            "quant": self.quant,
-            "batch_size": self.batch_size,
-            "energy_j_per_1k_tok": self.energy_j_per_1k_tok,
-            "experiment": self.experiment,
-            "energy_basis": self.energy_basis,
-            "source": self.source,
-            "note": self.note,
         }
 
 
@@ -177,7 +133,8 @@ class Finding:
 
 @dataclass(frozen=True)
 class Example:
-    """A rule example: ``code`` in a file called ``filename``; INVALID examples name the expected line."""
+    """A rule example: ``code`` in a file called ``filename``. INVALID examples may pin the first finding's
+    line, column, severity and a fragment of its message, the number of findings, and the fixed text."""
 
     code: str
     filename: str = "example.py"
@@ -185,6 +142,9 @@ class Example:
     severity: Optional[Severity] = None
     gpu: Optional[str] = None  # run with this --gpu
     fixed: Optional[str] = None  # expected source after applying the rule's fix (unsafe fixes included)
+    col: Optional[int] = None  # expected column (1-based) of the first finding
+    message: Optional[str] = None  # a fragment the first finding's message must contain
+    count: Optional[int] = None  # expected number of findings of the rule
 
 
 @dataclass
@@ -207,6 +167,7 @@ class Rule:
     severity: ClassVar[Severity] = Severity.YELLOW
     fix_applicability: ClassVar[Applicability] = Applicability.DISPLAY_ONLY
     summary: ClassVar[str] = ""  # one line, used in tables and SARIF shortDescription
+    severity_note: ClassVar[str] = ""  # when the severity differs by context ("yellow in training"), for tables
     tags: ClassVar[tuple[str, ...]] = ()
     # The FileFacts lists the rule reads (e.g. ("quant_specs",)). The prefilter parses a file only when its front
     # end can produce one of them from the text (each front end lists the tokens for each fact list), so a rule
@@ -262,6 +223,12 @@ class Rule:
         if (candidate.comment_loss or candidate.side_effects) and level == Applicability.SAFE:
             level = Applicability.UNSAFE
         return Fix(level, message, list(candidate.edits))
+
+    @classmethod
+    def live_evidence(cls, knowledge: "Knowledge") -> list[str]:
+        """The packaged measurement rows behind the rule's claim, one line each, computed now (``ecolint rule
+        CODE`` prints them). Rules whose claim rests on measurements override this."""
+        return []
 
     @classmethod
     def documentation(cls) -> str:

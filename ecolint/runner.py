@@ -10,39 +10,35 @@ from __future__ import annotations
 import os
 import traceback
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
 from ecolint.config import Resolver, Settings
 from ecolint.facts import FileFacts, Span
-from ecolint.rule import Finding, Rule, RuleContext, Severity
+from ecolint.rule import Finding, Rule, RuleContext
 
 if TYPE_CHECKING:  # pragma: no cover
     from ecolint.cache import ResultsCache
     from ecolint.knowledge import Knowledge
 
-# Engine-emitted codes (each has a documentation-only rule module in rules/).
-SYNTAX_ERROR = ("ECO900", "syntax-error")
-UNREADABLE = ("ECO901", "unreadable-file")
-UNUSED_NOQA = ("ECO902", "unused-noqa")
-INTERNAL_ERROR = ("ECO903", "internal-error")
-TOO_LARGE = ("ECO904", "file-too-large")
-TEMPLATED = ("ECO905", "templated-config")
+# The code of the engine-emitted rule that reports unused suppressions (its name, severity and docs live on
+# the rule class in rules/unused_noqa.py, like every ECO9xx rule's).
+UNUSED_NOQA = "ECO902"
 
-_ENGINE = {c: n for c, n in (SYNTAX_ERROR, UNREADABLE, UNUSED_NOQA, INTERNAL_ERROR, TOO_LARGE, TEMPLATED)}
-_ENGINE_SEVERITY = {
-    "ECO900": Severity.YELLOW,
-    "ECO901": Severity.YELLOW,
-    "ECO902": Severity.INFO,
-    "ECO903": Severity.RED,
-    "ECO904": Severity.INFO,
-    "ECO905": Severity.INFO,
-}
+
+@lru_cache(maxsize=None)
+def engine_rules() -> dict[str, type[Rule]]:
+    """The engine-emitted rules (ECO9xx) by code: the rule classes are the one home of their metadata."""
+    from ecolint.registry import builtin_rules
+
+    return {r.code: r for r in builtin_rules() if r.engine_emitted}
 
 
 def engine_finding(code: str, path: str, message: str, line: int = 1, col: int = 1, detail: str = "", end: Optional[tuple[int, int]] = None) -> Finding:
+    rule = engine_rules()[code]
     span = Span(line, col, end[0] if end else line, end[1] if end else col)
-    return Finding(code, _ENGINE[code], _ENGINE_SEVERITY[code], message, path, span, detail=detail)
+    return Finding(code, rule.name, rule.severity, message, path, span, detail=detail)
 
 
 @dataclass
@@ -206,7 +202,7 @@ def lint_text(path: str, text: str, kind: str, engine: Engine, project_dir: Opti
     findings = _dedupe(findings)
     sup = parse_suppressions(text, kind)
     kept = [f for f in findings if f.code == "ECO903" or not sup.suppresses(f.code, f.span.line)]
-    if settings.is_enabled(UNUSED_NOQA[0], path):
+    if settings.is_enabled(UNUSED_NOQA, path):
         for directive, codes in sup.unused():
             if any(not settings.is_enabled(c, path) for c in codes):
                 codes = [c for c in codes if settings.is_enabled(c, path)]

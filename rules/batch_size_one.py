@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ecolint.facts import FileFacts
-from ecolint.knowledge.evidence import (batching_selection, describe_batch_pair, evidence_rows, next_command,
-                                       serving_batching_evidence)
+from ecolint.knowledge import Knowledge
+from ecolint.knowledge.evidence import (batch_sweep_lines, batching_selection, describe_batch_pair, evidence_rows,
+                                       next_command, serving_batching_evidence)
 from ecolint.knowledge.serving import DEFAULT_SERVING_MODEL as SERVING_EXAMPLE_MODEL
 from ecolint.rule import Applicability, Example, Rule, RuleContext, Severity
 
@@ -69,7 +70,7 @@ class BatchSizeOne(Rule):
         Example("services:\n  vllm:\n    image: vllm/vllm-openai:v0.6.3\n    command: --model Qwen/Qwen2.5-7B-Instruct --max-num-seqs 128\n", filename="compose.yaml"),
     )
     INVALID = (
-        Example("from transformers import pipeline\npipe = pipeline('text-generation', model='gpt2', batch_size=1)\n", line=2),
+        Example("from transformers import pipeline\npipe = pipeline('text-generation', model='gpt2', batch_size=1)\n", line=2, col=50, message='batch size 1 for inference (pipeline)', count=1),
         Example(
             "from torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=1)\n"
             "for batch in loader:\n    model.generate(**batch)\n",
@@ -87,6 +88,10 @@ class BatchSizeOne(Rule):
             line=5,
         ),
     )
+
+    @classmethod
+    def live_evidence(cls, knowledge: Knowledge) -> list[str]:
+        return batch_sweep_lines(knowledge)
 
     def check(self, facts: FileFacts, ctx: RuleContext):
         if facts.training:

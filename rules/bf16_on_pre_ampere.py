@@ -69,7 +69,7 @@ class Bf16OnPreAmpere(Rule):
         Example(
             "import torch\nfrom transformers import AutoModelForCausalLM\n# Colab T4\n"
             "m = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype=torch.bfloat16)\n",
-            line=4,
+            line=4, col=62, message='bfloat16 (from_pretrained) on NVIDIA Tesla T4', count=1,
             fixed="import torch\nfrom transformers import AutoModelForCausalLM\n# Colab T4\n"
             "m = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype=torch.float16)\n",
         ),

@@ -55,7 +55,7 @@ class Conflicting8bit4bit(Rule):
     INVALID = (
         Example(
             "from transformers import BitsAndBytesConfig\nbnb = BitsAndBytesConfig(load_in_8bit=True, load_in_4bit=True)\n",
-            line=2,
+            line=2, col=45, message='8-bit and 4-bit quantization are both enabled', count=1,
             severity=Severity.RED,
         ),
         Example(

@@ -89,7 +89,7 @@ class DeadBnb4bitOptions(Rule):
     INVALID = (
         Example(
             'from transformers import BitsAndBytesConfig\nbnb = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=0.0, bnb_4bit_quant_type="nf4")\n',
-            line=2,
+            line=2, col=69, message='bnb_4bit_quant_type has no effect', count=1,
             severity=Severity.INFO,
             fixed="from transformers import BitsAndBytesConfig\nbnb = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=0.0)\n",
         ),

@@ -76,7 +76,7 @@ class Fp32Inference(Rule):
         Example(
             "import torch\nfrom transformers import AutoModelForCausalLM\n"
             "m = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype=torch.float32, device_map='auto')\n",
-            line=3,
+            line=3, col=62, message='loaded in float32 for GPU inference', count=1,
             fixed="import torch\nfrom transformers import AutoModelForCausalLM\n"
             "m = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype=torch.float16, device_map='auto')\n",
         ),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ecolint.facts import CERTAIN, FileFacts, QuantSpec
-from ecolint.knowledge.evidence import describe_pair, evidence_rows, next_command, select
+from ecolint.knowledge import Knowledge
+from ecolint.knowledge.evidence import pair_lines, describe_pair, evidence_rows, next_command, select
 from ecolint.rule import Applicability, Example, Rule, RuleContext, Severity
 
 
@@ -49,6 +50,7 @@ class Int8DefaultThreshold(Rule):
     code = "ECO101"
     name = "int8-default-threshold"
     severity = Severity.RED
+    severity_note = "yellow in training"
     fix_applicability = Applicability.UNSAFE
     summary = "bitsandbytes INT8 with the default outlier threshold (mixed-precision decomposition)"
     tags = ("energy", "quantization", "bitsandbytes")
@@ -75,7 +77,7 @@ class Int8DefaultThreshold(Rule):
             "from transformers import AutoModelForCausalLM, BitsAndBytesConfig\n"
             "bnb = BitsAndBytesConfig(load_in_8bit=True)\n"
             'model = AutoModelForCausalLM.from_pretrained("mistralai/Mistral-7B-v0.1", quantization_config=bnb, device_map="auto")\n',
-            line=2,
+            line=2, col=26, message='default llm_int8_threshold (6.0)', count=1,
             severity=Severity.RED,
             fixed="from transformers import AutoModelForCausalLM, BitsAndBytesConfig\n"
             "bnb = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=0.0)\n"
@@ -118,6 +120,10 @@ class Int8DefaultThreshold(Rule):
         ),
         Example("base_model: NousResearch/Llama-2-7b-hf\nload_in_8bit: true\nadapter: lora\nmicro_batch_size: 2\n", filename="lora.yml", line=2, severity=Severity.YELLOW),
     )
+
+    @classmethod
+    def live_evidence(cls, knowledge: Knowledge) -> list[str]:
+        return pair_lines(knowledge, "fp16", "int8_default")
 
     def check(self, facts: FileFacts, ctx: RuleContext):
         for spec in facts.quant_specs:

@@ -58,7 +58,7 @@ class KvCacheDisabled(Rule):
     INVALID = (
         Example(
             "out = model.generate(**inputs, max_new_tokens=64, use_cache=False)\n",
-            line=1,
+            line=1, col=51, message='`use_cache=False` on `model.generate`', count=1,
             fixed="out = model.generate(**inputs, max_new_tokens=64)\n",
         ),
         Example("from transformers import GenerationConfig\ncfg = GenerationConfig(max_new_tokens=200, use_cache=False)\n", line=2),

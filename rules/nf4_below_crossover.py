@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ecolint.facts import FileFacts
-from ecolint.knowledge.evidence import describe_pair, evidence_rows, next_command, select
+from ecolint.knowledge import Knowledge
+from ecolint.knowledge.evidence import pair_lines, describe_pair, evidence_rows, next_command, select
 from ecolint.rule import Applicability, Example, Rule, RuleContext, Severity
 
 CROSSOVER_B = 3.0  # largest measured size where every GPU but the T4 showed an NF4 penalty
@@ -48,6 +49,7 @@ class Nf4BelowCrossover(Rule):
     code = "ECO102"
     name = "nf4-below-crossover"
     severity = Severity.YELLOW
+    severity_note = "info on T4"
     fix_applicability = Applicability.DISPLAY_ONLY
     summary = "bitsandbytes 4-bit on a model of 3B parameters or fewer (more energy per token than FP16)"
     tags = ("energy", "quantization", "bitsandbytes")
@@ -78,7 +80,7 @@ class Nf4BelowCrossover(Rule):
             "from transformers import AutoModelForCausalLM, BitsAndBytesConfig\n"
             'bnb = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4")\n'
             'm = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-1.5B-Instruct", quantization_config=bnb)\n',
-            line=2,
+            line=2, col=26, message='4-bit bitsandbytes on Qwen/Qwen2.5-1.5B-Instruct', count=1,
             severity=Severity.YELLOW,
         ),
         Example(
@@ -100,6 +102,10 @@ class Nf4BelowCrossover(Rule):
         ),
         Example("model_name_or_path: Qwen/Qwen2.5-1.5B-Instruct\ntemplate: qwen\nquantization_bit: 4\n", filename="chat.yaml", line=3),
     )
+
+    @classmethod
+    def live_evidence(cls, knowledge: Knowledge) -> list[str]:
+        return pair_lines(knowledge, "fp16", "nf4", max_params=3.0)
 
     def check(self, facts: FileFacts, ctx: RuleContext):
         if facts.training:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ecolint.facts import FileFacts
-from ecolint.knowledge.evidence import batching_selection, describe_batch_pair, evidence_rows, next_command
+from ecolint.knowledge import Knowledge
+from ecolint.knowledge.evidence import batch_sweep_lines, batching_selection, describe_batch_pair, evidence_rows, next_command
 from ecolint.rule import Applicability, Example, Rule, RuleContext, Severity
 
 _ADVICE = {
@@ -87,7 +88,7 @@ class SequentialGenerate(Rule):
         Example(
             "from transformers import pipeline\npipe = pipeline('text-generation', model='gpt2')\n"
             "outs = [pipe(p) for p in prompts]\n",
-            line=3,
+            line=3, col=9, message='runs once per item of `for p in prompts`', count=1,
         ),
         Example(
             "for prompt in prompts:\n    inputs = tok(prompt, return_tensors='pt').to('cuda')\n"
@@ -105,6 +106,10 @@ class SequentialGenerate(Rule):
             line=4,
         ),
     )
+
+    @classmethod
+    def live_evidence(cls, knowledge: Knowledge) -> list[str]:
+        return batch_sweep_lines(knowledge)
 
     def check(self, facts: FileFacts, ctx: RuleContext):
         sel = None

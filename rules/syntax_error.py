@@ -32,4 +32,4 @@ class SyntaxErrorRule(Rule):
     tags = ("ecolint",)
     engine_emitted = True
     VALID = (Example("x = 1\n"),)
-    INVALID = (Example("print \"hello\"\n", line=1),)
+    INVALID = (Example("print \"hello\"\n", line=1, col=1, message='cannot parse Python', count=1),)

@@ -31,4 +31,4 @@ class UnusedNoqa(Rule):
     tags = ("ecolint",)
     engine_emitted = True
     VALID = (Example("x = 1  # noqa: E501\n"),)
-    INVALID = (Example("x = 1  # noqa: ECO101\n", line=1),)
+    INVALID = (Example("x = 1  # noqa: ECO101\n", line=1, col=8, message='unused noqa directive', count=1),)

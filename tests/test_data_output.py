@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from ecolint.knowledge import Knowledge
-from ecolint.knowledge.data import DataError, Measurement, _read_builtin, builtin_measurements, load_user_measurements
+from ecolint.knowledge.data import DataError, Measurement, read_builtin, builtin_measurements, load_user_measurements
 from ecolint.text import split_lines
 from helpers import lint_snippet
 
-HEADER = next(csv.reader(io.StringIO(_read_builtin("measurements.csv"))))
-ROW_27 = next(r for r in csv.reader(split_lines(_read_builtin("measurements.csv"))) if r[0] == "27")
+HEADER = next(csv.reader(io.StringIO(read_builtin("measurements.csv"))))
+ROW_27 = next(r for r in csv.reader(split_lines(read_builtin("measurements.csv"))) if r[0] == "27")
 
 
 def _table(path: Path, rows: list[list[str]]) -> Path:
@@ -130,7 +130,7 @@ def test_json_writers_refuse_non_finite_numbers():
 
 
 def _many_rows(n: int) -> list[list[str]]:
-    builtin = list(csv.reader(split_lines(_read_builtin("measurements.csv"))))[1:]
+    builtin = list(csv.reader(split_lines(read_builtin("measurements.csv"))))[1:]
     rows = []
     for i in range(n):
         row = list(builtin[i % len(builtin)])
@@ -250,14 +250,15 @@ def test_markdown_helpers():
 
 
 def test_evidence_joins_match_a_plain_scan(tmp_path):
-    from ecolint.knowledge import Pair, _sibling_sessions
+    from ecolint.knowledge import Pair
+    from ecolint.knowledge.data import SIBLING_SESSIONS
     from ecolint.knowledge.evidence import batch_pairs
 
     kn = Knowledge.load([_table(tmp_path / "u.csv", _many_rows(300))])
     rows = [r for r in kn.rows if r.energy_j_per_1k_tok is not None]
     for base_q, other_q in (("fp16", "int8_default"), ("fp16", "nf4"), ("int8_default", "int8_pure")):
         expected = [Pair(b, o) for b in rows if b.quant == base_q for o in rows
-                    if o.quant == other_q and o.gpu == b.gpu and (o.experiment == b.experiment or _sibling_sessions(b.experiment, o.experiment))
+                    if o.quant == other_q and o.gpu == b.gpu and (o.experiment == b.experiment or frozenset((b.experiment, o.experiment)) in SIBLING_SESSIONS)
                     and (o.model, o.batch_size, o.power_limit_w) == (b.model, b.batch_size, b.power_limit_w)]
         got = kn.pairs(base_q, other_q)
         assert {(id(p.base), id(p.other)) for p in got} == {(id(p.base), id(p.other)) for p in expected} and len(got) == len(expected)

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from ecolint.knowledge import Knowledge
-from ecolint.knowledge.estimator import (THROUGHPUT, Estimator, NotEstimable, _same_experiment,
+from ecolint.knowledge.data import same_experiment
+from ecolint.knowledge.estimator import (THROUGHPUT, Estimator, NotEstimable,
                                          model_match, per_request, vram_estimate)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,11 +79,11 @@ def test_quant_ratio_uses_within_experiment_pairs_only(kn, est):
     for s in steps:
         ids = list(s.row_ids)
         for a, b in zip(ids[::2], ids[1::2]):
-            assert _same_experiment(kn.row(a), kn.row(b))
+            assert same_experiment(kn.row(a), kn.row(b))
     e = est.estimate("Qwen/Qwen2.5-7B-Instruct", "rtx4090d", "int8_pure", 1)
     (q,) = [s for s in e.steps if s.method == "quant_ratio"]
     ids = list(q.row_ids)
-    assert ids and all(_same_experiment(kn.row(a), kn.row(b)) for a, b in zip(ids[::2], ids[1::2]))
+    assert ids and all(same_experiment(kn.row(a), kn.row(b)) for a, b in zip(ids[::2], ids[1::2]))
 
 
 def test_batch_curve_reproduces_the_sweep_endpoints(est):

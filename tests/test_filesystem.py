@@ -23,7 +23,8 @@ import pytest
 import ecolint.files
 from ecolint.config import Settings
 from ecolint.files import FileTooLarge, NotRegularFile, read_regular
-from ecolint.fix import unified_diff, write_atomic
+from ecolint.files import write_atomic
+from ecolint.fix import unified_diff
 from ecolint.runner import Engine, lint_paths
 
 PY_FIXABLE = b"out = model.generate(x, use_cache=False)\n"  # ECO301, with an unsafe fix

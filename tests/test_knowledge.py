@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ecolint.knowledge import DataError, Knowledge, resolve_gpu, suggest_gpu
-from ecolint.knowledge.data import _read_builtin
+from ecolint.knowledge.data import read_builtin
 from ecolint.knowledge.specs import transfer_spec
 
 
@@ -61,7 +61,7 @@ def test_transfer_specs():
 
 
 def _user_table(tmp_path: Path, energy: str = "5000", model_hf: str = "mistralai/Mistral-7B-Instruct-v0.3") -> Path:
-    header = next(csv.reader(io.StringIO(_read_builtin("measurements.csv"))))
+    header = next(csv.reader(io.StringIO(read_builtin("measurements.csv"))))
     row = {h: "" for h in header}
     row.update({"row_id": "1", "gpu": "rtx4090d", "gpu_arch": "ada", "model": "Mistral-7B-Instruct-v0.3",
                 "hf_id": model_hf, "params_b": "7.0", "quant": "fp16", "batch_size": "1", "experiment": "ours",

@@ -12,7 +12,7 @@ import pytest
 from ecolint.protocols import next_command
 from ecolint.protocols.cli import register
 
-from ecolint.knowledge.data import _read_builtin
+from ecolint.knowledge.data import read_builtin
 
 
 def _user_table(tmp_path, energy: str = "5000"):
@@ -20,7 +20,7 @@ def _user_table(tmp_path, energy: str = "5000"):
     import csv
     import io
 
-    header = next(csv.reader(io.StringIO(_read_builtin("measurements.csv"))))
+    header = next(csv.reader(io.StringIO(read_builtin("measurements.csv"))))
     row = {h: "" for h in header}
     row.update({"row_id": "1", "gpu": "rtx4090d", "gpu_arch": "ada", "model": "Mistral-7B-Instruct-v0.3",
                 "hf_id": "mistralai/Mistral-7B-Instruct-v0.3", "params_b": "7.0", "quant": "fp16",

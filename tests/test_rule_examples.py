@@ -26,6 +26,12 @@ def test_example(rule, example, invalid):
     f = findings[0]
     if example.line is not None:
         assert f.span.line == example.line
+    if example.col is not None:
+        assert f.span.col == example.col, f"{rule.code} at column {f.span.col}, expected {example.col}"
+    if example.message is not None:
+        assert example.message in f.message, f"{example.message!r} not in {f.message!r}"
+    if example.count is not None:
+        assert len(findings) == example.count, [f.message for f in findings]
     if example.severity is not None:
         assert f.severity == example.severity
     if example.fixed is not None:

@@ -36,7 +36,7 @@ def test_llama_8b_h100_max_num_seqs_series_pinned():
 
 
 def test_bad_serving_row_names_file_line_column():
-    text = open(__import__("ecolint.knowledge.data", fromlist=["x"]).__file__.replace("data.py", "data/serving.csv"),
+    text = open(__import__("ecolint.knowledge.data", fromlist=["x"]).__file__.replace("data.py", "tables/serving.csv"),
                 encoding="utf-8").read().splitlines()[:3]
     cells = text[2].split(",")
     cells[20] = "nan"

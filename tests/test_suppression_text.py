@@ -34,6 +34,30 @@ def test_split_lines_matches_str_splitlines_on_plain_text():
         assert "".join(split_lines(text, keepends=True)) == text
 
 
+def _scanned_line_starts(text: str) -> list[int]:
+    """The character-by-character scan the fixer used before ``ecolint.text`` existed."""
+    starts, i = [0], 0
+    while i < len(text):
+        if text[i] == "\r":
+            if i + 1 < len(text) and text[i + 1] == "\n":
+                i += 1
+            starts.append(i + 1)
+        elif text[i] == "\n":
+            starts.append(i + 1)
+        i += 1
+    return starts
+
+
+@pytest.mark.parametrize("text", ["", "a", "a\n", "a\r\nb", "a\rb\r", "\r\n\r\n", "\n\r", "x\u2028y\x0cz\r\n\x85", "a\r\r\nb\n\n"])
+def test_line_starts_is_the_one_offset_table(text):
+    # The fixer, the shell/config word scanner and the line splitter share one table of line starts.
+    from ecolint.sources.words import Source
+
+    assert line_starts(text) == _scanned_line_starts(text) == Source(text).starts
+    assert [text[a:b] for a, b in zip(line_starts(text), line_starts(text)[1:] + [len(text)])][: len(split_lines(text))] == split_lines(text, keepends=True)
+    assert not hasattr(__import__("ecolint.fix", fromlist=["x"]), "_offsets")
+
+
 # -- E2: noqa only in real comments -----------------------------------------------------------------
 
 N7 = """model_id: mistralai/Mistral-7B-v0.1

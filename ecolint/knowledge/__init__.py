@@ -20,6 +20,7 @@ from ecolint.knowledge.data import (
     grid,
     hardware,
     load_user_measurements,
+    matched_pairs,
 )
 from ecolint.knowledge.gpus import GpuInfo, known_gpu_ids, resolve_gpu, suggest_gpu
 from ecolint.knowledge.models import ModelInfo, lookup_model
@@ -128,21 +129,8 @@ class Knowledge:
 
     def pairs(self, base_quant: str, other_quant: str, gpu: Optional[str] = None) -> list[Pair]:
         """All within-experiment pairs (same model, batch size and power limit) of two quantizations."""
-        others: dict[tuple, list[Measurement]] = {}  # a hash join: linear in the rows, not quadratic
-        for other in self.query(gpu=gpu, quant=other_quant):
-            others.setdefault((other.gpu, other.model, other.batch_size, other.power_limit_w), []).append(other)
-        out = []
-        for base in self.query(gpu=gpu, quant=base_quant):
-            for other in others.get((base.gpu, base.model, base.batch_size, base.power_limit_w), ()):
-                if other.experiment == base.experiment or _sibling_sessions(base.experiment, other.experiment):
-                    out.append(Pair(base, other))
+        out = [Pair(base, other) for base, other in matched_pairs(self.query(gpu=gpu, quant=base_quant), self.query(gpu=gpu, quant=other_quant))]
         return sorted(out, key=lambda p: (p.base.gpu, p.base.params_b, int_or_str(p.base.row_id)))
-
-
-def _sibling_sessions(a: str, b: str) -> bool:
-    # Pure-INT8 rows on the RTX 4090D were measured the day after their FP16 / default-INT8 baseline, on the
-    # same machine and protocol, under a separate experiment id; the data README compares them directly.
-    return {a, b} == {"rtx4090d_2026-02-12_quant", "rtx4090d_2026-02-13_pure_int8"}
 
 
 def int_or_str(text: str):

@@ -1,6 +1,6 @@
 """Typed loader for the packaged measurement, hardware and grid tables.
 
-The CSV files under ``ecolint/knowledge/data/`` are a copy of the curated measurement set (every row carries
+The CSV files under ``ecolint/knowledge/tables/`` are a copy of the curated measurement set (every row carries
 its ``source`` and ``evidence`` grade). Nothing is dropped: a row that fails to parse raises
 :class:`DataError` naming the file, line and column, so a damaged or user-supplied table never loses rows
 silently.
@@ -22,7 +22,13 @@ from ecolint.files import read_text
 from ecolint.text import split_lines
 
 QUANTS = ("fp16", "nf4", "nf4_dq", "int8_default", "int8_pure", "int8")
-EVIDENCE_GRADES = ("raw_runs", "structured_json", "summary_csv", "result_json", "memo_table", "report_table", "guide_only")
+# Evidence grades of a row, best first; grades of equal rank are alike (machine-written files of one run).
+EVIDENCE_RANK = {"raw_runs": 0, "structured_json": 1, "summary_csv": 1, "result_json": 1, "memo_table": 2, "report_table": 3, "guide_only": 4}
+EVIDENCE_GRADES = tuple(EVIDENCE_RANK)
+# Experiments that are one session in all but name: the pure-INT8 rows on the RTX 4090D were measured the day
+# after their FP16 / default-INT8 baseline, on the same machine and protocol, under a separate experiment id;
+# the data README compares them directly.
+SIBLING_SESSIONS = (frozenset({"rtx4090d_2026-02-12_quant", "rtx4090d_2026-02-13_pure_int8"}),)
 
 
 class DataError(UsageError, ValueError):
@@ -83,6 +89,26 @@ class Measurement:
         bs = f"BS={self.batch_size}" if self.batch_size else "BS=?"
         e = f"{self.energy_j_per_1k_tok:,.0f} J/1k tok" if self.energy_j_per_1k_tok is not None else "no energy"
         return f"row {self.row_id}: {self.gpu} {self.model} {self.quant} {bs}: {e}"
+
+
+def evidence_rank(grade: str) -> int:
+    """The rank of an evidence grade (0 is best); an unknown grade ranks after every known one."""
+    return EVIDENCE_RANK.get(grade, len(EVIDENCE_GRADES))
+
+
+def same_experiment(a: Measurement, b: Measurement) -> bool:
+    """Whether two rows may be compared directly: one experiment, or sibling sessions of one."""
+    return a.experiment == b.experiment or frozenset((a.experiment, b.experiment)) in SIBLING_SESSIONS
+
+
+def matched_pairs(bases: Iterable[Measurement], others: Iterable[Measurement]) -> list[tuple[Measurement, Measurement]]:
+    """Every ``(base, other)`` of one experiment with the same GPU, model, batch size and power limit, in the
+    order of ``bases`` and then of ``others``. A hash join: linear in the rows, not quadratic."""
+    by_key: dict[tuple, list[Measurement]] = {}
+    for other in others:
+        by_key.setdefault((other.gpu, other.model, other.batch_size, other.power_limit_w), []).append(other)
+    return [(base, other) for base in bases for other in by_key.get((base.gpu, base.model, base.batch_size, base.power_limit_w), ())
+            if same_experiment(base, other)]
 
 
 @dataclass(frozen=True)
@@ -207,13 +233,14 @@ def _boolish(text: str) -> bool:
     return text.strip().lower() in ("yes", "true", "1")
 
 
-def _read_builtin(name: str) -> str:
-    return resources.files("ecolint.knowledge").joinpath("data", name).read_text(encoding="utf-8")
+def read_builtin(name: str) -> str:
+    """The text of one of the packaged tables."""
+    return resources.files("ecolint.knowledge").joinpath("tables", name).read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=None)
 def builtin_measurements() -> tuple[Measurement, ...]:
-    return tuple(_parse_measurements(split_lines(_read_builtin("measurements.csv")), "measurements.csv"))
+    return tuple(_parse_measurements(split_lines(read_builtin("measurements.csv")), "measurements.csv"))
 
 
 def load_user_measurements(path: Path) -> list[Measurement]:
@@ -235,7 +262,7 @@ def _replace_row_id(row: Measurement, row_id: str) -> Measurement:
 @lru_cache(maxsize=None)
 def hardware() -> dict[str, GpuSpec]:
     out: dict[str, GpuSpec] = {}
-    for rec in csv.DictReader(split_lines(_read_builtin("hardware.csv"))):
+    for rec in csv.DictReader(split_lines(read_builtin("hardware.csv"))):
         out[rec["gpu"]] = GpuSpec(
             gpu=rec["gpu"],
             name=rec["name"],
@@ -261,7 +288,7 @@ def grid() -> dict[str, GridRegion]:
         return float(text) if text.strip() else None
 
     out: dict[str, GridRegion] = {}
-    for rec in csv.DictReader(split_lines(_read_builtin("grid.csv"))):
+    for rec in csv.DictReader(split_lines(read_builtin("grid.csv"))):
         out[rec["region_id"]] = GridRegion(
             region_id=rec["region_id"],
             region=rec["region"],
@@ -280,5 +307,5 @@ def data_version() -> str:
     """A short hash of the packaged tables: part of the results-cache key."""
     digest = hashlib.sha256()
     for name in ("measurements.csv", "hardware.csv", "grid.csv"):
-        digest.update(_read_builtin(name).encode())
+        digest.update(read_builtin(name).encode())
     return digest.hexdigest()[:16]

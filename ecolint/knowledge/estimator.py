@@ -47,7 +47,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Iterable, Optional, Sequence
 
-from ecolint.knowledge.data import Measurement, hardware
+from ecolint.knowledge.data import Measurement, evidence_rank, hardware, matched_pairs
 from ecolint.knowledge.gpus import resolve_gpu
 from ecolint.knowledge.specs import TransferSpec, transfer_spec
 
@@ -58,7 +58,6 @@ REGIME = (
 
 ENERGY = "energy_j_per_1k_tok"
 THROUGHPUT = "throughput_tok_s"
-METRICS = (ENERGY, THROUGHPUT)
 TOTAL = "total_board_power"
 IDLE = "idle_subtracted"
 
@@ -70,12 +69,9 @@ METHODS = ("measured", "twin", "quant_ratio", "batch_scaling", "size_scaling", "
 UNTRUSTED_FOR_TRANSFER = frozenset({"t4"})
 
 _CONF_RANK = {"high": 2, "medium": 1, "low": 0}
-_EVIDENCE_RANK = {"raw_runs": 0, "structured_json": 1, "summary_csv": 1, "result_json": 1, "memo_table": 2,
-                  "report_table": 3, "guide_only": 4}
 _QUANT_PREF = {"fp16": 0, "nf4": 1, "int8_pure": 2, "nf4_dq": 3, "int8_default": 4, "int8": 5}
 _SESSION_NOISE = 0.10
 MAX_BATCH = 64  # the largest batch size any row measures (A800 sweep); nothing is extrapolated beyond it
-_SIBLINGS = ({"rtx4090d_2026-02-12_quant", "rtx4090d_2026-02-13_pure_int8"},)
 
 
 class NotEstimable(ValueError):
@@ -221,13 +217,9 @@ def _gm(values: Sequence[float]) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
-def _same_experiment(a: Measurement, b: Measurement) -> bool:
-    return a.experiment == b.experiment or any({a.experiment, b.experiment} == s for s in _SIBLINGS)
-
-
 def _row_sort(row: Measurement):
     rid = row.row_id.split(":")[-1]
-    return (0 if row.origin != "builtin" else 1, _EVIDENCE_RANK.get(row.evidence, 9), -(row.n_runs or 0),
+    return (0 if row.origin != "builtin" else 1, evidence_rank(row.evidence), -(row.n_runs or 0),
             row.power_limit_w is not None, (0, int(rid), "") if rid.isdigit() else (1, 0, rid))
 
 
@@ -439,14 +431,7 @@ class Estimator:
         key = ("pairs", gpu, q_from, q_to, metric)
         if key not in self._cache:
             rows = [r for r in self._by_gpu.get(gpu, ()) if metric_value(r, metric) is not None]
-            out = []
-            for a in rows:
-                if a.quant != q_from:
-                    continue
-                for b in rows:
-                    if b.quant == q_to and _same_experiment(a, b) and (a.model, a.batch_size, a.power_limit_w) == (
-                            b.model, b.batch_size, b.power_limit_w):
-                        out.append((a, b))
+            out = matched_pairs([r for r in rows if r.quant == q_from], [r for r in rows if r.quant == q_to])
             self._cache[key] = sorted(out, key=lambda p: (_row_sort(p[0]), _row_sort(p[1])))
         return self._cache[key]
 
@@ -732,12 +717,9 @@ class Estimator:
         return None
 
 
-LEVEL_FIRST = True
-
-
 def _cost(level: str, steps: int, qpref: int, bdist: float) -> tuple:
-    lv = 0 if level == "exact" else 1
-    return (lv, steps, qpref, bdist) if LEVEL_FIRST else (steps, lv, qpref, bdist)
+    """Exact matches first, then fewer estimation steps, the preferred quantization, the nearest batch size."""
+    return (0 if level == "exact" else 1, steps, qpref, bdist)
 
 
 def _basis_of(rows: Sequence[Measurement]) -> str:

@@ -14,9 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from ecolint.knowledge import Knowledge, Pair
+import shlex
 
-_GRADE = {"raw_runs": 0, "structured_json": 1, "summary_csv": 1, "result_json": 1, "memo_table": 2, "report_table": 3, "guide_only": 4}
+from ecolint.knowledge import Knowledge, Pair
+from ecolint.knowledge.data import Measurement, evidence_rank
+
 
 
 @dataclass
@@ -37,13 +39,58 @@ class Selection:
         return min(deltas), max(deltas)
 
 
+@dataclass
+class Evidence:
+    """One measurement row behind a finding's number."""
+
+    row_id: str
+    gpu: str
+    model: str
+    quant: str
+    batch_size: Optional[int]
+    energy_j_per_1k_tok: Optional[float]
+    source: str
+    experiment: str = ""
+    energy_basis: str = ""
+    note: str = ""  # why this row was chosen / what it is compared with
+
+    @classmethod
+    def from_row(cls, row: Measurement, note: str = "") -> Evidence:
+        return cls(
+            row_id=row.row_id,
+            gpu=row.gpu,
+            model=row.model,
+            quant=row.quant,
+            batch_size=row.batch_size,
+            energy_j_per_1k_tok=row.energy_j_per_1k_tok,
+            source=row.source,
+            experiment=row.experiment,
+            energy_basis=row.basis,
+            note=note,
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "row_id": self.row_id,
+            "gpu": self.gpu,
+            "model": self.model,
+            "quant": self.quant,
+            "batch_size": self.batch_size,
+            "energy_j_per_1k_tok": self.energy_j_per_1k_tok,
+            "experiment": self.experiment,
+            "energy_basis": self.energy_basis,
+            "source": self.source,
+            "note": self.note,
+        }
+
+
 def _preference(p: Pair, params: Optional[float]) -> tuple:
     size = abs(p.base.params_b - params) if params else 0.0
     return (
         size,
         p.base.power_limit_w is not None,  # prefer sessions without a power-limit setting
         p.base.batch_size != 1,
-        max(_GRADE.get(p.base.evidence, 5), _GRADE.get(p.other.evidence, 5)),
+        max(evidence_rank(p.base.evidence), evidence_rank(p.other.evidence)),
         int(p.base.row_id) if p.base.row_id.isdigit() else 10**9,
     )
 
@@ -103,25 +150,40 @@ def describe_pair(p: Pair) -> str:
     return f"{p.base.gpu} {p.base.model}{bs}: {p.delta_pct:+.1f} % (rows {p.base.row_id}->{p.other.row_id})"
 
 
+def advisor_command(model_id: Optional[str], gpu_id: Optional[str] = None, command: str = "compare",
+                    batch_size: Optional[int] = None, engine: Optional[str] = None) -> str:
+    """The follow-up command a finding suggests, e.g.
+    ``ecolint compare --model mistralai/Mistral-7B-v0.1 --gpu a800``; a finding in a serving config passes the
+    engine it saw (``--engine vllm``). Unknown parts are left out (the command then asks for them); values are
+    shell-quoted when needed."""
+    parts = ["ecolint", command]
+    if model_id:
+        parts += ["--model", shlex.quote(model_id)]
+    if gpu_id:
+        parts += ["--gpu", shlex.quote(gpu_id)]
+    if engine in ("vllm", "tgi"):
+        parts += ["--engine", engine]
+    if batch_size:
+        parts += ["--batch-size", str(int(batch_size))]
+    return " ".join(parts)
+
+
 def next_command(model: Optional[str], gpu: Optional[str], fallback_model: Optional[str] = None,
                  fallback_gpu: Optional[str] = None, command: str = "compare", batch_size: Optional[int] = None,
                  engine: Optional[str] = None) -> Optional[str]:
     """The follow-up command a finding suggests; when the file does not say which model or GPU, the one of
     the cited evidence row stands in (so the command runs and shows the rows the finding cites). ``engine``:
     the serving engine the finding saw (vllm, tgi), passed on as ``--engine``."""
-    from ecolint.protocols import next_command as build
-
     m = model or fallback_model
     if not m:
         return None
-    return build(m, gpu or fallback_gpu, command=command, batch_size=batch_size, engine=engine)
+    return advisor_command(m, gpu or fallback_gpu, command=command, batch_size=batch_size, engine=engine)
 
 
 def serving_batching_evidence() -> tuple[str, list]:
     """What a finding on a vLLM/TGI batch cap cites: the ``max_num_seqs`` series of one model on one GPU from
     the serving rows (ML.ENERGY Benchmark v3), as a sentence and as evidence rows."""
     from ecolint.knowledge.serving import batching_series
-    from ecolint.rule import Evidence
 
     ser = batching_series()
     if not ser:
@@ -139,9 +201,7 @@ def serving_batching_evidence() -> tuple[str, list]:
 
 
 def evidence_rows(selection: Selection) -> list:
-    """The cited pairs as :class:`ecolint.rule.Evidence` rows (baseline first, then the compared row)."""
-    from ecolint.rule import Evidence
-
+    """The cited pairs as :class:`Evidence` rows (baseline first, then the compared row)."""
     out = []
     seen: set[str] = set()
     for p in selection.pairs:
@@ -180,3 +240,27 @@ def batching_selection(knowledge: Knowledge, sizes: tuple[int, ...] = (8, 64)) -
 
 def describe_batch_pair(p: Pair) -> str:
     return f"BS 1->{p.other.batch_size} {p.delta_pct:+.1f} % ({p.base.gpu} {p.base.model} {p.base.quant}, rows {p.base.row_id}->{p.other.row_id})"
+
+
+def pair_lines(knowledge: Knowledge, base_quant: str, other_quant: str, max_params: Optional[float] = None) -> list[str]:
+    """Every within-experiment pair of two quantizations (models up to ``max_params`` billion parameters), one
+    line each with its experiment: the live evidence of a rule whose claim is a quantization ratio."""
+    return [describe_pair(p) + f" [{p.base.experiment}]" for p in knowledge.pairs(base_quant, other_quant)
+            if max_params is None or p.base.params_b <= max_params]
+
+
+BATCH_SWEEP = "a800_2026-02-15_batch_sweep"
+
+
+def batch_sweep_lines(knowledge: Knowledge) -> list[str]:
+    """The A800 batch sweep, BS=1 against each larger batch: the live evidence of the batching rules."""
+    base = knowledge.query(experiment=BATCH_SWEEP, batch_size=1)
+    if not base:
+        return []
+    b = base[0]
+    lines = []
+    for r in knowledge.query(experiment=BATCH_SWEEP):
+        if r.batch_size and r.batch_size > 1 and r.energy_j_per_1k_tok is not None and b.energy_j_per_1k_tok:
+            d = (r.energy_j_per_1k_tok - b.energy_j_per_1k_tok) / b.energy_j_per_1k_tok * 100
+            lines.append(f"a800 {r.model} int8_pure BS=1 -> BS={r.batch_size}: {d:+.1f} % energy per token (rows {b.row_id}->{r.row_id})")
+    return lines

@@ -14,7 +14,7 @@ from typing import Optional
 import csv
 from functools import lru_cache
 
-from ecolint.knowledge.data import GpuSpec, _read_builtin, hardware
+from ecolint.knowledge.data import GpuSpec, read_builtin, hardware
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ def _normalise(text: str) -> str:
 def variants() -> dict[str, GpuSpec]:
     """Public-spec rows for GPUs without measurements (memory variants, cloud cards), each with its source."""
     out: dict[str, GpuSpec] = {}
-    for rec in csv.DictReader(_read_builtin("gpu_variants.csv").splitlines()):
+    for rec in csv.DictReader(read_builtin("gpu_variants.csv").splitlines()):
         out[rec["gpu"]] = GpuSpec(
             gpu=rec["gpu"], name=rec["name"], arch=rec["arch"], measured=False, vram_gb=float(rec["vram_gb"]),
             memory_type=rec["memory_type"], mem_bw_gb_s=float(rec["mem_bw_gb_s"]), tdp_w=float(rec["tdp_w"]),

@@ -145,10 +145,3 @@ def lookup_model(model_id: str, overrides: Optional[dict[str, float]] = None) ->
     if params is None:
         return None
     return ModelInfo(ident, params, fam, ctx, "size-token")
-
-
-def looks_like_model_id(text: str) -> bool:
-    """A plausible hub id or local model path (used to pick model ids out of string constants)."""
-    if not isinstance(text, str) or not (2 <= len(text) <= 200) or " " in text:
-        return False
-    return bool(re.fullmatch(r"[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)?", text))

@@ -15,11 +15,10 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Iterable, Optional
 
-from ecolint.knowledge.data import DataError, _read_builtin
+from ecolint.dtypes import precision_name
+from ecolint.knowledge.data import DataError, read_builtin
 
-ENGINES = ("hf", "vllm", "tgi")
 SERVING_ENGINES = ("vllm", "tgi")
-PRECISIONS = {"bfloat16": "bf16", "fp8": "fp8", "mxfp4": "mxfp4", "float16": "fp16"}
 CITATION = ('ML.ENERGY Benchmark v3 (Chung et al., "The ML.ENERGY Benchmark", NeurIPS Datasets and Benchmarks '
             "2025): vLLM 0.11.1, continuous batching, GPU energy of all GPUs")
 TGI_CAVEAT = ("TGI is estimated from vLLM measurements (both batch continuously; no TGI row exists): expect "
@@ -61,7 +60,7 @@ class ServingRow:
     @property
     def quant(self) -> str:
         """Precision in the advisor's vocabulary: ``bf16``, ``fp8``, ``mxfp4``."""
-        return PRECISIONS.get(self.weight_precision, self.weight_precision)
+        return precision_name(self.weight_precision)
 
     @property
     def moe(self) -> bool:
@@ -142,7 +141,7 @@ def parse_serving(lines: Iterable[str], origin: str) -> list[ServingRow]:
 
 @lru_cache(maxsize=None)
 def builtin_serving() -> tuple[ServingRow, ...]:
-    return tuple(parse_serving(_read_builtin("serving.csv").splitlines(), "serving.csv"))
+    return tuple(parse_serving(read_builtin("serving.csv").splitlines(), "serving.csv"))
 
 
 def model_base(model: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ecolint.knowledge.data import hardware
-from ecolint.knowledge.gpus import resolve_gpu, spec_row, variants
+from ecolint.knowledge.gpus import resolve_gpu, spec_row
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,3 @@ def transfer_spec(gpu: str) -> Optional[TransferSpec]:
         return TransferSpec(info.id, info.name, info.arch, vram, bw, tdp, info.bf16, False, "public spec (approximate)",
                             info.id in _HBM)
     return None
-
-
-def spec_ids() -> list[str]:
-    return sorted(set(hardware()) | set(variants()) | set(_PUBLIC))

@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from ecolint.knowledge.data import Measurement
-from ecolint.knowledge.estimator import (MAX_BATCH, REGIME, Estimate, _same_experiment,
+from ecolint.knowledge.data import Measurement, same_experiment
+from ecolint.knowledge.estimator import (MAX_BATCH, REGIME, Estimate,
                                          vram_estimate)
 from ecolint.protocols.context import Context
 from ecolint.protocols.validate import COMPARE_QUANTS, Params
@@ -237,7 +237,7 @@ def _delta(ctx: Context, p: Params, e: Estimate, base: Estimate, q: str, bs: int
         return 0.0, "measured" if e.measured else "extrapolated"
     if e.measured and base.measured:
         ra, rb = ctx.knowledge.row(base.row_ids[0]), ctx.knowledge.row(e.row_ids[0])
-        if _same_experiment(ra, rb):
+        if same_experiment(ra, rb):
             return round((e.value - base.value) / base.value * 100.0, 1), "measured"
     if e.energy_basis != base.energy_basis:
         e2 = ctx.energy(p.model, p.gpu.id, q, bs, p.params_b, total=True)
@@ -408,14 +408,6 @@ def scope_note(p: Optional[Params] = None) -> str:
 def step_lines(methods: list[dict]) -> list[str]:
     return [m["detail"] if m["method"] == "anchor" else f"{m['method']} ({m['confidence']}): {m['detail']}"
             for m in methods]
-
-
-def est_dict(e: Optional[Estimate]) -> Optional[dict]:
-    return None if e is None else e.to_dict()
-
-
-def total_energy(ctx: Context, p: Params, quant: str, bs: int) -> Optional[Estimate]:
-    return ctx.energy(p.model, p.gpu.id, quant, bs, p.params_b, total=True)
 
 
 def per_request_j(e: Estimate, gen_len: int) -> float:

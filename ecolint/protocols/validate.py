@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ecolint.knowledge.estimator import MAX_BATCH, vram_estimate
+from ecolint.dtypes import DTYPE_NAMES
 from ecolint.knowledge.gpus import GpuInfo, resolve_gpu, suggest_gpu
 from ecolint.knowledge.models import ModelInfo, lookup_model
 from ecolint.knowledge.specs import TransferSpec, transfer_spec
@@ -24,10 +25,9 @@ SERVING_COMPARE_QUANTS = ("bf16", "fp8")
 SERVING_QUANTS = ("bf16", "fp16", "fp8", "mxfp4")
 SERVING_MAX_BATCH = 2048  # the largest max_num_seqs in the serving rows
 
+# Every dtype spelling (bare or ``torch.``-qualified) names its precision; then the quantization spellings.
 _QUANT_ALIASES = {
-    "fp16": "fp16", "float16": "fp16", "half": "fp16", "torch.float16": "fp16",
-    "bf16": "bf16", "bfloat16": "bf16", "torch.bfloat16": "bf16",
-    "fp32": "fp32", "float32": "fp32", "float": "fp32", "torch.float32": "fp32",
+    **{f"{prefix}{spelling}": name for spelling, name in DTYPE_NAMES.items() if name != "auto" for prefix in ("", "torch.")},
     "nf4": "nf4", "bnb_nf4": "nf4", "load_in_4bit": "nf4",
     "nf4_dq": "nf4_dq", "nf4-dq": "nf4_dq", "nf4dq": "nf4_dq", "nf4_double_quant": "nf4_dq",
     "int8_default": "int8_default", "int8-default": "int8_default", "llm.int8": "int8_default",
@@ -56,7 +56,6 @@ _QUANT_UNMEASURED = {
 
 REGIONS = {"us": "us_avg", "cn": "china", "eu": "eu_avg", "fr": "france", "no": "norway", "in": "india"}
 
-USE_CASES = ("api", "chat", "batch")
 REQUIRED = {
     "estimate": ("quant", "batch_size", "requests_per_month"),
     "diagnose": ("quant", "batch_size", "throughput"),

@@ -10,20 +10,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ecolint.sources.frontend import FrontEnd, front_end, kind_for
+from ecolint.sources.frontend import FrontEnd, SourceError, front_end, kind_for
 
 __all__ = ["FrontEnd", "SourceError", "caused_by_recursion", "front_end", "kind_for"]
-
-
-class SourceError(Exception):
-    """A file a front end cannot parse; ``line``/``col`` (1-based) locate the problem when known."""
-
-    def __init__(self, message: str, line: int = 1, col: int = 1, code: str = "ECO900"):
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.col = col
-        self.code = code
 
 
 def caused_by_recursion(exc: BaseException) -> bool:

@@ -21,10 +21,20 @@ from typing import TYPE_CHECKING, ClassVar, Iterator, Mapping, Optional
 
 if TYPE_CHECKING:  # pragma: no cover
     from ecolint.facts import FileFacts
-    from ecolint.sources import SourceError
 
 #: Where a comment starts in a text: (offset, the comment's text, or None for "to the end of the line").
 CommentFinder = Iterator[tuple[int, Optional[str]]]
+
+
+class SourceError(Exception):
+    """A file a front end cannot parse; ``line``/``col`` (1-based) locate the problem when known."""
+
+    def __init__(self, message: str, line: int = 1, col: int = 1, code: str = "ECO900"):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.col = col
+        self.code = code
 
 
 class FrontEnd:
@@ -35,8 +45,6 @@ class FrontEnd:
 
     def decode(self, data: bytes) -> str:
         """The text of ``data``; raises :class:`~ecolint.sources.SourceError` (ECO901) when it has none."""
-        from ecolint.sources import SourceError
-
         try:
             return data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -66,7 +74,7 @@ class FrontEnd:
 
     def comments(self, text: str) -> CommentFinder:
         """The real comments of ``text`` for ``noqa``: ``#`` outside quoted strings by default."""
-        from ecolint.noqa import quoted_comments
+        from ecolint.sources.comments import quoted_comments
 
         return quoted_comments(text)
 

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+from ecolint.dtypes import canonical_dtype
 from ecolint.facts import CERTAIN, DEFAULT, UNKNOWN, BatchSetting, DtypeUse, FileFacts, FixCandidate, ModelLoad, ModelRef, QuantSpec, Serving, Span, Value
 from ecolint.sources.words import Word
 
@@ -77,20 +78,6 @@ TGI_BNB4 = ("bitsandbytes-nf4", "bitsandbytes-fp4")
 VLLM_BNB4 = ("bitsandbytes", "bnb")
 # What names a launch: programs, modules and images (see find_launch; the image patterns ignore case).
 LAUNCH_WORDS = ("vllm", "text-generation-launcher", "text-generation-inference", "tgi")
-
-DTYPE_NAMES = {
-    "float32": "fp32", "float": "fp32", "fp32": "fp32",
-    "float16": "fp16", "half": "fp16", "fp16": "fp16",
-    "bfloat16": "bf16", "bf16": "bf16",
-    "auto": "auto",
-}
-
-
-def canonical_dtype(value: object) -> Optional[str]:
-    if not isinstance(value, str):
-        return None
-    return DTYPE_NAMES.get(value.strip().lower().rsplit(".", 1)[-1], "other")
-
 
 @dataclass
 class Setting:

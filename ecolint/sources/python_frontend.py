@@ -277,12 +277,12 @@ class PythonFrontEnd(FrontEnd):
         return python_sites(text, needed)
 
     def may_name_gpu(self, text: str) -> bool:
-        from ecolint.prefilter import GPU_WORDS
+        from ecolint.sources.python.vocab import GPU_WORDS
 
         return GPU_WORDS.search(text) is not None
 
     def comments(self, text: str):
-        from ecolint.noqa import python_comments
+        from ecolint.sources.comments import python_comments
 
         return python_comments(text)
 

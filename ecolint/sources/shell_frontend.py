@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Mapping, Optional
+from typing import Iterator, Mapping, Optional
 
 from ecolint.facts import FileFacts, Value
 from ecolint.sources import SourceError
 from ecolint.sources import launch
+from ecolint.sources.comments import shell_comments
 from ecolint.sources.frontend import FrontEnd
 from ecolint.sources.launch import Setting
 from ecolint.sources.words import Source, Word, literal_word, split_shell
+from ecolint.text import line_starts
 
 _ASSIGN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
 _DECLARE = {"export", "readonly", "declare", "local", "typeset"}
@@ -241,8 +243,6 @@ class ShellFrontEnd(FrontEnd):
         return launch.TOKENS
 
     def comments(self, text: str):
-        from ecolint.noqa import shell_comments
-
         return shell_comments(text)
 
 
@@ -255,9 +255,28 @@ class DockerfileFrontEnd(ShellFrontEnd):
         return extract_dockerfile(path, text, getattr(settings, "model_overrides", None) or {})
 
     def comments(self, text: str):
-        from ecolint.noqa import dockerfile_comments
-
         return dockerfile_comments(text)
+
+
+def dockerfile_comments(text: str) -> Iterator[tuple[int, Optional[str]]]:
+    """Lines whose first non-blank character is ``#`` (Docker drops them, inside continuations too), and the
+    shell comments of shell-form ``RUN`` / ``CMD`` / ``ENTRYPOINT`` instructions."""
+    found: set[int] = set()
+    starts = line_starts(text)
+    for s in starts:
+        j = s
+        while j < len(text) and text[j] in " \t":
+            j += 1
+        if text.startswith("#", j):
+            found.add(j)
+    source = Source(text)
+    for keyword, begin, end in _instructions(text):
+        if keyword.upper() in ("RUN", "CMD", "ENTRYPOINT") and not text[begin:end].lstrip().startswith("["):
+            shell: list[int] = []
+            split_shell(source, begin, end, comments=shell)
+            found.update(shell)
+    for offset in sorted(found):
+        yield offset, None
 
 
 FRONT_END = ShellFrontEnd()

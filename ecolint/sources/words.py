@@ -18,16 +18,15 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ecolint.facts import Edit, Span
+from ecolint.text import line_starts
 
 
 class Source:
     """A file's text plus the offset -> (line, column) map (1-based, end exclusive spans)."""
 
     def __init__(self, text: str):
-        from ecolint.fix import _offsets
-
         self.text = text
-        self.starts = _offsets(text)
+        self.starts = line_starts(text)
 
     def pos(self, offset: int) -> tuple[int, int]:
         i = bisect.bisect_right(self.starts, offset) - 1

@@ -174,7 +174,7 @@ class YamlFrontEnd(FrontEnd):
         return "\\" in text and any(e in text for e in ("\\x", "\\u", "\\U"))  # escapes in double-quoted scalars
 
     def comments(self, text: str):
-        from ecolint.noqa import yaml_comments
+        from ecolint.sources.comments import yaml_comments
 
         return yaml_comments(text)
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 from typing import Callable, ClassVar, Iterable, Optional
 
+from ecolint import bnb
 from ecolint.facts import CERTAIN, Edit, FileFacts, FixCandidate, GpuHint, ModelRef, QuantSpec, Value
 from ecolint.sources import launch
 from ecolint.sources.launch import Setting
@@ -44,9 +45,8 @@ STAGES = (SPECIFIC, ENV_BLOCK, FALLBACK)
 Tokens = dict[str, tuple[str, ...]]
 
 # -- shared vocabulary ------------------------------------------------------------------------------------
-# bitsandbytes option names as ``BitsAndBytesConfig`` spells them, and the 4-bit option prefix.
-BNB_KEYS = frozenset({"load_in_8bit", "load_in_4bit", "llm_int8_threshold", "llm_int8_skip_modules", "llm_int8_has_fp16_weight"})
-BNB_4BIT_PREFIX = "bnb_4bit_"
+# bitsandbytes option names (the non-4-bit ones) and the 4-bit option prefix: one table, in ecolint.bnb.
+BNB_KEYS, BNB_4BIT_PREFIX = bnb.BNB_KEYS, bnb.BNB_4BIT_PREFIX
 
 
 class Dialect:

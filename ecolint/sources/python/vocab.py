@@ -1,10 +1,12 @@
 """Words the Python front end recognises, shared with the prefilter (which must agree with the front end on what
-can become a fact). Only the standard library is imported here: the prefilter loads this module on runs that
+can become a fact). Only the standard library and word tables are imported here: the prefilter loads this module on runs that
 parse nothing."""
 
 from __future__ import annotations
 
 import re
+
+from ecolint.bnb import BNB_OPTIONS  # noqa: F401  (re-exported: the front end and the prefilter read it here)
 
 # GPU names as the front ends recognise them in comments and strings.
 GPU_WORDS = re.compile(
@@ -16,20 +18,6 @@ MODEL_CLASS = re.compile(r"^(Auto)?[A-Za-z0-9]*(Model|ForCausalLM|LMHeadModel|Fo
 NOT_MODEL = re.compile(r"(Tokenizer|Config|Processor|FeatureExtractor|ImageProcessor|PeftModel)")
 # Model classes that generate text.
 CAUSAL = re.compile(r"(CausalLM|LMHeadModel|ForConditionalGeneration|Seq2SeqLM)$")
-
-# bitsandbytes options of ``BitsAndBytesConfig`` (and the ones ``from_pretrained`` accepts directly).
-BNB_OPTIONS = (
-    "load_in_8bit",
-    "load_in_4bit",
-    "llm_int8_threshold",
-    "llm_int8_skip_modules",
-    "llm_int8_enable_fp32_cpu_offload",
-    "llm_int8_has_fp16_weight",
-    "bnb_4bit_compute_dtype",
-    "bnb_4bit_quant_type",
-    "bnb_4bit_use_double_quant",
-    "bnb_4bit_quant_storage",
-)
 
 # ``pipeline(task)`` tasks that generate text (None: no task given).
 GENERATIVE_TASKS = {None, "text-generation", "text2text-generation", "summarization", "translation", "conversational", "image-text-to-text"}
