@@ -132,14 +132,11 @@ def _accepted(text: str) -> Optional[Transformed]:
     try:
         _precheck(text)
         return None
-    except SourceError as err:
+    except SourceError:
         transformed = transform(text, cell=False)
         if not transformed.changed or not transformed.python or transformed.text == text:
             raise
-        try:
-            _precheck(transformed.text)
-        except SourceError:
-            raise err from None
+        _precheck(transformed.text)  # a real syntax error: reported where it is, not at the IPython line
         return transformed
     finally:
         _forget_tree()  # not needed any more: free it before libcst builds its own
