@@ -39,8 +39,9 @@ def test_round_trip_on_the_fixtures(tmp_path, monkeypatch, capsys):
     refused = []
     for name in sorted({f.filename for f in before}):
         path = Path(name)
-        text, why = add_noqa(path.read_text(encoding="utf-8"), [f for f in before if f.filename == name], kind_for(path))
-        path.write_text(text, encoding="utf-8")
+        # (surrogateescape: a broken binary notebook has only ECO901, which is refused, and is written back as read)
+        text, why = add_noqa(path.read_text(encoding="utf-8", errors="surrogateescape"), [f for f in before if f.filename == name], kind_for(path))
+        path.write_text(text, encoding="utf-8", errors="surrogateescape")
         refused += why
     after = findings_of(capsys, ".")
     key = lambda f: (f.filename, f.code, f.span.line)
