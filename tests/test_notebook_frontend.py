@@ -243,3 +243,11 @@ def test_colab_export_fix_keeps_the_pip_line(tmp_path):
     assert after != before
     assert [line for line in before.splitlines() if line.startswith("!")] == [line for line in after.splitlines() if line.startswith("!")]
     assert [line.split()[0] for line in before.splitlines() if line.startswith("%")] == [line.split()[0] for line in after.splitlines() if line.startswith("%")]
+
+
+def test_future_import_at_a_cell_start_is_not_an_error_and_line_notes_name_the_cell():
+    loop = "for p in prompts:\n    out = model.generate(p, max_new_tokens=64)\n"
+    got = _lint(_nb(["import os", "from __future__ import annotations\nimport torch", INT8 + LOAD, loop]))
+    assert "ECO900" not in {f.code for f in got}, got
+    [seq] = [f for f in got if f.code == "ECO201"]
+    assert seq.span.cell == 5 and "(cell 5, line 1)" in seq.message, seq.message

@@ -16,12 +16,20 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import TYPE_CHECKING, Mapping, Optional
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from ecolint.facts import Edit, FileFacts, GpuHint, Span
 from ecolint.sources import SourceError
 from ecolint.sources.frontend import FrontEnd
-from ecolint.sources.notebook import CellSyntaxError, Notebook, NotebookError, VirtualModule, cell_edits, load, write_back
+from ecolint.sources.notebook import (
+    CellSyntaxError,
+    Notebook,
+    VirtualModule,
+    cell_edits,
+    load,
+    write_back,
+)
 from ecolint.text import split_lines
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,21 +39,23 @@ if TYPE_CHECKING:  # pragma: no cover
 _ESCAPED_ASCII = re.compile(r"\\u00[2-7][0-9a-fA-F]")
 _GPU_METADATA = re.compile(r'"(?:accelerator|gpuType|isGpuEnabled)"')
 METADATA_SOURCE = "notebook metadata"
+_LINE_NOTE = re.compile(r" \(line \d+\)")  # CPython's "(line N)": a line of the virtual module
+_LINE_REF = re.compile(r"\(line (\d+)\)")  # a rule's "(line N)" pointing at another place in the module
 
 
 @dataclasses.dataclass
 class NotebookFacts(FileFacts):
     """The facts of the virtual module (spans in its lines), with the notebook they came from."""
 
-    notebook: Optional[Notebook] = None
+    notebook: Notebook | None = None
 
 
 class _Last:
     """The notebook :func:`decode` loaded last, with its text (the prefilter and the front end then see the
     same string object)."""
 
-    text: Optional[str] = None
-    notebook: Optional[Notebook] = None
+    text: str | None = None
+    notebook: Notebook | None = None
 
 
 def notebook_of(text: str) -> Notebook:
@@ -57,7 +67,7 @@ def notebook_of(text: str) -> Notebook:
     return _Last.notebook
 
 
-def cell_source(text: str, cell: int) -> Optional[str]:
+def cell_source(text: str, cell: int) -> str | None:
     """The source of code cell ``cell`` of the notebook ``text`` (None when it has none): for code frames and
     fingerprints of findings in a notebook."""
     try:
@@ -118,7 +128,7 @@ class NotebookFrontEnd(FrontEnd):
 
         return python_comments(text)
 
-    def rejects(self, text: str) -> Optional[SourceError]:
+    def rejects(self, text: str) -> SourceError | None:
         try:
             notebook_of(text)
         except SourceError as err:
@@ -129,8 +139,8 @@ class NotebookFrontEnd(FrontEnd):
         nb = getattr(facts, "notebook", None)
         return nb.virtual.text if nb is not None else text
 
-    def place(self, findings: "list[Finding]", facts: FileFacts) -> "list[Finding]":
-        nb: Optional[Notebook] = getattr(facts, "notebook", None)
+    def place(self, findings: list[Finding], facts: FileFacts) -> list[Finding]:
+        nb: Notebook | None = getattr(facts, "notebook", None)
         if nb is None:
             return findings
         virtual = nb.virtual
@@ -138,7 +148,7 @@ class NotebookFrontEnd(FrontEnd):
         out.extend(_cell_error(facts.path, e) for e in virtual.errors)
         return out
 
-    def apply_fixes(self, text: str, findings: "list[Finding]", unsafe: bool) -> "tuple[str, list[Finding]]":
+    def apply_fixes(self, text: str, findings: list[Finding], unsafe: bool) -> tuple[str, list[Finding]]:
         from ecolint.fix import applicable, apply_fixes
 
         virtual = notebook_of(text).virtual
@@ -198,16 +208,21 @@ def _leave_out(virtual: VirtualModule, err: SourceError) -> bool:
     cell = virtual.cell(index)
     if cell is None or cell.first_line == 0 or index in {e.cell for e in virtual.errors}:
         return False
-    virtual.errors.append(CellSyntaxError(index, row, col, err.message.removeprefix("cannot parse Python: ")))
     lines = split_lines(virtual.text, keepends=True)
-    for n in range(cell.first_line - 1, cell.first_line - 1 + cell.line_count):
+    rows = range(cell.first_line - 1, cell.first_line - 1 + cell.line_count)
+    if "from __future__ imports must occur" in err.message:  # fine at the top of a cell, which runs on its own
+        rows = range(err.line - 1, err.line)
+    else:
+        message = _LINE_NOTE.sub("", err.message.removeprefix("cannot parse Python: "))
+        virtual.errors.append(CellSyntaxError(index, row, col, message))
+    for n in rows:
         body = lines[n].rstrip("\r\n")
         lines[n] = " " * len(body) + lines[n][len(body):]
     virtual.text = "".join(lines)
     return True
 
 
-def _cell_error(path: str, error: CellSyntaxError) -> "Finding":
+def _cell_error(path: str, error: CellSyntaxError) -> Finding:
     from ecolint.runner import engine_finding
 
     f = engine_finding("ECO900", path, f"cannot parse Python in cell {error.cell}: {error.message} (the other cells are analysed)", error.line, error.col)
@@ -235,7 +250,7 @@ def _virtual_span(virtual: VirtualModule, span: Span) -> Span:
     return Span(c.first_line + span.line - 1, span.col, c.first_line + span.end_line - 1, span.end_col)
 
 
-def _placed(f: "Finding", virtual: VirtualModule) -> "Finding":
+def _placed(f: Finding, virtual: VirtualModule) -> Finding:
     from ecolint.rule import Applicability, Fix
 
     if f.span.cell is not None:
@@ -249,7 +264,8 @@ def _placed(f: "Finding", virtual: VirtualModule) -> "Finding":
         else:
             fix = dataclasses.replace(fix, edits=[Edit(_cell_span(virtual, e.span), e.content) for e in fix.edits])
     related = [(path, _cell_span(virtual, sp) if path == f.filename else sp, what) for path, sp, what in f.related]
-    return dataclasses.replace(f, span=_cell_span(virtual, f.span), fix=fix, related=related)
+    message = _LINE_REF.sub(lambda m: "(cell {}, line {})".format(*virtual.locate(int(m.group(1)))[:2]), f.message)
+    return dataclasses.replace(f, span=_cell_span(virtual, f.span), fix=fix, related=related, message=message)
 
 
 FRONT_END = NotebookFrontEnd()
