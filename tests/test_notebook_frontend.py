@@ -117,8 +117,8 @@ def test_one_eco900_per_broken_cell_others_analysed():
 def test_metadata_gpu_feeds_facts_and_eco402():
     fe = front_end("notebook")
     meta = {"colab": {"gpuType": "T4"}, "accelerator": "GPU", "kernelspec": {"language": "python"}}
-    data = _nb(["import torch\nfrom transformers import AutoModelForCausalLM\n"
-                'm = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-0.5B", torch_dtype=torch.bfloat16)'], meta)
+    source = "import torch\nfrom transformers import AutoModelForCausalLM\n" 'm = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-0.5B", torch_dtype=torch.bfloat16)'
+    data = _nb([source], meta)
     facts = fe.extract("nb.ipynb", fe.decode(data), Settings(root=ROOT))
     assert [(h.gpu, h.span, h.source) for h in facts.gpu_hints] == [("t4", None, "notebook metadata")]
     assert "ECO402" in {f.code for f in _lint(data)}
