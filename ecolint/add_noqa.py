@@ -121,6 +121,8 @@ def add_noqa(text: str, findings: list[Finding], kind: str) -> tuple[str, list[R
     for f in findings:
         if f.code.startswith("ECO9"):
             refused.append(Refusal(f, "ecolint's own findings (ECO9xx: parse errors, stale suppressions) are not suppressed line by line"))
+        elif f.span.cell is not None or kind == "notebook":
+            refused.append(Refusal(f, "comments are not added to notebook cells; add `# noqa: CODE` to the cell's line by hand"))
         else:
             by_line.setdefault(f.span.line, []).append(f)
     python_ok = kind == "python" and _parses(text)

@@ -24,12 +24,17 @@ UNKNOWN: Certainty = "unknown"  # only known at run time
 
 @dataclass(frozen=True, order=True)
 class Span:
-    """1-based line and column of the first character, and 1-based line/column *after* the last one."""
+    """1-based line and column of the first character, and 1-based line/column *after* the last one.
+
+    ``cell``: in a notebook, the 1-based index of the cell (among all cells) the lines are counted in; None
+    elsewhere. Front ends produce spans without it; a notebook's are given their cell once the findings are
+    known (see :mod:`ecolint.sources.notebook_frontend`)."""
 
     line: int
     col: int
     end_line: int
     end_col: int
+    cell: Optional[int] = None
 
 
 class Ref(str):

@@ -202,14 +202,16 @@ def fix_text(
 
     ``findings`` are the findings of ``text`` when the caller already has them (saves one parse)."""
     from ecolint.runner import lint_text
+    from ecolint.sources import front_end
 
+    fe = front_end(kind)
     if findings is None:
         findings = lint_text(path, text, kind, engine, project_dir).findings
     broken_before = {f.code for f in findings if f.code in _BROKEN}
     result = FixResult(path, text, text, findings=list(findings))
     current, current_findings = text, list(findings)
     for _ in range(max_iterations):
-        new, applied = apply_fixes(current, current_findings, unsafe)
+        new, applied = fe.apply_fixes(current, current_findings, unsafe)
         if not applied or new == current:
             break
         new_findings = lint_text(path, new, kind, engine, project_dir).findings
@@ -318,7 +320,13 @@ class FixRun:
         return [r for r in self.results if r.changed and not r.error]
 
     def diff(self) -> str:
-        return "".join(unified_diff(r.original, r.fixed, r.path, bom=r.bom) for r in self.changed)
+        from ecolint.sources import front_end, kind_for
+
+        out = []
+        for r in self.changed:
+            kind = kind_for(Path(r.path))
+            out.append(front_end(kind).diff(r.original, r.fixed, r.path, bom=r.bom) if kind else unified_diff(r.original, r.fixed, r.path, bom=r.bom))
+        return "".join(out)
 
 
 def fix_run(run: "RunResult", engine: "Engine", unsafe: bool = False, write: bool = True) -> FixRun:

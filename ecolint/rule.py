@@ -53,6 +53,7 @@ class Fix:
             "edits": [
                 {
                     "content": e.content,
+                    **({"cell": e.span.cell} if e.span.cell is not None else {}),
                     "location": {"row": e.span.line, "column": e.span.col},
                     "end_location": {"row": e.span.end_line, "column": e.span.end_col},
                 }
@@ -78,7 +79,7 @@ class Finding:
     related: list[tuple[str, Span, str]] = field(default_factory=list)
 
     def sort_key(self) -> tuple:
-        return (self.filename, self.span.line, self.span.col, self.code, self.message)
+        return (self.filename, self.span.cell or 0, self.span.line, self.span.col, self.code, self.message)
 
     def to_dict(self) -> dict:
         return {
@@ -87,6 +88,7 @@ class Finding:
             "severity": self.severity.value,
             "message": self.message,
             "filename": self.filename,
+            "cell": self.span.cell,  # a notebook's cell (1-based among all cells); rows are counted inside it
             "location": {"row": self.span.line, "column": self.span.col},
             "end_location": {"row": self.span.end_line, "column": self.span.end_col},
             "fix": self.fix.to_dict() if self.fix else None,
@@ -94,7 +96,7 @@ class Finding:
             "evidence": [e.to_dict() for e in self.evidence],
             "next_command": self.next_command,
             "related": [
-                {"filename": path, "location": {"row": sp.line, "column": sp.col}, "end_location": {"row": sp.end_line, "column": sp.end_col}, "message": msg}
+                {"filename": path, **({"cell": sp.cell} if sp.cell is not None else {}), "location": {"row": sp.line, "column": sp.col}, "end_location": {"row": sp.end_line, "column": sp.end_col}, "message": msg}
                 for path, sp, msg in self.related
             ],
         }
@@ -108,7 +110,7 @@ class Finding:
                 Applicability(f["applicability"]),
                 f["message"],
                 [
-                    Edit(Span(e["location"]["row"], e["location"]["column"], e["end_location"]["row"], e["end_location"]["column"]), e["content"])
+                    Edit(Span(e["location"]["row"], e["location"]["column"], e["end_location"]["row"], e["end_location"]["column"], e.get("cell")), e["content"])
                     for e in f["edits"]
                 ],
             )
@@ -119,13 +121,13 @@ class Finding:
             severity=Severity(data["severity"]),
             message=data["message"],
             filename=data["filename"],
-            span=Span(loc["row"], loc["column"], end["row"], end["column"]),
+            span=Span(loc["row"], loc["column"], end["row"], end["column"], data.get("cell")),
             fix=fix,
             evidence=[Evidence(**e) for e in data.get("evidence", [])],
             next_command=data.get("next_command"),
             advice=data.get("advice") or "",
             related=[
-                (r["filename"], Span(r["location"]["row"], r["location"]["column"], r["end_location"]["row"], r["end_location"]["column"]), r["message"])
+                (r["filename"], Span(r["location"]["row"], r["location"]["column"], r["end_location"]["row"], r["end_location"]["column"], r.get("cell")), r["message"])
                 for r in data.get("related", [])
             ],
         )

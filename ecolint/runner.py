@@ -176,8 +176,9 @@ def lint_text(path: str, text: str, kind: str, engine: Engine, project_dir: Opti
 
     settings = engine.settings
     result = FileResult(path, parsed=True, text=text)
+    fe = front_end(kind)
     try:
-        facts = front_end(kind).extract(path, text, settings)
+        facts = fe.extract(path, text, settings)
     except SourceError as exc:
         result.findings.append(engine_finding(exc.code, path, exc.message, exc.line, exc.col))
         return _filter(result, settings)
@@ -200,7 +201,7 @@ def lint_text(path: str, text: str, kind: str, engine: Engine, project_dir: Opti
         except Exception as exc:  # noqa: BLE001
             findings.append(engine_finding("ECO903", path, f"internal error in rule {rule.code} ({rule.name}): {type(exc).__name__}: {exc}", detail=traceback.format_exc()))
     findings = _dedupe(findings)
-    sup = parse_suppressions(text, kind)
+    sup = parse_suppressions(fe.analysed_text(text, facts), kind)
     kept = [f for f in findings if f.code == "ECO903" or not sup.suppresses(f.code, f.span.line)]
     if settings.is_enabled(UNUSED_NOQA, path):
         for directive, codes in sup.unused():
@@ -210,7 +211,7 @@ def lint_text(path: str, text: str, kind: str, engine: Engine, project_dir: Opti
                 continue
             s = directive_span(directive)
             kept.append(engine_finding("ECO902", path, f"unused noqa directive (nothing to suppress for {', '.join(codes)})", s.line, s.col, end=(s.end_line, s.end_col)))
-    result.findings = kept
+    result.findings = fe.place(kept, facts)
     return _filter(result, settings)
 
 

@@ -39,14 +39,17 @@ def test_round_trip_on_the_fixtures(tmp_path, monkeypatch, capsys):
     refused = []
     for name in sorted({f.filename for f in before}):
         path = Path(name)
-        text, why = add_noqa(path.read_text(encoding="utf-8"), [f for f in before if f.filename == name], kind_for(path))
-        path.write_text(text, encoding="utf-8")
+        # (surrogateescape: a broken binary notebook has only ECO901, which is refused, and is written back as read)
+        text, why = add_noqa(path.read_text(encoding="utf-8", errors="surrogateescape"), [f for f in before if f.filename == name], kind_for(path))
+        path.write_text(text, encoding="utf-8", errors="surrogateescape")
         refused += why
     after = findings_of(capsys, ".")
     key = lambda f: (f.filename, f.code, f.span.line)
     assert sorted(map(key, after)) == sorted(key(r.finding) for r in refused)
     assert not any(f.code == "ECO902" and f not in [r.finding for r in refused] for f in after)
-    assert len(refused) < len(before) / 3
+    in_notebooks = [r for r in refused if r.finding.filename.endswith(".ipynb")]  # add-noqa leaves notebook cells alone
+    assert all("notebook" in r.reason or r.finding.code.startswith("ECO9") for r in in_notebooks)
+    assert len(refused) - len(in_notebooks) < len([f for f in before if not f.filename.endswith(".ipynb")]) / 3
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,32 @@ class ReportContext:
     show_evidence: bool = False  # ``full``: each finding's evidence rows under it, not once at the end
 
 
+def position(f: Finding) -> str:
+    """``path:row:col``, or in a notebook ``path:cell N:row:col`` (rows counted inside the cell)."""
+    cell = f"cell {f.span.cell}:" if f.span.cell is not None else ""
+    return f"{f.filename}:{cell}{f.span.line}:{f.span.col}"
+
+
+def cell_text(text: str | None, f: Finding) -> str | None:
+    """The text ``f``'s rows count in: its file's ``text``, or the source of its notebook cell."""
+    if text is None or f.span.cell is None:
+        return text
+    from ecolint.sources.notebook_frontend import cell_source
+
+    return cell_source(text, f.span.cell)
+
+
+def finding_lines(ctx: ReportContext, f: Finding) -> list[str] | None:
+    """The lines ``f``'s rows count in (see :func:`cell_text`), without line endings."""
+    lines = ctx.source_lines(f.filename)
+    if lines is None or f.span.cell is None:
+        return lines
+    from ecolint.text import split_lines
+
+    text = cell_text("\n".join(lines), f)
+    return split_lines(text) if text is not None else None
+
+
 def wrap_width(ctx: ReportContext) -> int | None:
     """The width to wrap prose and fit code frames to, or None (never wrap) when not writing to a terminal."""
     terminal = ctx.terminal

@@ -4,7 +4,7 @@ word. The whole message is in the JSON and SARIF output."""
 
 from __future__ import annotations
 
-from ecolint.report import ReportContext, summary_line
+from ecolint.report import ReportContext, position, summary_line
 from ecolint.rule import Finding
 
 LIMIT = 120
@@ -15,7 +15,7 @@ _CLAUSE_ENDS = (": ", "; ", ". ")
 def render(findings: list[Finding], ctx: ReportContext) -> str:
     lines = []
     for f in findings:
-        head = f"{f.filename}:{f.span.line}:{f.span.col}: {f.code} [{f.severity.value}] "
+        head = f"{position(f)}: {f.code} [{f.severity.value}] "
         lines.append(head + one_line(f.message, max(_MIN_SUMMARY, LIMIT - len(head))))
     lines.append(summary_line(findings, ctx))
     return "\n".join(lines) + "\n"

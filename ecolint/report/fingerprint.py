@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
+from ecolint.report import cell_text
 from ecolint.report.sarif import repo_relative
 from ecolint.rule import Finding
 from ecolint.text import split_lines
@@ -19,7 +20,9 @@ VERSION = "ecolint/v1"  # the SARIF partialFingerprints key; bump when the recip
 
 
 def snippet(finding: Finding, text: str | None) -> str:
-    """The finding's source line(s), whitespace collapsed; the rule's name when the text is not at hand."""
+    """The finding's source line(s), whitespace collapsed; the rule's name when the text is not at hand. In a
+    notebook, the lines of the finding's cell (the cell's index plays no part, like line numbers)."""
+    text = cell_text(text, finding)
     if text is None:
         return finding.name
     lines = split_lines(text)
@@ -44,7 +47,7 @@ def fingerprints(findings: list[Finding], texts: Mapping[str, str]) -> list[str]
     """The fingerprint of each finding, in order; ``texts`` maps a finding's filename to its file's text.
     Occurrences are numbered in source order."""
     keys = [_key(f, texts.get(f.filename)) for f in findings]
-    order = sorted(range(len(findings)), key=lambda i: (findings[i].span.line, findings[i].span.col, i))
+    order = sorted(range(len(findings)), key=lambda i: (findings[i].span.cell or 0, findings[i].span.line, findings[i].span.col, i))
     seen: dict[str, int] = {}
     out = [""] * len(findings)
     for i in order:

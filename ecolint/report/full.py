@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import textwrap
 
-from ecolint.report import ReportContext, short_source, summary_line, wrap_width
+from ecolint.report import ReportContext, finding_lines, position, short_source, summary_line, wrap_width
 from ecolint.rule import Applicability, Evidence, Finding
 
 _STYLE = {"red": "bold red", "yellow": "bold yellow", "info": "bold cyan"}
@@ -30,13 +30,13 @@ def render(findings: list[Finding], ctx: ReportContext) -> str:
 
     for f in findings:
         head = Text()
-        head.append(f"{f.filename}:{f.span.line}:{f.span.col}: ", style="bold")
+        head.append(f"{position(f)}: ", style="bold")
         head.append(f"{f.code} ", style=_STYLE[f.severity.value])
         head.append(f"[{f.severity.value}] ", style=_STYLE[f.severity.value])
         head.append(f.name, style="dim")
         console.print(head)
         say(f.message, "  ", "  ")
-        lines = ctx.source_lines(f.filename)
+        lines = finding_lines(ctx, f)
         if lines and 1 <= f.span.line <= len(lines):
             _frame(console, lines, f, width)
         if ctx.show_evidence:

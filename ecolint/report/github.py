@@ -1,7 +1,8 @@
 """GitHub Actions workflow commands: each finding becomes an annotation on the pull request's diff.
 
 ``::error file=P,line=L,col=C,endLine=L2,endColumn=C2,title=ECO101 int8-default-threshold::message``
-(red -> error, yellow -> warning, info -> notice). Paths are relative to the repository root, where GitHub
+(red -> error, yellow -> warning, info -> notice). A finding in a notebook cell annotates the notebook file
+as a whole (its rows count inside the cell, not in the file) and its message names the cell and row. Paths are relative to the repository root, where GitHub
 resolves them. Values are escaped as the runner expects: ``%``, CR and LF everywhere, plus ``:`` and ``,``
 inside properties.
 """
@@ -9,7 +10,7 @@ inside properties.
 from __future__ import annotations
 
 from ecolint.report import ReportContext
-from ecolint.report.sarif import repo_relative, source_root
+from ecolint.report.sarif import cell_prefix, repo_relative, source_root
 from ecolint.rule import Finding, Severity
 
 COMMAND = {Severity.RED: "error", Severity.YELLOW: "warning", Severity.INFO: "notice"}
@@ -28,15 +29,16 @@ def render(findings: list[Finding], ctx: ReportContext) -> str:
     lines = []
     for f in findings:
         path = repo_relative(f.filename, root) or f.filename
-        props = [
-            ("file", path),
-            ("line", str(f.span.line)),
-            ("col", str(f.span.col)),
-            ("endLine", str(max(f.span.line, f.span.end_line))),
-            ("endColumn", str(max(1, f.span.end_col))),
-            ("title", f"{f.code} {f.name}"),
-        ]
-        message = f.message
+        props = [("file", path)]
+        if f.span.cell is None:
+            props += [
+                ("line", str(f.span.line)),
+                ("col", str(f.span.col)),
+                ("endLine", str(max(f.span.line, f.span.end_line))),
+                ("endColumn", str(max(1, f.span.end_col))),
+            ]
+        props.append(("title", f"{f.code} {f.name}"))
+        message = cell_prefix(f) + f.message
         if f.fix is not None:
             message += f"\nFix ({f.fix.applicability.value}): {f.fix.message}"
         elif f.advice:

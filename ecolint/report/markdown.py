@@ -19,7 +19,7 @@ import os
 import re
 from urllib.parse import quote
 
-from ecolint.report import ReportContext, counts, fix_counts
+from ecolint.report import ReportContext, counts, finding_lines, fix_counts, position
 from ecolint.report.sarif import repo_relative, source_root
 from ecolint.rule import Applicability, Evidence, Finding
 from ecolint.text import split_lines
@@ -102,8 +102,8 @@ class _Links:
 
     def location(self, f: Finding) -> str:
         rel = repo_relative(f.filename, self.root)
-        shown = _code(f"{rel or f.filename}:{f.span.line}:{f.span.col}")
-        if rel is None or self.base is None:
+        shown = _code(position(f) if rel is None else rel + position(f)[len(f.filename):])
+        if rel is None or self.base is None or f.span.cell is not None:
             return shown
         return f"[{shown}]({self.base}{quote(rel, safe='/')}#L{f.span.line})"
 
@@ -201,8 +201,8 @@ def _fix_diff(f: Finding, ctx: ReportContext) -> list[str]:
     file headers dropped), when the source is at hand."""
     from ecolint.fix import OverlapError, apply_edits
 
-    lines = ctx.source_lines(f.filename)
-    if not lines or f.fix is None or not f.fix.edits:
+    lines = finding_lines(ctx, f)
+    if not lines or f.fix is None or not f.fix.edits or any(e.span.cell != f.span.cell for e in f.fix.edits):
         return []
     text = "\n".join(lines) + "\n"
     try:

@@ -220,23 +220,24 @@ def region(line: int, col: int, end_line: int, end_col: int) -> dict:
     return {"startLine": line, "startColumn": col, "endLine": end_line, "endColumn": end_col}
 
 
+def cell_prefix(f: Finding) -> str:
+    """``"cell 4, line 12: "`` for a finding in a notebook cell (whose rows are not the file's lines), else ``""``."""
+    return f"cell {f.span.cell}, line {f.span.line}: " if f.span.cell is not None else ""
+
+
 def result(f: Finding, rule_index: int, root: Path) -> dict:
     location = artifact_location(f.filename, root)
+    physical: dict = {"artifactLocation": location}
+    if f.span.cell is None:
+        physical["region"] = region(f.span.line, f.span.col, f.span.end_line, f.span.end_col)
     out: dict = {
         "ruleId": f.code,
         "ruleIndex": rule_index,
         "level": LEVEL[f.severity],
-        "message": {"text": f.message},
-        "locations": [
-            {
-                "physicalLocation": {
-                    "artifactLocation": location,
-                    "region": region(f.span.line, f.span.col, f.span.end_line, f.span.end_col),
-                }
-            }
-        ],
+        "message": {"text": cell_prefix(f) + f.message},
+        "locations": [{"physicalLocation": physical}],
     }
-    if f.fix is not None and f.fix.edits and f.fix.applicability != Applicability.DISPLAY_ONLY:
+    if f.fix is not None and f.fix.edits and f.fix.applicability != Applicability.DISPLAY_ONLY and f.span.cell is None:
         out["fixes"] = [
             {
                 "description": {"text": f.fix.message},
@@ -259,12 +260,16 @@ def result(f: Finding, rule_index: int, root: Path) -> dict:
         out["relatedLocations"] = [
             {
                 "id": i,
-                "physicalLocation": {"artifactLocation": artifact_location(path, root), "region": region(sp.line, sp.col, sp.end_line, sp.end_col)},
-                "message": {"text": message},
+                "physicalLocation": {"artifactLocation": artifact_location(path, root), "region": region(sp.line, sp.col, sp.end_line, sp.end_col)}
+                if sp.cell is None
+                else {"artifactLocation": artifact_location(path, root)},
+                "message": {"text": (f"cell {sp.cell}, line {sp.line}: " if sp.cell is not None else "") + message},
             }
             for i, (path, sp, message) in enumerate(f.related)
         ]
     props: dict = {"severity": f.severity.value, "name": f.name}
+    if f.span.cell is not None:  # the notebook cell (1-based among all cells) and the row and column inside it
+        props["cell"] = {"index": f.span.cell, "row": f.span.line, "column": f.span.col}
     if f.fix is not None:
         props["fix"] = {"applicability": f.fix.applicability.value, "message": f.fix.message}
     if f.advice:

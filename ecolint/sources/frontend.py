@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, ClassVar, Iterator, Mapping, Optional
 
 if TYPE_CHECKING:  # pragma: no cover
     from ecolint.facts import FileFacts
+    from ecolint.rule import Finding
 
 #: Where a comment starts in a text: (offset, the comment's text, or None for "to the end of the line").
 CommentFinder = Iterator[tuple[int, Optional[str]]]
@@ -86,6 +87,30 @@ class FrontEnd:
         """Why fixed ``text`` must not be written (beyond what its own findings say), or None."""
         return None
 
+    # -- a front end whose facts come from a text derived from the file (a notebook's cells) --------------------
+
+    def analysed_text(self, text: str, facts: "FileFacts") -> str:
+        """The text the facts' spans count lines in (its comments hold the ``noqa`` directives): ``text``."""
+        return text
+
+    def place(self, findings: "list[Finding]", facts: "FileFacts") -> "list[Finding]":
+        """The findings (spans in :meth:`analysed_text`) as reported for the file: unchanged by default; a
+        front end may move their spans (and their fixes' edits) to the file's own positions, or turn a fix it
+        cannot apply into advice."""
+        return findings
+
+    def apply_fixes(self, text: str, findings: "list[Finding]", unsafe: bool) -> "tuple[str, list[Finding]]":
+        """``text`` with the applicable, non-overlapping fixes of ``findings`` applied, and those findings."""
+        from ecolint.fix import apply_fixes
+
+        return apply_fixes(text, findings, unsafe)
+
+    def diff(self, before: str, after: str, path: str, bom: bool = False) -> str:
+        """A unified diff of a fixed file (``--diff``)."""
+        from ecolint.fix import unified_diff
+
+        return unified_diff(before, after, path, bom=bom)
+
 
 @dataclass(frozen=True)
 class Registration:
@@ -132,6 +157,7 @@ REGISTRY: tuple[Registration, ...] = (
     Registration("yaml", "ecolint.sources.yaml_frontend:FRONT_END", suffixes=(".yaml", ".yml"), excluded=_NOT_YAML, excluded_suffixes=_LOCK_SUFFIXES),
     Registration("toml", "ecolint.sources.toml_frontend:FRONT_END", suffixes=(".toml",), excluded=_NOT_TOML, excluded_suffixes=_LOCK_SUFFIXES),
     Registration("shell", "ecolint.sources.shell_frontend:FRONT_END", suffixes=(".sh", ".bash")),
+    Registration("notebook", "ecolint.sources.notebook_frontend:FRONT_END", suffixes=(".ipynb",)),
 )
 KINDS: tuple[str, ...] = tuple(r.kind for r in REGISTRY)
 _BY_KIND = {r.kind: r for r in REGISTRY}

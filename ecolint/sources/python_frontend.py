@@ -18,11 +18,16 @@ from __future__ import annotations
 import re
 import sys
 import threading
-from typing import Callable, Mapping, Optional, TypeVar
+from dataclasses import dataclass, fields, replace
+from typing import TYPE_CHECKING, Callable, Mapping, Optional, TypeVar
 
 from ecolint.facts import FileFacts
 from ecolint.sources import SourceError, caused_by_recursion
 from ecolint.sources.frontend import FrontEnd
+from ecolint.sources.ipython import Transformed, transform
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ecolint.rule import Finding
 
 T = TypeVar("T")
 
@@ -112,15 +117,40 @@ def _encoding_problem(data: bytes, msg: str) -> str:
     return f"cannot determine the file encoding: {msg}"
 
 
+@dataclass
+class ScriptFacts(FileFacts):
+    """The facts of a script with IPython syntax (a notebook exported to ``.py``), analysed through
+    ``ipython``: the text with that syntax blanked, every position kept."""
+
+    ipython: Optional[Transformed] = None
+
+
+def _accepted(text: str) -> Optional[Transformed]:
+    """Raise :class:`SourceError` (ECO900) for text CPython refuses (see :func:`_precheck`). A script CPython
+    refuses only because of IPython syntax (``!pip install``, ``%time``: a notebook exported to ``.py``) is
+    accepted through its transformed text, which is returned; a real syntax error keeps its ECO900."""
+    try:
+        _precheck(text)
+        return None
+    except SourceError:
+        transformed = transform(text, cell=False)
+        if not transformed.changed or not transformed.python or transformed.text == text:
+            raise
+        _precheck(transformed.text)  # a real syntax error: reported where it is, not at the IPython line
+        return transformed
+    finally:
+        _forget_tree()  # not needed any more: free it before libcst builds its own
+
+
 def extract(path: str, text: str, settings) -> FileFacts:
     import libcst
 
     from ecolint.sources import python as analysis
 
-    try:
-        _precheck(text)
-    finally:
-        _forget_tree()  # not needed any more: free it before libcst builds its own
+    ipython = _accepted(text)
+    if ipython is not None:
+        inner = extract(path, ipython.text, settings)
+        return ScriptFacts(**{f.name: getattr(inner, f.name) for f in fields(FileFacts)}, ipython=ipython)
     try:
         if _LONE_BACKSLASH.search(text):
             _check_round_trip(text)
@@ -194,11 +224,9 @@ def cpython_rejects(text: str) -> Optional[SourceError]:
     """The ECO900 CPython's verdict gives ``text``, or None when it accepts it (used on fixed text before it
     is written)."""
     try:
-        _precheck(text)
+        _accepted(text)
     except SourceError as err:
         return err
-    finally:
-        _forget_tree()
     return None
 
 
@@ -297,6 +325,33 @@ class PythonFrontEnd(FrontEnd):
 
     def rejects(self, text: str) -> Optional[SourceError]:
         return cpython_rejects(text)
+
+    def analysed_text(self, text: str, facts: FileFacts) -> str:
+        ipython = getattr(facts, "ipython", None)
+        return ipython.text if ipython is not None else text
+
+    def place(self, findings: "list[Finding]", facts: FileFacts) -> "list[Finding]":
+        """In a script analysed through its IPython-blanked text, a fix that would edit IPython syntax is
+        advice only."""
+        ipython: Optional[Transformed] = getattr(facts, "ipython", None)
+        if ipython is None:
+            return findings
+        from ecolint.rule import Applicability, Fix
+
+        out = []
+        for f in findings:
+            fix = f.fix
+            if fix is not None and fix.edits and any(_touches(ipython, e.span) for e in fix.edits):
+                f = replace(f, fix=Fix(Applicability.DISPLAY_ONLY, f"{fix.message} (not applied automatically: it would edit IPython syntax)"))
+            out.append(f)
+        return out
+
+
+def _touches(ipython: Transformed, span) -> bool:
+    return any(
+        ipython.touches(row, span.col - 1 if row == span.line else 0, span.end_col - 1 if row == span.end_line else None)
+        for row in range(span.line, span.end_line + 1)
+    )
 
 
 FRONT_END = PythonFrontEnd()
