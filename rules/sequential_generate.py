@@ -107,10 +107,12 @@ class SequentialGenerate(Rule):
     )
 
     def check(self, facts: FileFacts, ctx: RuleContext):
+        if facts.is_test:
+            return  # test code exercises the APIs; it deploys nothing
         sel = None
         for gen in facts.generations:
-            if gen.per_item_loop is None:
-                continue
+            if gen.per_item_loop is None or gen.receiver in ("non-llm", "api"):
+                continue  # image/audio generators and server clients do not decode here
             if sel is None:
                 sel = batching_selection(ctx.knowledge)
             loop = gen.loop_detail or "a loop"
@@ -119,10 +121,18 @@ class SequentialGenerate(Rule):
                 f"`{gen.api}` runs once per item of `{loop}` (line {gen.per_item_loop.line}): one sequence per decoding "
                 f"step keeps the GPU memory-bound; batching measured {cited}"
             )
+            severity = self.severity
+            if gen.receiver == "unknown":
+                severity = Severity.INFO
+                message += " (what `generate` runs on is not known from this file)"
+            elif facts.role == "benchmark":
+                severity = Severity.INFO
+                message += f" (a measurement script, {facts.role_reason}: one prompt at a time may be what it measures)"
             yield self.finding(
                 facts,
                 gen.span,
                 message,
+                severity=severity,
                 evidence=evidence_rows(sel),
                 advice=_ADVICE.get(gen.engine, _ADVICE["transformers"]),
                 next_command=_next(gen, ctx, facts),
