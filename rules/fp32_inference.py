@@ -72,7 +72,34 @@ class Fp32Inference(Rule):
             "model = AutoModelForCausalLM.from_pretrained('mistralai/Mistral-7B-v0.1', device_map='cuda')\nmodel = model.eval().half()\n"
         ),
     )
+    VALID += (
+        # issue 13, class 2: weights handled exactly, an explicit CPU load, a pre-quantized checkpoint, a trainer
+        Example(
+            "import torch\nfrom transformers import AutoModelForCausalLM\n"
+            "def push(client, name):\n    model = AutoModelForCausalLM.from_pretrained(name, torch_dtype=torch.float32, device_map='auto')\n"
+            "    client.update_model_params(model)\n"
+        ),
+        Example(
+            "from transformers import AutoModelForCausalLM\nif device == 'cuda':\n"
+            "    m = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype='auto', device_map='auto')\nelse:\n"
+            "    m = AutoModelForCausalLM.from_pretrained('gpt2', device_map={'': device})\n"
+        ),
+        Example("from transformers import AutoModelForCausalLM\nm = AutoModelForCausalLM.from_pretrained('gpt2', device_map={'': 'cpu'})\n"),
+        Example("from transformers import AutoModelForCausalLM\nm = AutoModelForCausalLM.from_pretrained('TheBloke/Mistral-7B-v0.1-AWQ', device_map='auto')\n"),
+        Example(
+            "import torch\nfrom transformers import AutoModelForCausalLM\nclass MyTrainer:\n    def __init__(self, name):\n"
+            "        self.model = AutoModelForCausalLM.from_pretrained(name, dtype=torch.float32, device_map=None)\n"
+        ),
+    )
     INVALID = (
+        # issue 13, class 7: a dtype constant used by a load is reported at the load; the fix edits the constant
+        Example(
+            "import torch\nfrom transformers import AutoModelForCausalLM\nDTYPE = torch.float32\n"
+            "m = AutoModelForCausalLM.from_pretrained('gpt2', device_map='auto', torch_dtype=DTYPE)\n",
+            line=4,
+            fixed="import torch\nfrom transformers import AutoModelForCausalLM\nDTYPE = torch.float16\n"
+            "m = AutoModelForCausalLM.from_pretrained('gpt2', device_map='auto', torch_dtype=DTYPE)\n",
+        ),
         Example(
             "import torch\nfrom transformers import AutoModelForCausalLM\n"
             "m = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype=torch.float32, device_map='auto')\n",

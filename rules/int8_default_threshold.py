@@ -75,7 +75,26 @@ class Int8DefaultThreshold(Rule):
         ),
         Example("model_id: mistralai/Mistral-7B-v0.1\nquantization_config:\n  load_in_8bit: true\n  llm_int8_threshold: 0.0\n", filename="model.yaml"),
     )
+    VALID += (
+        # issue 13: a test whose subject is 8-bit loading; a diffusers pipeline's quantization config
+        Example(
+            "import bitsandbytes as bnb\nfrom transformers import BitsAndBytesConfig\ndef test_int8():\n"
+            "    cfg = BitsAndBytesConfig(load_in_8bit=True)\n    assert isinstance(layer, bnb.nn.Linear8bitLt)\n",
+            filename="tests/test_int8.py",
+        ),
+        Example(
+            "from diffusers.quantizers import PipelineQuantizationConfig\nfrom transformers import BitsAndBytesConfig\n"
+            "q = PipelineQuantizationConfig(quant_mapping={'text_encoder': BitsAndBytesConfig(load_in_8bit=True)})\n"
+        ),
+    )
     INVALID = (
+        # issue 13, class 6: a library helper that builds the config only when its caller asks: info
+        Example(
+            "from transformers import BitsAndBytesConfig\ndef get_quantization_config(args):\n"
+            "    if args.load_in_8bit:\n        return BitsAndBytesConfig(load_in_8bit=True)\n",
+            line=4,
+            severity=Severity.INFO,
+        ),
         Example(
             "from transformers import AutoModelForCausalLM, BitsAndBytesConfig\n"
             "bnb = BitsAndBytesConfig(load_in_8bit=True)\n"

@@ -83,7 +83,24 @@ class SequentialGenerate(Rule):
         ),
         Example("def render(compiled_template, chat):\n    return ''.join(compiled_template.generate(messages=chat))\n\nfor c in chats:\n    render(tpl, c)\n"),
     )
+    VALID += (
+        # issue 13, class 1: not one-prompt LLM decoding
+        Example("def draw(engine, prompts):\n    return [engine.generate(prompt=p, width=1024, height=1024, num_inference_steps=30) for p in prompts]\n"),
+        Example("def ask(client, prompts):\n    return [client.generate(p, max_tokens=64) for p in prompts]\n"),
+        Example("for slice_idx in order:\n    inputs = slices[slice_idx]\n    model.generate(input_ids=inputs['prompts'])\n"),
+        Example(
+            "for j in range(0, len(ds), n):\n    sliced = ds[j:j + n]\n"
+            "    model.generate(**tok(sliced, return_tensors='pt', padding=True))\n"
+        ),
+        Example(
+            "def score(windows):\n    for chunk in chunked(windows, 8):\n        model.generate(**tok(chunk, return_tensors='pt', padding=True))\n\n"
+            "for s in strings:\n    score(make_windows(s))\n"
+        ),
+        Example("import torch\nfor p in prompts:\n    model.generate(**tok(p, return_tensors='pt'))\n", filename="tests/test_generate.py"),
+    )
     INVALID = (
+        # the receiver is not known from the file: info, not a yellow guess
+        Example("def run(backend, prompts):\n    return [backend.generate(p) for p in prompts]\n", line=2, severity=Severity.INFO),
         Example(
             "from transformers import pipeline\npipe = pipeline('text-generation', model='gpt2')\n"
             "outs = [pipe(p) for p in prompts]\n",

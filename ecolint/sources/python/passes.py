@@ -113,11 +113,18 @@ class _Collector(ScopeCollector):
         return None
 
     def visit_Comment(self, node: cst.Comment) -> None:
-        self.a.gpu_mentions += gpu_mentions(node.value, lambda: self.a.span(node), "comment")
+        self._mentions(gpu_mentions(node.value, lambda: self.a.span(node), "comment"))
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
         if len(node.value) < 200:
-            self.a.gpu_mentions += gpu_mentions(node.value, lambda: self.a.span(node), "string")
+            self._mentions(gpu_mentions(node.value, lambda: self.a.span(node), "string"))
+
+    def _mentions(self, found) -> None:
+        """Inside a function only a sentence that states the target ("runs on a T4") speaks for the file; an
+        incidental mention there (a docstring about one case) is scoped to that function and not a hint."""
+        if len(self.stack) > 1:
+            found = [m for m in found if m[1]]
+        self.a.gpu_mentions += found
 
 
 class _Extractor(cst.CSTVisitor):
