@@ -104,6 +104,11 @@ class QuantSpec:
     remove_options: Optional[Callable[[list[str]], Optional[FixCandidate]]] = None
     engine: Engine = "transformers"
     opaque: bool = False  # options may also arrive through a **kwargs we cannot resolve
+    # Context: the run-time condition the config is built under (``if args.load_in_8bit``), the function that
+    # builds it (a helper or factory), and what it quantizes when that is not a language model.
+    guard: str = ""
+    helper: str = ""
+    non_llm: str = ""
 
     def get(self, name: str) -> Optional[Value]:
         return self.options.get(name)
@@ -141,6 +146,10 @@ class ModelLoad:
     causal_lm: bool = False
     on_gpu: bool = False  # device_map / .cuda() / .to("cuda") / pipeline device / a serving engine
     converted: bool = False  # .half() / .to(torch.float16) etc. after loading
+    cpu: str = ""  # why the load is on the CPU on purpose (device_map={"": "cpu"}, an `if cpu:` branch); on_gpu is then False
+    purpose: str = ""  # "weights" when the model is loaded only for its weights (diff, merge, save, push, send)
+    prequantized: bool = False  # a GPTQ/AWQ/... checkpoint: quantized weights, loaded in half precision
+    dtype_origin: Optional[Span] = None  # where a dtype passed through a name (a module constant) is written
     add_dtype: Optional[Callable[[str], Optional[FixCandidate]]] = None
     set_dtype: Optional[Callable[[str], Optional[FixCandidate]]] = None
 
@@ -156,6 +165,9 @@ class Generation:
     max_new_tokens: Optional[Value] = None
     remove_use_cache: Optional[Callable[[], Optional[FixCandidate]]] = None
     model: Optional[ModelRef] = None
+    # What the receiver is: "causal-lm" (a from_pretrained load), "vllm", "pipeline", "non-llm" (image/audio
+    # arguments such as num_inference_steps, a diffusers pipeline) or "unknown" (a parameter, an attribute).
+    receiver: str = "unknown"
 
 
 @dataclass
@@ -202,9 +214,18 @@ class FileFacts:
     servings: list[Serving] = field(default_factory=list)
     training: bool = False  # the file trains (Trainer, .train(), optimizer steps, training configs)
     training_reason: str = ""
+    # What the file is, when it is not deployed code: "test" (a test module) or "benchmark" (a measurement
+    # script); empty otherwise. ``role_reason`` says why, for messages.
+    role: str = ""
+    role_reason: str = ""
     gpu_hints: list[GpuHint] = field(default_factory=list)
     transformers_default_dtype: Optional[str] = None  # "fp32" | "auto" | None (unknown), from project pins
     transformers_pin: str = ""
+
+    @property
+    def is_test(self) -> bool:
+        """A test module: its loads and generations exercise code (often quantization itself), they deploy nothing."""
+        return self.role == "test"
 
     def model_for(self, spec: QuantSpec) -> list[ModelLoad]:
         return [m for m in self.model_loads if m.quant is spec]

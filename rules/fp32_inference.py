@@ -72,7 +72,34 @@ class Fp32Inference(Rule):
             "model = AutoModelForCausalLM.from_pretrained('mistralai/Mistral-7B-v0.1', device_map='cuda')\nmodel = model.eval().half()\n"
         ),
     )
+    VALID += (
+        # issue 13, class 2: weights handled exactly, an explicit CPU load, a pre-quantized checkpoint, a trainer
+        Example(
+            "import torch\nfrom transformers import AutoModelForCausalLM\n"
+            "def push(client, name):\n    model = AutoModelForCausalLM.from_pretrained(name, torch_dtype=torch.float32, device_map='auto')\n"
+            "    client.update_model_params(model)\n"
+        ),
+        Example(
+            "from transformers import AutoModelForCausalLM\nif device == 'cuda':\n"
+            "    m = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype='auto', device_map='auto')\nelse:\n"
+            "    m = AutoModelForCausalLM.from_pretrained('gpt2', device_map={'': device})\n"
+        ),
+        Example("from transformers import AutoModelForCausalLM\nm = AutoModelForCausalLM.from_pretrained('gpt2', device_map={'': 'cpu'})\n"),
+        Example("from transformers import AutoModelForCausalLM\nm = AutoModelForCausalLM.from_pretrained('TheBloke/Mistral-7B-v0.1-AWQ', device_map='auto')\n"),
+        Example(
+            "import torch\nfrom transformers import AutoModelForCausalLM\nclass MyTrainer:\n    def __init__(self, name):\n"
+            "        self.model = AutoModelForCausalLM.from_pretrained(name, dtype=torch.float32, device_map=None)\n"
+        ),
+    )
     INVALID = (
+        # issue 13, class 7: a dtype constant used by a load is reported at the load; the fix edits the constant
+        Example(
+            "import torch\nfrom transformers import AutoModelForCausalLM\nDTYPE = torch.float32\n"
+            "m = AutoModelForCausalLM.from_pretrained('gpt2', device_map='auto', torch_dtype=DTYPE)\n",
+            line=4,
+            fixed="import torch\nfrom transformers import AutoModelForCausalLM\nDTYPE = torch.float16\n"
+            "m = AutoModelForCausalLM.from_pretrained('gpt2', device_map='auto', torch_dtype=DTYPE)\n",
+        ),
         Example(
             "import torch\nfrom transformers import AutoModelForCausalLM\n"
             "m = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype=torch.float32, device_map='auto')\n",
@@ -103,34 +130,47 @@ class Fp32Inference(Rule):
     )
 
     def check(self, facts: FileFacts, ctx: RuleContext):
+        if facts.is_test:
+            return  # test code exercises the APIs; it deploys nothing
         if facts.training:
             return
+        # a file that handles weights (diff, merge, push) may need them exact: never offer a precision rewrite there
+        weights = any(load.purpose == "weights" for load in facts.model_loads)
         for load in facts.model_loads:
             if not load.causal_lm or not load.on_gpu or load.quant is not None or load.converted:
                 continue
+            if load.cpu or load.purpose == "weights":
+                continue  # an explicit CPU load, or a model loaded only for its weights (sent, merged, saved)
             if load.dtype is not None:
                 if not load.dtype.known or not _is_fp32(load.dtype.value):
                     continue
-                yield self._explicit(facts, load)
-            elif load.engine == "transformers":
-                yield from self._implicit(facts, load)
+                yield self._explicit(facts, load, offer_fix=not weights)
+            elif load.engine == "transformers" and not load.prequantized:
+                yield from self._implicit(facts, load, offer_fix=not weights)
 
-    def _explicit(self, facts: FileFacts, load: ModelLoad):
+    def _explicit(self, facts: FileFacts, load: ModelLoad, offer_fix: bool = True):
         new = "float16"
-        fix = self.make_fix(load.set_dtype(new) if load.set_dtype else None, "Load in float16")
+        fix = self.make_fix(load.set_dtype(new) if load.set_dtype and offer_fix else None, "Load in float16")
         # a default the user may change at run time (``--dtype`` flag): one level lower, never rewritten
         cond = "" if load.dtype.certain else f"when `{load.dtype.source}` keeps its default, "
-        return self.finding(
+        severity = self.severity if load.dtype.certain else self.severity.lower()
+        note = ""
+        if facts.role == "benchmark":
+            severity, note = Severity.INFO, f" (a measurement script, {facts.role_reason}: the dtype may be what it measures)"
+        finding = self.finding(
             facts,
             load.dtype.span or load.span,
             f"{cond}{_model(load)} is loaded in float32 for GPU inference: every decoding step reads twice the bytes of "
-            "fp16/bf16 (estimated ~2x energy per token from memory bandwidth; no fp32 rows are measured)",
-            severity=self.severity if load.dtype.certain else self.severity.lower(),
+            f"fp16/bf16 (estimated ~2x energy per token from memory bandwidth; no fp32 rows are measured){note}",
+            severity=severity,
             fix=fix if load.dtype.certain else None,
             advice="Use torch_dtype=torch.float16 (or bfloat16 on Ampere and newer) or 'auto'.",
         )
+        if load.dtype_origin is not None:
+            finding.related.append((facts.path, load.dtype_origin, f"the dtype `{load.dtype.source}` is set here"))
+        return finding
 
-    def _implicit(self, facts: FileFacts, load: ModelLoad):
+    def _implicit(self, facts: FileFacts, load: ModelLoad, offer_fix: bool = True):
         default = facts.transformers_default_dtype
         if default == "auto":
             return
@@ -141,7 +181,9 @@ class Fp32Inference(Rule):
             if default == "fp32"
             else f"transformers < 5 loads float32 when no dtype is given ({pin})"
         )
-        fix = self.make_fix(load.add_dtype('"auto"') if load.add_dtype else None, 'Add torch_dtype="auto"')
+        fix = self.make_fix(load.add_dtype('"auto"') if load.add_dtype and offer_fix else None, 'Add torch_dtype="auto"')
+        if facts.role == "benchmark":
+            severity = Severity.INFO
         yield self.finding(
             facts,
             load.span,

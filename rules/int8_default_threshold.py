@@ -8,6 +8,11 @@ from ecolint.knowledge.evidence import pair_lines, describe_pair, evidence_rows,
 from ecolint.rule import Applicability, Example, Rule, RuleContext, Severity
 
 
+def repr_guard(guard: str) -> str:
+    """``if args.load_in_8bit`` -> ```args.load_in_8bit``` (for messages)."""
+    return f"`{guard[3:] if guard.startswith('if ') else guard}`"
+
+
 class Int8DefaultThreshold(Rule):
     """
     ## What it does
@@ -72,7 +77,26 @@ class Int8DefaultThreshold(Rule):
         ),
         Example("model_id: mistralai/Mistral-7B-v0.1\nquantization_config:\n  load_in_8bit: true\n  llm_int8_threshold: 0.0\n", filename="model.yaml"),
     )
+    VALID += (
+        # issue 13: a test whose subject is 8-bit loading; a diffusers pipeline's quantization config
+        Example(
+            "import bitsandbytes as bnb\nfrom transformers import BitsAndBytesConfig\ndef test_int8():\n"
+            "    cfg = BitsAndBytesConfig(load_in_8bit=True)\n    assert isinstance(layer, bnb.nn.Linear8bitLt)\n",
+            filename="tests/test_int8.py",
+        ),
+        Example(
+            "from diffusers.quantizers import PipelineQuantizationConfig\nfrom transformers import BitsAndBytesConfig\n"
+            "q = PipelineQuantizationConfig(quant_mapping={'text_encoder': BitsAndBytesConfig(load_in_8bit=True)})\n"
+        ),
+    )
     INVALID = (
+        # issue 13, class 6: a library helper that builds the config only when its caller asks: info
+        Example(
+            "from transformers import BitsAndBytesConfig\ndef get_quantization_config(args):\n"
+            "    if args.load_in_8bit:\n        return BitsAndBytesConfig(load_in_8bit=True)\n",
+            line=4,
+            severity=Severity.INFO,
+        ),
         Example(
             "from transformers import AutoModelForCausalLM, BitsAndBytesConfig\n"
             "bnb = BitsAndBytesConfig(load_in_8bit=True)\n"
@@ -126,7 +150,11 @@ class Int8DefaultThreshold(Rule):
         return pair_lines(knowledge, "fp16", "int8_default")
 
     def check(self, facts: FileFacts, ctx: RuleContext):
+        if facts.is_test:
+            return  # test code exercises the APIs; it deploys nothing
         for spec in facts.quant_specs:
+            if spec.non_llm:
+                continue  # the config quantizes an image model (a diffusers pipeline), not a language model
             eight = spec.eight_bit
             if eight is None or (eight.certainty == CERTAIN and eight.value is not True):
                 continue
@@ -156,15 +184,23 @@ class Int8DefaultThreshold(Rule):
         # rewritten either.
         uncertain = not eight.is_true(or_default=True)
         runtime_threshold = thr is not None and not thr.certain
-        if uncertain or runtime_threshold:
+        if uncertain or runtime_threshold or spec.guard:
             severity = severity.lower()
+        context = ""
+        if spec.helper and (uncertain or spec.guard):
+            # a helper or factory that builds the config only when its caller asks: the caller's choice
+            severity = Severity.INFO
+            context = f" (built inside `{spec.helper}()` only {('when ' + repr_guard(spec.guard)) if spec.guard else 'when its caller asks'}: a user's opt-in inside a library helper is not the library's waste)"
+        elif facts.role == "benchmark":
+            severity = Severity.INFO
+            context = f" (a measurement script, {facts.role_reason}: it may measure INT8 on purpose)"
         if thr is None:
             what = "the default llm_int8_threshold (6.0)"
         elif runtime_threshold:
             what = f"llm_int8_threshold={thr.source or '?'} (default {thr.value})"
         else:
             what = f"llm_int8_threshold={thr.value}"
-        cond = f"when `{eight.source}` is true, " if uncertain else ""
+        cond = f"when `{eight.source}` is true, " if uncertain else (f"when `{spec.guard[3:]}`, " if spec.guard and not spec.helper else "")
         message = (
             f"{cond}bitsandbytes INT8 with {what} runs mixed-precision decomposition: "
             f"measured {sel.range_text()} energy per token vs FP16"
@@ -173,6 +209,7 @@ class Int8DefaultThreshold(Rule):
             message += "; " + "; ".join(describe_pair(p) for p in sel.pairs) + f" ({sel.how})"
         if facts.training:
             message += f" (training context: {facts.training_reason})"
+        message += context
         advice = (
             "Load in FP16 if the weights fit (about 2 GB per billion parameters), or NF4 4-bit for models of ~6B+ "
             "on memory-bound GPUs. `llm_int8_threshold=0.0` saves 27-42 % vs default INT8 but costs +1.3 % to "
@@ -184,7 +221,7 @@ class Int8DefaultThreshold(Rule):
                 "`--quantize bitsandbytes-nf4` for models of ~6B+, or a pre-quantized AWQ/GPTQ checkpoint."
             )
         fix = None
-        if spec.set_option is not None and spec.origin in ("BitsAndBytesConfig", "from_dict", "dict") and not (uncertain or runtime_threshold):
+        if spec.set_option is not None and spec.origin in ("BitsAndBytesConfig", "from_dict", "dict") and not (uncertain or runtime_threshold) and not context:
             fix = self.make_fix(spec.set_option("llm_int8_threshold", "0.0"), "Set `llm_int8_threshold=0.0` (pure INT8; check perplexity)")
         fallback_model = sel.pairs[0].base.hf_id if sel.pairs else None
         fallback_gpu = sel.pairs[0].base.gpu if sel.pairs else None

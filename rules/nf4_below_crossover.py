@@ -108,11 +108,13 @@ class Nf4BelowCrossover(Rule):
         return pair_lines(knowledge, "fp16", "nf4", max_params=3.0)
 
     def check(self, facts: FileFacts, ctx: RuleContext):
+        if facts.is_test:
+            return  # test code exercises the APIs; it deploys nothing
         if facts.training:
             return
         for load in facts.model_loads:
             spec = load.quant
-            if spec is None or spec.four_bit is None or not spec.four_bit.is_true(or_default=True):
+            if spec is None or spec.four_bit is None or not spec.four_bit.is_true(or_default=True) or spec.non_llm:
                 continue
             if load.model is None or load.model.params_b is None or load.model.params_b > CROSSOVER_B:
                 continue

@@ -84,7 +84,24 @@ class SequentialGenerate(Rule):
         ),
         Example("def render(compiled_template, chat):\n    return ''.join(compiled_template.generate(messages=chat))\n\nfor c in chats:\n    render(tpl, c)\n"),
     )
+    VALID += (
+        # issue 13, class 1: not one-prompt LLM decoding
+        Example("def draw(engine, prompts):\n    return [engine.generate(prompt=p, width=1024, height=1024, num_inference_steps=30) for p in prompts]\n"),
+        Example("def ask(client, prompts):\n    return [client.generate(p, max_tokens=64) for p in prompts]\n"),
+        Example("for slice_idx in order:\n    inputs = slices[slice_idx]\n    model.generate(input_ids=inputs['prompts'])\n"),
+        Example(
+            "for j in range(0, len(ds), n):\n    sliced = ds[j:j + n]\n"
+            "    model.generate(**tok(sliced, return_tensors='pt', padding=True))\n"
+        ),
+        Example(
+            "def score(windows):\n    for chunk in chunked(windows, 8):\n        model.generate(**tok(chunk, return_tensors='pt', padding=True))\n\n"
+            "for s in strings:\n    score(make_windows(s))\n"
+        ),
+        Example("import torch\nfor p in prompts:\n    model.generate(**tok(p, return_tensors='pt'))\n", filename="tests/test_generate.py"),
+    )
     INVALID = (
+        # the receiver is not known from the file: info, not a yellow guess
+        Example("def run(backend, prompts):\n    return [backend.generate(p) for p in prompts]\n", line=2, severity=Severity.INFO),
         Example(
             "from transformers import pipeline\npipe = pipeline('text-generation', model='gpt2')\n"
             "outs = [pipe(p) for p in prompts]\n",
@@ -112,10 +129,12 @@ class SequentialGenerate(Rule):
         return batch_sweep_lines(knowledge)
 
     def check(self, facts: FileFacts, ctx: RuleContext):
+        if facts.is_test:
+            return  # test code exercises the APIs; it deploys nothing
         sel = None
         for gen in facts.generations:
-            if gen.per_item_loop is None:
-                continue
+            if gen.per_item_loop is None or gen.receiver in ("non-llm", "api"):
+                continue  # image/audio generators and server clients do not decode here
             if sel is None:
                 sel = batching_selection(ctx.knowledge)
             loop = gen.loop_detail or "a loop"
@@ -124,10 +143,18 @@ class SequentialGenerate(Rule):
                 f"`{gen.api}` runs once per item of `{loop}` (line {gen.per_item_loop.line}): one sequence per decoding "
                 f"step keeps the GPU memory-bound; batching measured {cited}"
             )
+            severity = self.severity
+            if gen.receiver == "unknown":
+                severity = Severity.INFO
+                message += " (what `generate` runs on is not known from this file)"
+            elif facts.role == "benchmark":
+                severity = Severity.INFO
+                message += f" (a measurement script, {facts.role_reason}: one prompt at a time may be what it measures)"
             yield self.finding(
                 facts,
                 gen.span,
                 message,
+                severity=severity,
                 evidence=evidence_rows(sel),
                 advice=_ADVICE.get(gen.engine, _ADVICE["transformers"]),
                 next_command=_next(gen, ctx, facts),

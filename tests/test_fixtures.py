@@ -22,6 +22,12 @@ EXPECTED_PYTHON = [
     # A Colab "Download .py" export: analysed through its IPython-blanked text (its `!pip` line kept in place).
     ("fixtures/notebooks/colab_export.py", 16, 35, "ECO101", "red"),
     ("fixtures/notebooks/colab_export.py", 31, 57, "ECO301", "yellow"),
+    # issue 13 (tests/test_precision.py): what the code is decides the finding
+    ("fixtures/precision/generate_receivers.py", 51, 13, "ECO201", "info"),
+    ("fixtures/precision/generate_receivers.py", 56, 22, "ECO201", "yellow"),
+    ("fixtures/precision/quant_factory.py", 11, 35, "ECO101", "info"),
+    ("fixtures/precision/shared_dtype.py", 11, 89, "ECO401", "yellow"),
+    ("fixtures/precision/shared_dtype.py", 12, 92, "ECO401", "yellow"),
     ("fixtures/small_model_nf4.py", 15, 5, "ECO102", "yellow"),
     ("fixtures/suppressed.py", 7, 72, "ECO902", "info"),
     ("fixtures/traps.py", 23, 37, "ECO101", "red"),

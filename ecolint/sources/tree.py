@@ -160,14 +160,21 @@ _TEMPLATE = re.compile(r"(?<![$\w])\{\{|\{%|\{#-?\s")
 def template_mark(text: str) -> Optional[tuple[int, int]]:
     """(line, column) of the first Helm/Jinja template tag outside a comment; ``${{ }}`` (GitHub Actions,
     Azure Pipelines expressions) is YAML-valid text, not a template."""
-    for number, line in enumerate(split_lines(text), 1):
-        stripped = line.lstrip()
-        if stripped.startswith("#"):
-            continue
-        m = _TEMPLATE.search(line)
-        if m:
-            hash_at = line.find(" #")
-            if hash_at != -1 and hash_at < m.start() and line[:hash_at].count('"') % 2 == 0 and line[:hash_at].count("'") % 2 == 0:
-                continue
-            return number, m.start() + 1
+    for line, col, _ in template_marks(text):
+        return line, col
     return None
+
+
+def template_marks(text: str) -> Iterator[tuple[int, int, int]]:
+    """(line, column, offset) of every Helm/Jinja template tag outside a comment, in order."""
+    offset = 0
+    for number, line in enumerate(split_lines(text, keepends=True), 1):
+        start = offset
+        offset += len(line)
+        if line.lstrip().startswith("#"):
+            continue
+        hash_at = line.find(" #")
+        for m in _TEMPLATE.finditer(line):
+            if hash_at != -1 and hash_at < m.start() and line[:hash_at].count('"') % 2 == 0 and line[:hash_at].count("'") % 2 == 0:
+                break
+            yield number, m.start() + 1, start + m.start()

@@ -8,13 +8,14 @@ bomb costs no more than its text, and a recursive alias becomes a cycle that the
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Mapping
 
 from ecolint.facts import FileFacts
 from ecolint.sources import SourceError
 from ecolint.sources.frontend import FrontEnd
-from ecolint.sources.tree import CEntry, CNode, Tree, template_mark
+from ecolint.sources.tree import CEntry, CNode, Tree, template_mark, template_marks
 from ecolint.sources.words import Source, align_word, literal_word
 
 _MERGE = "tag:yaml.org,2002:merge"
@@ -25,22 +26,53 @@ _BOOL = {"yes": True, "true": True, "on": True, "no": False, "false": False, "of
 def extract(path: str, text: str, settings) -> FileFacts:
     from ecolint.sources import dialects
 
-    mark = template_mark(text)
-    if mark is not None:
-        raise SourceError(
-            "templated YAML (Helm/Jinja tags such as {{ ... }}) cannot be analysed as written; lint the rendered output "
-            "(e.g. `helm template ... > rendered.yaml`)",
-            mark[0],
-            mark[1],
-            code="ECO905",
-        )
-    tree = parse(text)
+    tree = parse_untemplated(text)
     facts = FileFacts(path=path, kind="yaml")
     dialects.extract(tree, facts, path, getattr(settings, "model_overrides", None) or {})
     return facts
 
 
+def parse_untemplated(text: str) -> Tree:
+    """The tree of ``text``, or ECO905 when template syntax makes it something else than the YAML it renders
+    to: the text does not parse and holds a template tag (``{{- if ...}}`` at the start of a line), or it
+    parses but a tag stands where YAML structure is (``name: {{ .Release.Name }}`` parses as a mapping).
+    ``{{ x }}`` or ``{% ... %}`` inside a string value (a chat template, an OpenAPI description, a task
+    prompt) is only text: the file is analysed as usual."""
+    try:
+        tree, strings = _parse(text)
+    except SourceError as err:
+        mark = template_mark(text) if err.code == "ECO900" else None
+        if mark is None:
+            raise
+        raise _templated(*mark) from None
+    for line, col, offset in template_marks(text):
+        if not _inside(strings, offset):
+            raise _templated(line, col)
+    return tree
+
+
+def _templated(line: int, col: int) -> SourceError:
+    return SourceError(
+        "templated YAML (Helm/Jinja tags such as {{ ... }}) cannot be analysed as written; lint the rendered output "
+        "(e.g. `helm template ... > rendered.yaml`)",
+        line,
+        col,
+        code="ECO905",
+    )
+
+
+def _inside(spans: list[tuple[int, int]], offset: int) -> bool:
+    """Is ``offset`` inside one of the sorted, non-overlapping ``(begin, end)`` spans?"""
+    i = bisect.bisect_right(spans, (offset, float("inf"))) - 1
+    return i >= 0 and spans[i][0] <= offset < spans[i][1]
+
+
 def parse(text: str) -> Tree:
+    return _parse(text)[0]
+
+
+def _parse(text: str) -> tuple[Tree, list[tuple[int, int]]]:
+    """The tree, and the sorted source spans of its string scalars and keys (where a template tag is text)."""
     import yaml
 
     source = Source(text)
@@ -69,7 +101,7 @@ def parse(text: str) -> Tree:
     for node in nodes:
         if node is not None:
             tree.docs.append(builder.convert(node))
-    return tree
+    return tree, sorted(builder.strings)
 
 
 class _Builder:
@@ -77,6 +109,7 @@ class _Builder:
         self.source = source
         self.memo: dict[int, CNode] = {}
         self.count = 0
+        self.strings: list[tuple[int, int]] = []  # spans of string scalars and keys
 
     def convert(self, node) -> CNode:
         import yaml
@@ -93,6 +126,7 @@ class _Builder:
             out = CNode("scalar", begin, end, self.source, tag=node.tag)
             out.value = _scalar(node)
             if isinstance(out.value, str):
+                self.strings.append((begin, end))
                 out.word = self._word(node, out.value, begin, end)
             self.memo[id(node)] = out
             return out
@@ -113,6 +147,7 @@ class _Builder:
                 continue
             value = self.convert(value_node)
             kb, ke = key_node.start_mark.index, key_node.end_mark.index
+            self.strings.append((kb, ke))
             line_start = self.source.starts[self.source.pos(kb)[0] - 1]
             block = node.flow_style is not True and self.source.text[line_start:kb].strip(" \t") == ""
             out.entries.pop(key_node.value, None)  # duplicate key: the last one wins, as in PyYAML

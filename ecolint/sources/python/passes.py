@@ -16,6 +16,7 @@ import libcst as cst
 from ecolint.facts import BatchSetting, FileFacts, Generation, Span, Value
 from ecolint.sources.cst_positions import Positions
 from ecolint.sources.cst_walk import names_in, walk
+from ecolint.sources.python.context import Guards, file_role, model_purpose, receiver_kind
 from ecolint.sources.python.recognise import (
     Analyzer,
     chain_root,
@@ -96,12 +97,34 @@ class _Collector(ScopeCollector):
                 self.a.facts.training = True
                 self.a.facts.training_reason = f"{reason} on line {self.a.span(node).line}"
 
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        super().visit_FunctionDef(node)
+        if node.name.value.startswith("test"):
+            self.a.test_definitions += 1
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> Optional[bool]:
+        bases = [(self.a.dotted(b.value) or "").rsplit(".", 1)[-1] for b in node.bases]
+        if "TestCase" in bases or node.name.value.startswith("Test"):
+            self.a.test_definitions += 1
+        name = node.name.value
+        if not self.a.facts.training and (name.endswith("Trainer") or any(b.endswith("Trainer") for b in bases)):
+            self.a.facts.training = True
+            self.a.facts.training_reason = f"class {name} on line {self.a.span(node).line}"
+        return None
+
     def visit_Comment(self, node: cst.Comment) -> None:
-        self.a.gpu_mentions += gpu_mentions(node.value, lambda: self.a.span(node), "comment")
+        self._mentions(gpu_mentions(node.value, lambda: self.a.span(node), "comment"))
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
         if len(node.value) < 200:
-            self.a.gpu_mentions += gpu_mentions(node.value, lambda: self.a.span(node), "string")
+            self._mentions(gpu_mentions(node.value, lambda: self.a.span(node), "string"))
+
+    def _mentions(self, found) -> None:
+        """Inside a function only a sentence that states the target ("runs on a T4") speaks for the file; an
+        incidental mention there (a docstring about one case) is scoped to that function and not a hint."""
+        if len(self.stack) > 1:
+            found = [m for m in found if m[1]]
+        self.a.gpu_mentions += found
 
 
 class _Extractor(cst.CSTVisitor):
@@ -116,6 +139,28 @@ class _Extractor(cst.CSTVisitor):
         self.kinds = a.kinds  # (the analyzer's table: what each variable holds)
         self.loop_generations: dict[int, list[Generation]] = {}
         self.pending: list[_Pending] = []
+        self.guards = Guards(a.code)  # the enclosing `if` branches
+        self.foreign_calls: list[tuple[int, str]] = []  # enclosing calls into libraries whose models are not LLMs
+
+    # -- branches ------------------------------------------------------------------------------------
+    def visit_If(self, node: cst.If) -> None:
+        self.guards.enter(node)  # an `elif`: inside the else of the test above
+        self.guards.visit_if(node)
+
+    def leave_If(self, node: cst.If) -> None:
+        self.guards.leave(node)
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.guards.enter(node)
+
+    def leave_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.guards.leave(node)
+
+    def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
+        self.guards.enter(node)
+
+    def leave_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
+        self.guards.leave(node)
 
     @property
     def scope(self) -> Scope:
@@ -217,6 +262,8 @@ class _Extractor(cst.CSTVisitor):
         for loop in self.loops:
             if used & loop.tainted:
                 loop.tainted |= targets
+                if _slice(node.value):
+                    loop.batched = True  # shard = prompts[i * n:(i + 1) * n]: each item is a slice of the inputs
                 if isinstance(node.value, cst.Call) and used & loop.targets:
                     # tokenizer(prompts_chunk, padding=True): the loop item is itself a batch
                     for arg in node.value.args:
@@ -246,20 +293,40 @@ class _Extractor(cst.CSTVisitor):
                 loop.tainted |= targets
 
     # -- calls ---------------------------------------------------------------------------------------
+    def leave_Call(self, node: cst.Call) -> None:
+        if self.foreign_calls and self.foreign_calls[-1][0] == id(node):
+            self.foreign_calls.pop()
+
+    def _context(self, spec) -> None:
+        """Where a quantization config is built: the condition it is built under, the function, and what it
+        quantizes when an enclosing call belongs to a library of non-LLM models."""
+        spec.guard = spec.guard or self.guards.opt_in()
+        spec.helper = spec.helper or (self.func_stack[-1] if self.func_stack else "")
+        if self.foreign_calls and not spec.non_llm:
+            spec.non_llm = self.foreign_calls[-1][1]
+
     def visit_Call(self, node: cst.Call) -> None:
         a = self.a
         q = a.qualify(node.func) or ""
         parts = q.split(".")
         last = parts[-1]
         owner = parts[-2] if len(parts) >= 2 else ""
+        if foreign(q):
+            self.foreign_calls.append((id(node), q))
         target = a.assigned_to.get(id(node))
         if target and self.a.foreign_object(node):
             self.kinds[target] = "foreign"  # jinja2.Environment(...), env.from_string(...): nothing of it generates
         if last == "BitsAndBytesConfig" or (last == "from_dict" and owner == "BitsAndBytesConfig"):
-            a.quant_spec_for_call(node, self.scope)
+            if not foreign(q):  # diffusers.BitsAndBytesConfig quantizes an image model
+                self._context(a.quant_spec_for_call(node, self.scope))
             return
         if last == "from_pretrained" and MODEL_CLASS.match(owner) and not NOT_MODEL.search(owner) and not foreign(q):
-            a.model_load(node, q, owner, target, self.scope)
+            load = a.model_load(node, q, owner, target, self.scope)
+            if load.quant is not None and load.quant.origin in ("from_pretrained", "dict"):
+                self._context(load.quant)
+            cpu = self.guards.cpu()
+            if cpu and not load.cpu:
+                load.cpu, load.on_gpu = cpu, False
             return
         if last == "from_pretrained" and "Tokenizer" in owner and target:
             self.kinds[target] = "tokenizer"
@@ -297,11 +364,13 @@ class _Extractor(cst.CSTVisitor):
             if method == "generate" and not foreign(q) and not self.a.foreign_object(node.func.value) and not template(receiver):
                 engine = "vllm" if receiver and self.kinds.get(receiver) == "vllm" else "transformers"
                 kw, _ = a.kwargs_of(node, self.scope)
-                self._generation(node, engine, f"{receiver or '<expr>'}.generate", kw, in_loop=True)
+                gen = self._generation(node, engine, f"{receiver or '<expr>'}.generate", kw, in_loop=True)
+                keywords = {arg.keyword.value for arg in node.args if arg.keyword is not None}
+                gen.receiver = receiver_kind(receiver, self.kinds.get(receiver or ""), keywords)
                 return
             if method in ("chat",) and receiver and self.kinds.get(receiver) == "vllm":
                 kw, _ = a.kwargs_of(node, self.scope)
-                self._generation(node, "vllm", f"{receiver}.chat", kw, in_loop=True)
+                self._generation(node, "vllm", f"{receiver}.chat", kw, in_loop=True).receiver = "vllm"
                 return
             root = chain_root(node.func.value)
             if root is not None and self.kinds.get(a.dotted(root) or "") in ("hf-model", "pipeline"):
@@ -314,7 +383,7 @@ class _Extractor(cst.CSTVisitor):
             name = node.func.value
             if self.kinds.get(name) == "pipeline":
                 kw, _ = a.kwargs_of(node, self.scope)
-                self._generation(node, "pipeline", f"{name}(...)", kw, in_loop=True)
+                self._generation(node, "pipeline", f"{name}(...)", kw, in_loop=True).receiver = "pipeline"
                 bs = kw.get("batch_size")
                 if bs is not None and bs.value.known and bs.value.value == 1 and not a.facts.training:
                     a.facts.batch_settings.append(BatchSetting(a.span(bs.element), bs.value, "pipeline call"))
@@ -347,7 +416,7 @@ class _Extractor(cst.CSTVisitor):
         return None
 
 
-    def _generation(self, node: cst.Call, engine: str, api: str, kw: dict, in_loop: bool) -> None:
+    def _generation(self, node: cst.Call, engine: str, api: str, kw: dict, in_loop: bool) -> Generation:
         a = self.a
         gen = a.generation(node, engine, api, kw)
         if in_loop and self.loops:
@@ -357,9 +426,11 @@ class _Extractor(cst.CSTVisitor):
                 gen.loop_detail = loop.desc
         for loop in self.loops:
             self.loop_generations.setdefault(id(loop), []).append(gen)
-        if in_loop and self.func_stack:
+        if in_loop and self.func_stack and not self.loops:
+            # a function that generates once per call (one inside a loop of its own takes a list, not an item)
             a.generating_functions.setdefault(self.func_stack[-1], gen)
         a.facts.generations.append(gen)
+        return gen
 
 
 def extract(path: str, text: str, overrides: Optional[dict] = None) -> FileFacts:
@@ -367,6 +438,7 @@ def extract(path: str, text: str, overrides: Optional[dict] = None) -> FileFacts
     module = cst.parse_module(text)
     analyzer = Analyzer(module, Positions(module, text), path, text, overrides)
     walk(module, _Collector(analyzer), observer=analyzer.pos)
+    analyzer.facts.role, analyzer.facts.role_reason = file_role(path, analyzer.aliases.values(), analyzer.test_definitions)
     analyzer.facts.gpu_hints = deployment_gpu(analyzer.gpu_mentions)
     extractor = _Extractor(analyzer)
     walk(module, extractor)
@@ -380,6 +452,9 @@ def extract(path: str, text: str, overrides: Optional[dict] = None) -> FileFacts
             api=f"{pending.func}() -> {inner.api}",
             per_item_loop=pending.loop.header,
             loop_detail=pending.loop.desc,
+            receiver=inner.receiver,
         )
         analyzer.facts.generations.append(gen)
+    for load, name, scope in analyzer.loads_by_target:
+        load.purpose = model_purpose(scope.node or module, name, analyzer.code)
     return analyzer.facts

@@ -42,6 +42,7 @@ from ecolint.sources.python.vocab import (
     GENERATIVE_TASKS,
     GPU_WORDS,
     PASS_THROUGH,
+    PREQUANTIZED,
     TARGET_WORDS,
     TRAIN_CALLS,
     TRAINER_CLASSES,
@@ -64,6 +65,8 @@ class Analyzer(Resolver):
         self.gpu_mentions: list[tuple[GpuHint, bool]] = []  # (hint, stated as the target: "runs on", "targets")
         self.kinds: dict[str, str] = {}  # variable -> "hf-model" | "pipeline" | "vllm" | "dataloader" | "tokenizer" | "foreign"
         self.chained: dict[int, tuple[cst.Call, str]] = {}  # id(inner call) -> (outer call, method)
+        self.test_definitions = 0  # test_* functions and TestCase classes
+        self.loads_by_target: list[tuple[ModelLoad, str, Scope]] = []  # (load, variable, scope) for its purpose
 
     # -- quantization configs -------------------------------------------------------------------------------
     def call_value(self, node: cst.Call, q: str, scope: Scope) -> Optional[Any]:
@@ -141,7 +144,7 @@ class Analyzer(Resolver):
         return ModelRef(v.value, v.certainty, self.span(node), info.params_b if info else None, info.how if info else "")
 
     # -- calls ------------------------------------------------------------------------------------------
-    def model_load(self, node: cst.Call, q: str, owner: str, target: Optional[str], scope: Scope) -> None:
+    def model_load(self, node: cst.Call, q: str, owner: str, target: Optional[str], scope: Scope) -> ModelLoad:
         kw, opaque = self.kwargs_of(node, scope)
         model_node = node.args[0].value if node.args and node.args[0].keyword is None else (kw["pretrained_model_name_or_path"].expression if "pretrained_model_name_or_path" in kw else None)
         load = ModelLoad(span=self.span(node), api=q if "." in q else f"transformers.{owner}.from_pretrained", engine="transformers")
@@ -159,6 +162,10 @@ class Analyzer(Resolver):
         if target:
             self.kinds[target] = "hf-model"
             self.model_targets[target] = load
+            self.loads_by_target.append((load, target, scope))
+        if load.model is not None and load.model.id and PREQUANTIZED.search(load.model.id):
+            load.prequantized = True
+        return load
 
     def quant_from_kwargs(self, node: cst.Call, kw: dict, opaque: bool = False) -> Optional[QuantSpec]:
         qc = kw.get("quantization_config")
@@ -213,10 +220,17 @@ class Analyzer(Resolver):
                 opaque = True
         if dt is not None:
             load.dtype = dt.value
-            if not dt.value.certain:  # point at the argument, not at the default it falls back to
-                load.dtype = Value(dt.value.value, dt.value.certainty, self.span(dt.expression), dt.value.source)
+            written = self.span(dt.expression)
+            constant = self.constant_of(dt.expression, scope) if dt.value.certain else None
+            if not dt.value.certain or constant is not None:
+                # point at the argument, not at the default or constant it comes from (that is a related place)
+                load.dtype = Value(dt.value.value, dt.value.certainty, written, dt.value.source)
+                if constant is not None:
+                    load.dtype_origin = self.span(constant)
             self.note_dtype(dt.value, load.api.rsplit(".", 1)[-1], dt)
-            if dt.value.certain:  # a flag or default the user may change is never rewritten
+            if constant is not None:  # TORCH_DTYPE = torch.float32 used by several loads: the fix edits the constant
+                load.set_dtype = lambda new, _c=constant: self.edits.replace_dtype_edit(_c, new)
+            elif dt.value.certain:  # a flag or default the user may change is never rewritten
                 load.set_dtype = lambda new, _it=dt: self.edits.guarded(self.edits.replace_dtype_edit(_it.expression, new), [_it])
         elif opaque:
             # the dtype may arrive through a **kwargs we cannot see: unknown, and no keyword is ever added
@@ -226,11 +240,23 @@ class Analyzer(Resolver):
             load.add_dtype = lambda literal, _n=node: self.edits.set_option_edit_call(_n, "torch_dtype", literal)
         dm = kw.get("device_map")
         if dm is not None:
-            if not (dm.value.known and isinstance(dm.value.value, str) and dm.value.value == "cpu"):
+            if _cpu_map(dm.value):
+                load.cpu = f"device_map={self.code(dm.expression).strip()}"
+            elif not (dm.value.known and dm.value.value is None):
                 load.on_gpu = True
         dev = kw.get("device")
         if dev is not None and self.cuda(dev.expression, scope, dev.value):
             load.on_gpu = True
+
+    def constant_of(self, node: cst.BaseExpression, scope: Scope) -> Optional[cst.BaseExpression]:
+        """The one expression a name is bound to (``TORCH_DTYPE = torch.float32``) when ``node`` is that name."""
+        if not isinstance(node, cst.Name):
+            return None
+        owner = self.scope_of_name(scope, node.value)
+        values = owner.assigns.get(node.value, []) if owner is not None else []
+        if len(values) != 1 or values[0] is None or node.value in (owner.params if owner else {}):
+            return None
+        return values[0] if isinstance(values[0], (cst.Attribute, cst.SimpleString)) else None
 
     def cuda(self, node: cst.BaseExpression, scope: Scope, value: Optional[Value] = None) -> bool:
         v = value or self.resolve(node, scope)
@@ -265,6 +291,8 @@ class Analyzer(Resolver):
             v = self.resolve(arg, scope)
             if self.cuda(arg, scope, v):
                 load.on_gpu = True
+            elif v.known and isinstance(v.value, str) and v.value.lower() == "cpu":
+                load.cpu, load.on_gpu = '.to("cpu")', False
             dtype = dtype_of(v.value) if v.known else None
             if dtype in ("fp16", "bf16"):
                 load.converted = True
@@ -287,6 +315,9 @@ class Analyzer(Resolver):
                     self.note_dtype(v, ".to()" if method == "to" else "set_default_dtype", node=arg.value)
             return
         if method == "autocast" or q.startswith("torch.autocast") or q.endswith("amp.autocast"):
+            enabled = next((a for a in node.args if a.keyword is not None and a.keyword.value == "enabled"), None)
+            if enabled is not None and self.resolve(enabled.value, scope).is_false():
+                return  # torch.autocast(..., enabled=False): no precision is chosen
             for arg in node.args:
                 if arg.keyword is not None and arg.keyword.value == "dtype":
                     v = self.resolve(arg.value, scope)
@@ -389,6 +420,18 @@ def dtype_of(value: Any) -> Optional[str]:
             return None
         return dtype_name(value)
     return None
+
+
+def _cpu_map(value: Value) -> bool:
+    """``device_map="cpu"`` or ``{"": "cpu"}`` (every module on the CPU)."""
+    if not value.known:
+        return False
+    v = value.value
+    if isinstance(v, str):
+        return v.lower() == "cpu"
+    if isinstance(v, dict) and v:
+        return all(isinstance(it, Item) and it.value.known and isinstance(it.value.value, str) and it.value.value.lower() == "cpu" for it in v.values())
+    return False
 
 
 def chain_root(node: cst.BaseExpression) -> Optional[cst.BaseExpression]:

@@ -28,7 +28,7 @@ TRAIN_CALLS = {"gradient_checkpointing_enable", "prepare_model_for_kbit_training
 
 # Loops over batches rather than single prompts: helpers that cut a list into batches, words in the names.
 BATCHING_CALLS = {"chunked", "batched", "batch", "chunks", "ichunked", "array_split", "grouper", "sliced", "batchify", "iter_batches", "make_batches", "get_batches"}
-BATCH_WORDS = ("batch", "chunk", "shard", "bucket", "partition")
+BATCH_WORDS = ("batch", "chunk", "shard", "bucket", "partition", "slice")
 # Keyword arguments of a generation call that carry the prompts.
 INPUT_KEYWORDS = {"input_ids", "inputs", "attention_mask", "inputs_embeds", "pixel_values", "input_features", "prompts",
                   "prompt", "prompt_token_ids", "messages", "text_inputs", "text", "images", "conversations"}
@@ -48,3 +48,33 @@ TARGET_WORDS = re.compile(
     r"designed for|built for|meant for|intended for|made for|requires?)\b",
     re.IGNORECASE,
 )
+
+# Keyword arguments that only image, video or audio generators take (diffusers, stable-diffusion back ends):
+# a ``generate`` call with one of them is not language-model decoding.
+NON_LLM_KEYWORDS = {"num_inference_steps", "guidance_scale", "negative_prompt", "height", "width", "num_frames",
+                    "cfg_scale", "sample_steps", "sampler_name", "strength", "image_guidance_scale"}
+# Receivers whose name says they hold a language model (``model``, ``llm``, ``base_model``, ``self.lm``).
+MODEL_NAMES = re.compile(r"(?:^|[._])(?:\w*model|llm|lm|\w*_lm|generator|policy)$", re.IGNORECASE)
+# Receivers that are clients of a server, whose ``generate`` sends requests (no decoding here).
+CLIENT_NAMES = re.compile(r"client|api|session|endpoint", re.IGNORECASE)
+
+# What marks a file as a test module or a measurement script (path parts, file names, imports).
+TEST_DIRS = {"test", "tests", "testing", "unit_tests", "integration_tests"}
+TEST_FRAMEWORKS = {"pytest", "unittest"}
+BENCH_DIRS = {"bench", "benchmark", "benchmarks", "benchmarking"}
+
+# What a loaded model is used for when it is only its weights: methods called on it, or functions it is passed to
+# whose name says so.
+WEIGHT_METHODS = {"state_dict", "named_parameters", "parameters", "save_pretrained", "push_to_hub", "merge_and_unload",
+                  "load_state_dict", "named_buffers", "save_model"}
+WEIGHT_FUNCTIONS = re.compile(r"weight|param|state_dict|save|push|merge|export|convert|diff|recover|checkpoint|broadcast", re.IGNORECASE)
+# What a loaded model is used for when it runs: methods that decode or run forward.
+RUN_METHODS = {"generate", "forward", "__call__", "chat", "stream_chat", "sample", "greedy_search", "beam_search"}
+
+# Checkpoints quantized before upload (GPTQ, AWQ, ...): transformers loads them in half precision.
+PREQUANTIZED = re.compile(r"(?i)[-_./](?:gptq|awq|exl2|gguf|int4|int8|fp8|bnb|4bit|8bit|w4a16|w8a8|nf4)(?:$|[-_./])")
+
+# The words of an ``if`` test that chooses CPU or GPU, and of one that chooses quantization (a user's opt-in).
+CPU_TEST = re.compile(r"(?i)cpu")
+GPU_TEST = re.compile(r"(?i)cuda|gpu")
+QUANT_TEST = re.compile(r"(?i)8.?bit|int8|eight|quant|bits\b|bnb|bitsandbytes|load_in")
