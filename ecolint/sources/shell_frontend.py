@@ -20,7 +20,7 @@ import json
 import re
 from typing import Mapping, Optional
 
-from ecolint.facts import FileFacts, Value
+from ecolint.facts import FileFacts
 from ecolint.sources import SourceError
 from ecolint.sources import launch
 from ecolint.sources.frontend import FrontEnd
@@ -28,7 +28,6 @@ from ecolint.sources.launch import Setting
 from ecolint.sources.words import Source, Word, literal_word, split_shell
 
 _ASSIGN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
-_DECLARE = {"export", "readonly", "declare", "local", "typeset"}
 
 
 def extract(path: str, text: str, settings) -> FileFacts:
@@ -42,24 +41,19 @@ def extract(path: str, text: str, settings) -> FileFacts:
 def extract_script(path: str, text: str, overrides: dict) -> FileFacts:
     facts = FileFacts(path=path, kind="shell")
     source = Source(text)
-    variables: dict[str, str] = {}
-    for cmd in split_shell(source):
-        words = cmd.words
-        if not words:
-            continue
-        first = words[0].text
-        rest = words[1:] if first in _DECLARE else words
-        if rest and all(_ASSIGN.match(w.text) for w in rest) and (first in _DECLARE or _ASSIGN.match(first)):
-            for w in rest:
-                m = _ASSIGN.match(w.text)
-                v = launch.word_value(w, len(m.group(1)) + 1, len(w.text), variables) if len(w.text) > len(m.group(1)) + 1 else Value("", "certain")
-                if v.known and isinstance(v.value, str):
-                    variables[m.group(1)] = v.value
-                else:
-                    variables.pop(m.group(1), None)
-            continue
-        launch.launch_from_words(facts, words, overrides, variables=variables)
+    state = launch.new_script()
+    _script_region(facts, source, 0, len(text), overrides, state, 0)
     return facts
+
+
+def _script_region(facts: FileFacts, source: Source, start: int, end: int, overrides: dict, state, depth: int) -> None:
+    """The commands of ``start:end``, then those of its here-documents (a script written by ``cat <<EOF``
+    and run later, or fed to ``bash <<EOF``), read with the variables set so far."""
+    bodies: list[tuple[int, int]] = []
+    launch.run_script(facts, split_shell(source, start, end, bodies=bodies), overrides, state)
+    if depth < 4:
+        for b, e in bodies:
+            _script_region(facts, source, b, e, overrides, state, depth + 1)
 
 
 # -- Dockerfile ---------------------------------------------------------------------------------------------
@@ -165,8 +159,8 @@ def _stage_facts(facts: FileFacts, stage: _Stage, overrides: dict) -> None:
             found = True
     if found:
         return
-    if not commands and launch.is_tgi_env(stage.env) and image_span is not None:
-        launch.emit(facts, "tgi", "text-generation-launcher", image_span, launch.env_settings(stage.env), overrides)
+    if not commands or launch.is_djl(stage.image, stage.env):
+        launch.env_launch(facts, stage.env, stage.image, image_span, overrides)
 
 
 def _expand(ref: str, args: dict[str, str]) -> str:
