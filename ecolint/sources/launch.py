@@ -109,6 +109,15 @@ class Setting:
     span: Span
     replace: Optional[Callable[[str], Optional[FixCandidate]]] = None
     how: str = ""  # "--quantize", "QUANTIZE", ...
+    related: Optional[tuple[Span, str]] = None  # where its value was set (a script variable's assignment)
+
+
+class Variables(dict):
+    """A script's variables (name -> value) that also remember where each was assigned."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.spans: dict[str, Span] = {}
 
 
 def basename(word: str) -> str:
@@ -276,7 +285,12 @@ def _setting(value_word: Word, i: int, j: int, flag_word: Word, variables, how: 
         edit = _w.replace(_i, _j, new)
         return FixCandidate([edit]) if edit else None
 
-    return Setting(v, span, replace, how)
+    related = None
+    m = _PLAIN_VAR.match(value_word.text[i:j]) or _DEFAULTED.match(value_word.text[i:j])
+    where = getattr(variables, "spans", {}).get(m.group(1)) if m else None
+    if where is not None:
+        related = (where, f"`{m.group(1)}` is set here")
+    return Setting(v, span, replace, how, related)
 
 
 def env_settings(env: dict[str, Setting]) -> dict[str, Setting]:
@@ -345,6 +359,9 @@ def emit(facts: FileFacts, engine: str, api: str, span: Span, settings: dict[str
     c = settings.get("max_concurrent")
     if c is not None and engine == "tgi":
         facts.batch_settings.append(BatchSetting(c.span, int_value(c.value), "tgi max_concurrent_requests"))
+    for s in settings.values():
+        if s.related is not None:
+            facts.note(s.span, "", s.related)
     facts.model_loads.append(load)
     facts.servings.append(Serving(span, engine, load.model))
     return load
@@ -560,13 +577,15 @@ SERVER_ENV = frozenset(TGI_ENV) | frozenset(DJL_ENV)
 class Script:
     """What a script has set so far: variables (for ``$NAME``), exported server settings, arrays."""
 
-    variables: dict[str, str]
+    variables: Variables
     env: dict[str, Setting]
     arrays: dict[str, list[Word]]
 
 
 def new_script(variables: Optional[dict[str, str]] = None, env: Optional[dict[str, Setting]] = None) -> Script:
-    return Script(dict(variables or {}), dict(env or {}), {})
+    own = Variables(variables or {})
+    own.spans.update(getattr(variables, "spans", {}))
+    return Script(own, dict(env or {}), {})
 
 
 def assignment(word: Word, name_len: int, variables: dict[str, str]) -> Setting:
@@ -607,6 +626,7 @@ def run_script(facts: FileFacts, commands, overrides=None, state: Optional[Scrip
                 setting = assignment(w, len(m.group(1)), st.variables)
                 if setting.value.known and isinstance(setting.value.value, str):
                     st.variables[m.group(1)] = setting.value.value
+                    getattr(st.variables, "spans", {})[m.group(1)] = w.span
                 else:
                     st.variables.pop(m.group(1), None)
                 if first == "export" and m.group(1) in SERVER_ENV:
@@ -675,7 +695,10 @@ def launch_from_words(facts: FileFacts, words: list[Word], overrides=None, image
     settings = parse_args(engine, args, variables)
     if engine == "tgi" and env:
         for key, s in env_settings(env).items():
-            settings.setdefault(key, s)
+            if key not in settings:
+                settings[key] = s
+                if s.related is None:
+                    s.related = (span, "read by this server launch")
     if engine == "vllm" and "model" not in settings and env:
         m = env.get("MODEL") or env.get("MODEL_ID") or env.get("MODEL_NAME")
         if m is not None:
