@@ -3,7 +3,6 @@
 The fixtures are deploy configs and launch scripts as people write them (lm-eval model_args, ms-swift export,
 vLLM/TGI flags in Helm values, kubeai, KServe, Ray Serve, SkyPilot, dstack, SageMaker env dicts, DJL, shell
 variables/arrays/here-documents, Dockerfile ENV + CMD, JSON, GitHub Actions) plus traps that must stay silent.
-Until the front ends understand all of them the comparison is expected to fail.
 """
 
 from __future__ import annotations
@@ -45,6 +44,5 @@ def test_sidecar_rows_point_into_existing_fixture_lines():
         assert 1 <= line <= len(lines) and 1 <= col <= len(lines[line - 1]), (path, line, col)
 
 
-@pytest.mark.xfail(strict=False, reason="issue 14 shapes not implemented yet")
 def test_issue14_fixture_findings_match_the_sidecar():
     assert findings() == expected()

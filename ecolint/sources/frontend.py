@@ -131,6 +131,7 @@ REGISTRY: tuple[Registration, ...] = (
     Registration("yaml", "ecolint.sources.yaml_frontend:FRONT_END", suffixes=(".yaml", ".yml"), excluded=_NOT_YAML, excluded_suffixes=_LOCK_SUFFIXES),
     Registration("toml", "ecolint.sources.toml_frontend:FRONT_END", suffixes=(".toml",), excluded=_NOT_TOML, excluded_suffixes=_LOCK_SUFFIXES),
     Registration("shell", "ecolint.sources.shell_frontend:FRONT_END", suffixes=(".sh", ".bash")),
+    Registration("properties", "ecolint.sources.properties_frontend:FRONT_END", names=("serving.properties",)),
     Registration("json", "ecolint.sources.json_frontend:FRONT_END", suffixes=(".json",), excluded=_NOT_JSON, excluded_suffixes=("-lock.json", ".lock.json")),
 )
 KINDS: tuple[str, ...] = tuple(r.kind for r in REGISTRY)

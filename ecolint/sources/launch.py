@@ -563,6 +563,10 @@ def swift(facts: FileFacts, words: list[Word], variables: Optional[dict[str, str
 
 
 TOOLS = (lm_eval, swift)
+# Python calls that carry an lm-eval model_args string, and those whose ``env=`` is a serving container's
+# environment (SageMaker model classes); the Python front end and its prefilter read both.
+PY_MODEL_ARGS_CALLS = frozenset({"simple_evaluate", "evaluate", "add_argument"})
+PY_ENV_CALLS = frozenset({"HuggingFaceModel", "Model", "DJLModel", "JumpStartModel"})
 
 # -- shell scripts as written ------------------------------------------------------------------------------
 
