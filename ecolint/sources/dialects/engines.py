@@ -16,13 +16,15 @@ import re
 from typing import ClassVar, Optional
 
 from ecolint.sources import launch
-from ecolint.sources.dialects.base import LAUNCH_TOKENS, Ctx, Dialect, Tokens, is_map
+from ecolint.sources.dialects.base import LAUNCH_TOKENS, Ctx, Dialect, Tokens, is_map, merge_tokens
 from ecolint.sources.launch import Setting
 from ecolint.sources.tree import CEntry, CNode, walk
 
 # camelCase / snake_case keys of chart values and engine kwargs -> launch settings
 KEY_SETTINGS = {"maxNumSeqs": "max_batch", "max_num_seqs": "max_batch", "max-num-seqs": "max_batch", "dtype": "dtype",
                 "quantization": "quantize", "load_format": "load_format", "loadFormat": "load_format"}
+_RECOGNISED = ("vllm", "engine_kwargs", "huggingface")
+_KEY_FACTS = {"batch_settings": ("max_batch",), "dtype_uses": ("dtype",), "quant_specs": ("quantize", "load_format")}
 _URL = re.compile(r"^(hf|huggingface|s3|gs|pvc|oss)://")
 _PROFILE = re.compile(r"nvidia-gpu-([a-z0-9]+)", re.IGNORECASE)
 
@@ -55,7 +57,12 @@ def _targets(doc: CNode, ctx: Ctx) -> list[tuple[str, CNode]]:
 
 class Engines(Dialect):
     name = "engines"
-    tokens: ClassVar[Tokens] = {**LAUNCH_TOKENS, "gpu_hints": ("nvidia-gpu-",)}
+    tokens: ClassVar[Tokens] = merge_tokens(LAUNCH_TOKENS, {
+        # what recognises one: ``engine: VLLM`` / ``vllmConfig``, ``engine_kwargs``, KServe ``modelFormat: huggingface``
+        "model_loads": _RECOGNISED, "servings": _RECOGNISED,
+        **{fact: tuple(k for k, v in KEY_SETTINGS.items() if v in settings) for fact, settings in _KEY_FACTS.items()},
+        "gpu_hints": ("nvidia-gpu-",),
+    })
 
     def recognise(self, doc: CNode, ctx: Ctx) -> bool:
         return bool(_targets(doc, ctx))
