@@ -59,6 +59,8 @@ class BatchSizeOne(Rule):
     reads = ("batch_settings",)
 
     VALID = (
+        Example("apiVersion: kubeai.org/v1\nkind: Model\nspec:\n  url: hf://Qwen/Qwen2.5-7B-Instruct\n  engine: VLLM\n"
+                "  args:\n    - --max-num-seqs=8\n", filename="model.yaml"),
         Example("from transformers import pipeline\npipe = pipeline('text-generation', model='gpt2', batch_size=16)\n"),
         Example(
             "from torch.utils.data import DataLoader\nfrom transformers import Trainer\n"
@@ -69,6 +71,11 @@ class BatchSizeOne(Rule):
         Example("services:\n  vllm:\n    image: vllm/vllm-openai:v0.6.3\n    command: --model Qwen/Qwen2.5-7B-Instruct --max-num-seqs 128\n", filename="compose.yaml"),
     )
     INVALID = (
+        Example("apiVersion: kubeai.org/v1\nkind: Model\nspec:\n  url: hf://Qwen/Qwen2.5-7B-Instruct\n  engine: VLLM\n"
+                "  args:\n    - --max-num-seqs=1\n", filename="model.yaml", line=7),
+        Example("#!/bin/sh\nexport MAX_CONCURRENT_REQUESTS=1\ntext-generation-launcher --model-id mistralai/Mistral-7B-v0.1\n",
+                filename="serve.sh", line=2),
+        Example("engine=Python\noption.max_rolling_batch_size=1\n", filename="serving.properties", line=2),
         Example("from transformers import pipeline\npipe = pipeline('text-generation', model='gpt2', batch_size=1)\n", line=2),
         Example(
             "from torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=1)\n"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # public since Python 2.6, not in the stubs
 from typing import Mapping, Optional
 
 from ecolint.facts import FileFacts

@@ -287,9 +287,10 @@ def _setting(value_word: Word, i: int, j: int, flag_word: Word, variables, how: 
 
     related = None
     m = _PLAIN_VAR.match(value_word.text[i:j]) or _DEFAULTED.match(value_word.text[i:j])
-    where = getattr(variables, "spans", {}).get(m.group(1)) if m else None
+    name = m.group(1) if m else ""
+    where = getattr(variables, "spans", {}).get(name) if name else None
     if where is not None:
-        related = (where, f"`{m.group(1)}` is set here")
+        related = (where, f"`{name}` is set here")
     return Setting(v, span, replace, how, related)
 
 
@@ -502,9 +503,15 @@ def lm_eval(facts: FileFacts, words: list[Word], variables: Optional[dict[str, s
         return None
     flag_word, value_word, i = ma
     args = model_args(value_word, i)
-    if "pretrained" not in args:
+    if not model_args_loads(args):
         return None
     return model_args_load(facts, args, flag_word.span, "lm_eval --model_args", overrides)
+
+
+def model_args_loads(args: dict[str, Value]) -> bool:
+    """Model args that load a model: they name it, or they carry its bitsandbytes options (the model comes
+    from elsewhere, as in ``f"pretrained={model},{args.model_args}"``)."""
+    return "pretrained" in args or "load_in_8bit" in args or "load_in_4bit" in args
 
 
 def model_args_load(facts: FileFacts, args: dict[str, Value], span: Span, api: str, overrides=None, certainty: Optional[str] = None) -> ModelLoad:
@@ -522,8 +529,11 @@ def model_args_load(facts: FileFacts, args: dict[str, Value], span: Span, api: s
     if any(k in bnb for k in ("load_in_8bit", "load_in_4bit")):
         anchor = bnb.get("load_in_8bit") or bnb["load_in_4bit"]
         spec = QuantSpec(span=anchor.span or span, origin="lm_eval", options=bnb, engine="transformers")
-    p = value(args["pretrained"])
-    model = _model_ref(p.value, p.certainty, p.span or span, overrides) if p.known else ModelRef(None, UNKNOWN, p.span)
+    p = args.get("pretrained")
+    model = None
+    if p is not None:
+        p = value(p)
+        model = _model_ref(p.value, p.certainty, p.span or span, overrides) if p.known else ModelRef(None, UNKNOWN, p.span)
     dtype = args.get("dtype")
     if dtype is not None:
         dtype = value(dtype)
@@ -626,15 +636,15 @@ def run_script(facts: FileFacts, commands, overrides=None, state: Optional[Scrip
         rest = words[1:] if declared else words
         if rest and all(_ASSIGN_PARTS.match(w.text) for w in rest) and (declared or _ASSIGN_PARTS.match(first)):
             for w in rest:
-                m = _ASSIGN_PARTS.match(w.text)
-                setting = assignment(w, len(m.group(1)), st.variables)
+                name = w.text.split("=", 1)[0].rstrip("+")
+                setting = assignment(w, len(name), st.variables)
                 if setting.value.known and isinstance(setting.value.value, str):
-                    st.variables[m.group(1)] = setting.value.value
-                    getattr(st.variables, "spans", {})[m.group(1)] = w.span
+                    st.variables[name] = setting.value.value
+                    st.variables.spans[name] = w.span
                 else:
-                    st.variables.pop(m.group(1), None)
-                if first == "export" and m.group(1) in SERVER_ENV:
-                    st.env[m.group(1)] = setting
+                    st.variables.pop(name, None)
+                if first == "export" and name in SERVER_ENV:
+                    st.env[name] = setting
             continue
         if declared and first == "export":  # ``export NAME`` of an earlier assignment: nothing new to read
             continue

@@ -40,7 +40,7 @@ def _kind(node: CNode) -> Optional[str]:
     if is_map(node.get("engine_kwargs")):
         return "ray"
     fmt = node.get("modelFormat")
-    if is_map(fmt) and str(fmt.scalar("name", "")).lower() == "huggingface" and "image" not in node.entries:
+    if fmt is not None and fmt.kind == "map" and str(fmt.scalar("name", "")).lower() == "huggingface" and "image" not in node.entries:
         return "kserve"
     return None
 
@@ -74,7 +74,7 @@ class Engines(Dialect):
             words = ctx.words(args) if args is not None and args.kind == "seq" else []
             settings: dict[str, Setting] = {}
             model: Optional[CEntry] = None
-            keys = node
+            keys: Optional[CNode] = node
             if kind == "kubeai":
                 model = node.entries.get("url")
                 profile = node.entries.get("resourceProfile")
@@ -84,13 +84,15 @@ class Engines(Dialect):
                         ctx.gpu(m.group(1), profile.span, "kubeai resource profile")
             elif kind == "stack":
                 keys = node.get("vllmConfig")
-                extra = keys.get("extraArgs")
+                extra = keys.get("extraArgs") if keys is not None else None
                 words = ctx.words(extra) if extra is not None else []
                 model = node.entries.get("modelURL")
             elif kind == "ray":
                 keys = node.get("engine_kwargs")
                 mlc = node.get("model_loading_config")
-                model = (mlc.entries.get("model_source") or mlc.entries.get("model_id")) if is_map(mlc) else None
+                model = (mlc.entries.get("model_source") or mlc.entries.get("model_id")) if mlc is not None and mlc.kind == "map" else None
+            if keys is None:
+                continue
             ctx.claim(keys)
             for key, entry in keys.entries.items():
                 if key in KEY_SETTINGS and entry.node.kind == "scalar":

@@ -20,7 +20,7 @@ def _containers(doc: CNode, ctx: Ctx) -> list[CNode]:
     out: list[CNode] = []
     for entry, node in walk(doc):
         if entry is not None and entry.key in CONTAINER_LISTS and node.kind == "seq":
-            out.extend(c for c in node.items if c.kind == "map" and not ctx.claimed(c) and ("image" in c.entries or "command" in c.entries))
+            out.extend(c for c in node.items if c.kind == "map" and not ctx.claimed(c) and ("image" in c.entries or "command" in c.entries or "args" in c.entries))
     return out
 
 

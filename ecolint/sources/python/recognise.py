@@ -418,7 +418,7 @@ class Analyzer(Resolver):
         if word is None:
             return
         args = launch.model_args(word)
-        if "pretrained" in args:
+        if launch.model_args_loads(args):
             launch.model_args_load(self.facts, args, self.span(node), f"lm_eval {name}(model_args=...)", self.overrides, certainty)
 
     def _string_word(self, node: cst.SimpleString):
