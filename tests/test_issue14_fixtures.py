@@ -106,7 +106,7 @@ def test_shell_arrays_and_here_documents_are_read():
     bodies: list = []
     cmds = split_shell(Source(text), bodies=bodies)
     assert [w.text for w in cmds[0].array] == ["--model", "m", "--max-num-seqs", "1"]
-    assert [text[b:e] for b, e in bodies] == ["vllm serve x\n"]
+    assert [(text[d.start:d.end], d.feeds, d.target) for d in bodies] == [("vllm serve x\n", ["cat"], "r.sh")]
 
 
 def test_swift_training_and_lm_eval_non_hf_models_are_not_loads():

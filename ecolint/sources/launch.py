@@ -679,7 +679,7 @@ def _splice_arrays(words: list[Word], arrays: dict[str, list[Word]]) -> list[Wor
     return out
 
 
-_SHELLS = {"sh", "bash", "dash", "zsh", "ash"}
+SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ash"})
 
 
 def launch_from_words(facts: FileFacts, words: list[Word], overrides=None, image: Optional[str] = None, image_span: Optional[Span] = None,
@@ -689,7 +689,7 @@ def launch_from_words(facts: FileFacts, words: list[Word], overrides=None, image
     from ecolint.sources.words import split_shell
 
     i = _skip_prefix(words)
-    if i < len(words) and basename(words[i].text) in _SHELLS:
+    if i < len(words) and basename(words[i].text) in SHELLS:
         for k in range(i + 1, len(words)):
             t = words[k].text
             if t.startswith("-") and not t.startswith("--") and "c" in t[1:]:

@@ -54,9 +54,13 @@ class PropertiesFrontEnd(FrontEnd):
         return False
 
     def comments(self, text: str):
-        from ecolint.noqa import shell_comments
-
-        return shell_comments(text)
+        """Whole-line comments only: in a properties file ``#`` or ``!`` later in a line is part of the value."""
+        offset = 0
+        for line in text.splitlines(keepends=True):
+            stripped = line.lstrip(" \t")
+            if stripped.startswith(("#", "!")):
+                yield offset + len(line) - len(stripped), None
+            offset += len(line)
 
 
 FRONT_END = PropertiesFrontEnd()

@@ -25,7 +25,7 @@ from ecolint.sources import SourceError
 from ecolint.sources import launch
 from ecolint.sources.frontend import FrontEnd
 from ecolint.sources.launch import Setting
-from ecolint.sources.words import Source, Word, literal_word, split_shell
+from ecolint.sources.words import HereDoc, Source, Word, literal_word, split_shell
 
 _ASSIGN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
 
@@ -47,13 +47,21 @@ def extract_script(path: str, text: str, overrides: dict) -> FileFacts:
 
 
 def _script_region(facts: FileFacts, source: Source, start: int, end: int, overrides: dict, state, depth: int) -> None:
-    """The commands of ``start:end``, then those of its here-documents (a script written by ``cat <<EOF``
-    and run later, or fed to ``bash <<EOF``), read with the variables set so far."""
-    bodies: list[tuple[int, int]] = []
+    """The commands of ``start:end``, then those of its here-documents that are scripts (see :func:`_runs`),
+    read with the variables set so far."""
+    bodies: list[HereDoc] = []
     launch.run_script(facts, split_shell(source, start, end, bodies=bodies), overrides, state)
     if depth < 4:
-        for b, e in bodies:
-            _script_region(facts, source, b, e, overrides, state, depth + 1)
+        for doc in bodies:
+            if _runs(doc):
+                _script_region(facts, source, doc.start, doc.end, overrides, state, depth + 1)
+
+
+def _runs(doc: HereDoc) -> bool:
+    """A here-document that is a script: fed to a shell (``bash <<EOF``, ``ssh host bash <<EOF``) or written to
+    a ``.sh`` file (``cat > run.sh <<EOF``); one that is only printed (``cat <<EOF``) is text."""
+    programs = {launch.basename(w) for w in doc.feeds}
+    return bool(programs & launch.SHELLS) or (bool(programs & {"cat", "tee"}) and doc.target.endswith(".sh"))
 
 
 # -- Dockerfile ---------------------------------------------------------------------------------------------

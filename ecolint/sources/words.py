@@ -119,18 +119,28 @@ class Command:
     array: Optional[list[Word]] = None
 
 
+@dataclass
+class HereDoc:
+    """A here-document: its body's source offsets, the words of the command it feeds and that command's
+    last output redirection (``cat > run.sh <<EOF`` -> ``["cat"]``, ``run.sh``)."""
+
+    start: int
+    end: int
+    feeds: list[str]
+    target: str
+
+
 _OPERATOR_CHARS = ";&|()"
 
 
 def split_shell(source: Source, start: int = 0, end: Optional[int] = None, chars: Optional[Word] = None,
-                comments: Optional[list[int]] = None, bodies: Optional[list[tuple[int, int]]] = None) -> list[Command]:
+                comments: Optional[list[int]] = None, bodies: Optional[list["HereDoc"]] = None) -> list[Command]:
     """Split shell text into simple commands of words.
 
     Either a region ``start:end`` of the file, or the characters of an already decoded ``chars`` word (the
     string of a ``sh -c`` argument or a YAML block scalar), whose positions map back into the file.
-    ``comments``, when given, receives the source offset of each comment's ``#``; ``bodies``, when given, the
-    source offsets ``(start, end)`` of each here-document body (region mode only: a body inside a decoded
-    word is not mapped back).
+    ``comments``, when given, receives the source offset of each comment's ``#``; ``bodies``, when given, each
+    here-document (:class:`HereDoc`; region mode only: a body inside a decoded word is not mapped back).
     """
     if chars is not None:
         text = chars.text
@@ -157,12 +167,14 @@ def split_shell(source: Source, start: int = 0, end: Optional[int] = None, chars
     n = len(text)
     commands: list[Command] = []
     current = Command()
-    heredocs: list[tuple[str, bool]] = []
+    heredocs: list[tuple[str, bool, list[str], str]] = []  # delimiter, <<-, the command's words, its redirection
     drop_next = False
+    redirect = ""
     i = 0
 
     def finish() -> None:
-        nonlocal current
+        nonlocal current, redirect
+        redirect = ""
         if current.words:
             commands.append(current)
         current = Command()
@@ -181,7 +193,7 @@ def split_shell(source: Source, start: int = 0, end: Optional[int] = None, chars
             if c == "\r" and i < n and text[i] == "\n":
                 i += 1
             while heredocs:  # skip here-document bodies
-                delim, strip_tabs = heredocs.pop(0)
+                delim, strip_tabs, feeds, target = heredocs.pop(0)
                 body = i
                 body_end = n
                 while i < n:
@@ -194,7 +206,7 @@ def split_shell(source: Source, start: int = 0, end: Optional[int] = None, chars
                         break
                     i = j + 1
                 if bodies is not None and offs is None and body_end > body:
-                    bodies.append((start + body, start + body_end))
+                    bodies.append(HereDoc(start + body, start + body_end, feeds, target))
             continue
         if c == "#":
             if comments is not None:
@@ -216,7 +228,7 @@ def split_shell(source: Source, start: int = 0, end: Optional[int] = None, chars
                     i += 1
                 w, i = _read_word(text, i, so, se, source)
                 if w is not None:
-                    heredocs.append((w.text, strip))
+                    heredocs.append((w.text, strip, [x.text for x in current.words], redirect))
                 continue
             i += 1
             while i < n and text[i] in "<>&|":
@@ -230,6 +242,7 @@ def split_shell(source: Source, start: int = 0, end: Optional[int] = None, chars
             continue  # a file-descriptor number before a redirection (2>&1)
         if drop_next:
             drop_next = False
+            redirect = w.text
             continue
         if not current.words and i < n and text[i] == "(" and _ARRAY_NAME.match(w.text):
             items, i = _read_array(text, i + 1, so, se, source)
