@@ -172,6 +172,10 @@ def _where(kind: str) -> str:
         return "the Dockerfile instruction does not take a trailing comment"
     if kind == "shell":
         return "the line is inside a quoted word or here-document, where a # is text"
+    if kind == "json":
+        return "JSON has no comments"
+    if kind == "properties":
+        return "a properties line cannot take a trailing comment (# starts a comment only at the start of a line)"
     return "the line is inside a multi-line string, where a # is text"
 
 

@@ -221,6 +221,18 @@ class FileFacts:
     gpu_hints: list[GpuHint] = field(default_factory=list)
     transformers_default_dtype: Optional[str] = None  # "fp32" | "auto" | None (unknown), from project pins
     transformers_pin: str = ""
+    # Per span a finding may point at: what the reader should know about how it was inferred (appended to the
+    # message: "TGI inferred from ...", "model size from a label"), and other places that explain it.
+    notes: dict[Span, str] = field(default_factory=dict)
+    related: dict[Span, list[tuple[Span, str]]] = field(default_factory=dict)
+
+    def note(self, span: Optional[Span], text: str, related: Optional[tuple[Span, str]] = None) -> None:
+        if span is None:
+            return
+        if text and text not in self.notes.get(span, ""):
+            self.notes[span] = f"{self.notes[span]}; {text}" if span in self.notes else text
+        if related is not None and related[0] != span and related not in self.related.get(span, []):
+            self.related.setdefault(span, []).append(related)
 
     @property
     def is_test(self) -> bool:

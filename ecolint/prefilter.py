@@ -127,6 +127,17 @@ _PY_CALLS: dict[str, frozenset[str]] = {
     }),
     "servings": frozenset({"LLM"}),
 }
+
+def _with_serving_calls() -> None:
+    """lm-eval model_args calls and SageMaker model classes (``env=``) produce loads, quantization, dtype,
+    batch and serving facts (see ``Analyzer.serving_call``)."""
+    from ecolint.sources.launch import PY_ENV_CALLS, PY_MODEL_ARGS_CALLS
+
+    for fact in ("model_loads", "quant_specs", "dtype_uses", "batch_settings", "servings"):
+        _PY_CALLS[fact] = _PY_CALLS[fact] | PY_MODEL_ARGS_CALLS | PY_ENV_CALLS
+
+
+_with_serving_calls()
 # Attribute assignments that are facts: ``model.generation_config.use_cache = False``.
 _PY_ATTR_ASSIGN: dict[str, frozenset[str]] = {"generations": frozenset({"use_cache"})}
 _ATTR_OWNER_SUFFIX = "generation_config"

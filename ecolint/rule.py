@@ -201,17 +201,19 @@ class Rule:
         next_command: Optional[str] = None,
         advice: str = "",
     ) -> Finding:
+        note = facts.notes.get(span)
         return Finding(
             code=self.code,
             name=self.name,
             severity=severity or self.severity,
-            message=message,
+            message=f"{message} ({note})" if note else message,
             filename=facts.path,
             span=span,
             fix=fix,
             evidence=list(evidence),
             next_command=next_command,
             advice=advice,
+            related=[(facts.path, sp, what) for sp, what in facts.related.get(span, ())],
         )
 
     def make_fix(self, candidate: Optional[FixCandidate], message: str, applicability: Optional[Applicability] = None) -> Optional[Fix]:

@@ -60,6 +60,8 @@ class BatchSizeOne(Rule):
     reads = ("batch_settings",)
 
     VALID = (
+        Example("apiVersion: kubeai.org/v1\nkind: Model\nspec:\n  url: hf://Qwen/Qwen2.5-7B-Instruct\n  engine: VLLM\n"
+                "  args:\n    - --max-num-seqs=8\n", filename="model.yaml"),
         Example("from transformers import pipeline\npipe = pipeline('text-generation', model='gpt2', batch_size=16)\n"),
         Example(
             "from torch.utils.data import DataLoader\nfrom transformers import Trainer\n"
@@ -71,6 +73,11 @@ class BatchSizeOne(Rule):
     )
     INVALID = (
         Example("from transformers import pipeline\npipe = pipeline('text-generation', model='gpt2', batch_size=1)\n", line=2, col=50, message='batch size 1 for inference (pipeline)', count=1),
+        Example("apiVersion: kubeai.org/v1\nkind: Model\nspec:\n  url: hf://Qwen/Qwen2.5-7B-Instruct\n  engine: VLLM\n"
+                "  args:\n    - --max-num-seqs=1\n", filename="model.yaml", line=7),
+        Example("#!/bin/sh\nexport MAX_CONCURRENT_REQUESTS=1\ntext-generation-launcher --model-id mistralai/Mistral-7B-v0.1\n",
+                filename="serve.sh", line=2),
+        Example("engine=Python\noption.max_rolling_batch_size=1\n", filename="serving.properties", line=2),
         Example(
             "from torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=1)\n"
             "for batch in loader:\n    model.generate(**batch)\n",

@@ -52,6 +52,7 @@ class Bf16OnPreAmpere(Rule):
     needs_gpu = True
 
     VALID = (
+        Example("resources:\n  accelerators: A10G:1\nrun: |\n  vllm serve Qwen/Qwen2.5-7B-Instruct --dtype bfloat16\n", filename="sky.yaml"),
         Example("import torch\nm = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype=torch.bfloat16)\n"),
         Example("import torch\n# runs on an A100\nm = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype=torch.bfloat16)\n"),
         Example("import torch\n# runs on a T4\nm = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype=torch.float16)\n"),
@@ -74,6 +75,8 @@ class Bf16OnPreAmpere(Rule):
         ),
     )
     INVALID = (
+        Example("resources:\n  accelerators: T4:1\nrun: |\n  vllm serve Qwen/Qwen2.5-7B-Instruct --dtype bfloat16\n",
+                filename="sky.yaml", line=4),
         Example(
             "import torch\nfrom transformers import AutoModelForCausalLM\n# Colab T4\n"
             "m = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype=torch.bfloat16)\n",
@@ -115,11 +118,15 @@ class Bf16OnPreAmpere(Rule):
             if use.dtype != "bf16":
                 continue
             fix = self.make_fix(use.replace_with("float16") if use.replace_with else None, "Use float16")
+            if use.where.startswith("vllm"):  # vLLM checks the compute capability and refuses to start
+                outcome = ("vLLM refuses bfloat16 below compute capability 8.0, so this deployment fails at start-up "
+                           "(no bf16 rows are measured)")
+            else:
+                outcome = "it fails or runs emulated in fp32, slower and hungrier than fp16 (no bf16 rows are measured)"
             yield self.finding(
                 facts,
                 use.span,
-                f"bfloat16 ({use.where}) on {info.name} ({info.arch}, {where}), which has no bf16 support: "
-                "it fails or runs emulated in fp32, slower and hungrier than fp16 (no bf16 rows are measured)",
+                f"bfloat16 ({use.where}) on {info.name} ({info.arch}, {where}), which has no bf16 support: {outcome}",
                 fix=fix,
                 advice="Use float16 on pre-Ampere GPUs; keep bfloat16 for A100/H100/RTX 30xx and newer.",
             )

@@ -62,6 +62,8 @@ class Int8DefaultThreshold(Rule):
     reads = ("quant_specs",)
 
     VALID = (
+        Example("swift sft --model Qwen/Qwen2.5-7B-Instruct --quant_method bnb --quant_bits 8\n", filename="train.sh"),
+        Example("text-generation-launcher --model-id meta-llama/Llama-2-70b-chat-hf --quantize bitsandbytes-nf4\n", filename="serve.sh"),
         Example("from transformers import BitsAndBytesConfig\nbnb = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=0.0)\n"),
         Example('"""Docs: BitsAndBytesConfig(load_in_8bit=True) is slow."""\n# load_in_8bit=True\ns = "load_in_8bit=True"\n'),
         Example(
@@ -97,6 +99,10 @@ class Int8DefaultThreshold(Rule):
             line=4,
             severity=Severity.INFO,
         ),
+        Example("lm_eval --model hf --model_args pretrained=meta-llama/Llama-2-7b-hf,load_in_8bit=True --tasks piqa\n",
+                filename="eval.sh", line=1, severity=Severity.RED),
+        Example("swift export --model Qwen/Qwen2.5-7B-Instruct --quant_method bnb --quant_bits 8\n", filename="export.sh", line=1),
+        Example('{"base_model": "meta-llama/Llama-2-7b-hf", "load_in_8bit": true}\n', filename="request.json", line=1),
         Example(
             "from transformers import AutoModelForCausalLM, BitsAndBytesConfig\n"
             "bnb = BitsAndBytesConfig(load_in_8bit=True)\n"

@@ -76,6 +76,7 @@ class Nf4BelowCrossover(Rule):
         ),
     )
     INVALID = (
+        Example("swift export --model Qwen/Qwen2.5-0.5B-Instruct --quant_method bnb --quant_bits 4\n", filename="export.sh", line=1),
         Example(
             "from transformers import AutoModelForCausalLM, BitsAndBytesConfig\n"
             'bnb = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4")\n'

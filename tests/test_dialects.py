@@ -13,7 +13,7 @@ from ecolint.facts import FileFacts
 from ecolint.registry import builtin_rules
 from ecolint.sources import dialects, launch, toml_frontend, yaml_frontend
 from ecolint.sources.config_tokens import TOKENS
-from ecolint.sources.dialects import axolotl, base, compose, fly, generic, k8s, llamafactory, sagemaker, vllm_config
+from ecolint.sources.dialects import axolotl, base, compose, engines, fly, generic, k8s, llamafactory, sagemaker, vllm_config
 from ecolint.sources.dialects.base import Ctx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -220,12 +220,15 @@ def _synonym_documents() -> list[tuple[str, str, str]]:
     for key in ("InstanceType", "instance_type", "machineType", "MACHINE_TYPE", "vm_size", "gpuKind", "accelerator-type", "gpu_type"):
         docs.append(("gpu_hints", key, f"{key}: ml.g4dn.xlarge\n"))
     for key, setting in vllm_config.SETTINGS.items():
-        value = {"model": "m", "dtype": "float32", "max_batch": "1", "quantize": "bitsandbytes", "load_format": "bitsandbytes"}[setting]
-        fact = {"model": "servings", "dtype": "dtype_uses", "max_batch": "batch_settings", "quantize": "quant_specs", "load_format": "quant_specs"}[setting]
+        value = {"model": "m", "dtype": "float32", "max_batch": "1", "quantize": "bitsandbytes", "load_format": "bitsandbytes",
+                 "max_concurrent": "1"}[setting]
+        fact = {"model": "servings", "dtype": "dtype_uses", "max_batch": "batch_settings", "quantize": "quant_specs", "load_format": "quant_specs",
+                "max_concurrent": "batch_settings"}[setting]
         docs.append((fact, key, f"model: m\nmax-num-seqs: 8\n{key}: {value}\n" if key != "model" else "model: m\nmax-num-seqs: 8\n"))
     for name, setting in launch.TGI_ENV.items():
-        value = {"model": "m", "dtype": "bfloat16", "max_batch": "1", "quantize": "bitsandbytes"}[setting]
-        fact = {"model": "model_loads", "dtype": "dtype_uses", "max_batch": "batch_settings", "quantize": "quant_specs"}[setting]
+        value = {"model": "m", "dtype": "bfloat16", "max_batch": "1", "quantize": "bitsandbytes", "max_concurrent": "1"}[setting]
+        fact = {"model": "model_loads", "dtype": "dtype_uses", "max_batch": "batch_settings", "quantize": "quant_specs",
+                "max_concurrent": "batch_settings"}[setting]
         docs.append((fact, name, f"Environment:\n  SM_NUM_GPUS: 1\n  {name}: {value}\n"))
     for marker in sorted(launch.TGI_ENV_MARKERS):
         docs.append(("servings", marker, f"Environment:\n  {marker}: '1'\n"))
@@ -284,6 +287,7 @@ def test_vocabulary_tables_are_in_the_tokens():
         "vllm_config": set(vllm_config.SETTINGS) - {"model"},
         "sagemaker": set(launch.TGI_ENV) - {"MODEL_ID"} | launch.TGI_ENV_MARKERS,
         "fly": set(fly.VM_GPU_KEYS) | {"vm_size"},
+        "engines": set(engines.KEY_SETTINGS),
     }
     for name, table in tables.items():
         assert table <= own[name], (name, table - own[name])

@@ -18,6 +18,11 @@ EXPECTED_PYTHON = [
     ("fixtures/colab_t4_bf16.py", 18, 17, "ECO402", "yellow"),
     ("fixtures/conflicting_quant.py", 6, 5, "ECO101", "red"),
     ("fixtures/conflicting_quant.py", 7, 5, "ECO103", "red"),
+    # issue 14 shapes in Python (also pinned in fixtures/issue14/expected_issue14.csv)
+    ("fixtures/issue14/lm_eval/eval_args.py", 6, 83, "ECO101", "red"),
+    ("fixtures/issue14/lm_eval/eval_args.py", 12, 55, "ECO102", "yellow"),
+    ("fixtures/issue14/sagemaker/deploy_tgi.py", 6, 6, "ECO101", "red"),
+    ("fixtures/issue14/sagemaker/deploy_tgi.py", 7, 6, "ECO202", "yellow"),
     ("fixtures/legacy_fp32_default.py", 8, 9, "ECO401", "yellow"),
     # A Colab "Download .py" export: analysed through its IPython-blanked text (its `!pip` line kept in place).
     ("fixtures/notebooks/colab_export.py", 16, 35, "ECO101", "red"),

@@ -36,7 +36,7 @@ def test_each_front_end_claims_its_paths(name, kind):
 
 
 def test_one_front_end_object_per_kind():
-    assert set(KINDS) == {"python", "yaml", "toml", "shell", "dockerfile", "notebook"}
+    assert set(KINDS) == {"python", "yaml", "toml", "shell", "dockerfile", "notebook", "json", "properties"}
     for registration in REGISTRY:
         fe = front_end(registration.kind)
         assert isinstance(fe, FrontEnd) and fe.kind == registration.kind

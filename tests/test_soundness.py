@@ -103,14 +103,15 @@ def k8s():
     for engine, program in (("vllm", ["vllm", "serve", MODEL]), ("tgi", ["text-generation-launcher", "--model-id", MODEL])):
         for flag, setting in launch.FLAG_SETTINGS[engine].items():
             value = {"quantize": LAUNCH_QUANT, "dtype": ["float32", "bfloat16"], "max_batch": ["1"], "model": [SMALL],
-                     "load_format": ["bitsandbytes"]}[setting]
+                     "load_format": ["bitsandbytes"], "max_concurrent": ["1"]}[setting]
             for v in value:
                 args = ", ".join(f'"{w}"' for w in program + [flag, v])
                 yield f"k8s-{engine}{flag}-{v}.yaml", (
                     "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n"
                     f"        - name: llm\n          image: vllm/vllm-openai:latest\n          command: [{args}]\n")
     for name in sorted(launch.TGI_ENV):
-        for v in {"quantize": LAUNCH_QUANT, "max_batch": ["1"], "model": [MODEL], "dtype": ["float32", "bfloat16"]}[launch.TGI_ENV[name]]:
+        for v in {"quantize": LAUNCH_QUANT, "max_batch": ["1"], "max_concurrent": ["1"], "model": [MODEL],
+                  "dtype": ["float32", "bfloat16"]}[launch.TGI_ENV[name]]:
             yield f"k8s-env-{name}-{v}.yaml", (
                 "kind: Pod\nspec:\n  containers:\n    - image: ghcr.io/huggingface/text-generation-inference:2.0\n"
                 f"      env:\n        - name: MODEL_ID\n          value: {MODEL}\n        - name: {name}\n          value: \"{v}\"\n")
@@ -165,7 +166,7 @@ def shell():
     for engine, starts in programs.items():
         for flag, setting in launch.FLAG_SETTINGS[engine].items():
             for v in {"quantize": LAUNCH_QUANT, "dtype": ["float32", "bfloat16"], "max_batch": ["1"], "model": [SMALL],
-                      "load_format": ["bitsandbytes"]}[setting]:
+                      "load_format": ["bitsandbytes"], "max_concurrent": ["1"]}[setting]:
                 for i, start in enumerate(starts):
                     yield f"launch-{engine}{flag}-{v}-{i}.sh", f"#!/bin/sh\nexec {start} {flag} {v}\n"
                     if flag.startswith("--"):
@@ -204,7 +205,74 @@ def notebooks():
             yield f"{name}-escaped.ipynb", escaped
 
 
-DIALECTS = {f.__name__: f for f in (generic_bnb, k8s, compose, axolotl, llamafactory, vllm_config, fly, sagemaker, shell, dockerfile, notebooks)}
+def engines_yaml():
+    """kubeai Models and catalog entries, production-stack values, Ray Serve LLM configs, KServe predictors."""
+    for flag in ("--max-num-seqs=1", "--max_num_seqs=1", "--dtype=bfloat16", "--dtype=float32", "--quantization=bitsandbytes"):
+        yield f"kubeai{flag}.yaml", (f"apiVersion: kubeai.org/v1\nkind: Model\nspec:\n  url: hf://{SMALL}\n  engine: VLLM\n"
+                                     f"  args:\n    - {flag}\n  resourceProfile: nvidia-gpu-t4:1\n")
+        yield f"catalog{flag}.yaml", f"catalog:\n  m:\n    url: hf://{SMALL}\n    engine: VLLM\n    args: [\"{flag}\"]\n"
+        yield f"stack{flag}.yaml", (f"servingEngineSpec:\n  modelSpec:\n    - name: m\n      modelURL: {SMALL}\n      vllmConfig:\n"
+                                    f"        extraArgs: [\"{flag}\"]\n")
+        yield f"kserve{flag}.yaml", (f"kind: InferenceService\nspec:\n  predictor:\n    nodeSelector:\n      cloud.google.com/gke-accelerator: nvidia-tesla-t4\n"
+                                     f"    model:\n      modelFormat:\n        name: huggingface\n      args: [--model_id={SMALL}, \"{flag}\"]\n")
+    for key, v in (("maxNumSeqs", 1), ("dtype", "bfloat16"), ("dtype", "float32"), ("quantization", "bitsandbytes")):
+        yield f"stack-{key}-{v}.yaml", f"servingEngineSpec:\n  modelSpec:\n    - modelURL: {SMALL}\n      vllmConfig:\n        {key}: {v}\n"
+    for key, v in (("max_num_seqs", 1), ("dtype", "float32"), ("quantization", "bitsandbytes"), ("load_format", "bitsandbytes")):
+        yield f"ray-{key}-{v}.yaml", (f"llm_configs:\n  - model_loading_config:\n      model_source: {SMALL}\n    accelerator_type: T4\n"
+                                      f"    engine_kwargs: {{{key}: {v}}}\n")
+    yield "engine-config.yaml", "max-num-seqs: 1\ngpu-memory-utilization: 0.9\n"
+
+
+def scripts_yaml():
+    """Scripts in GitHub Actions steps, SkyPilot ``run``, dstack ``commands`` (the shell corpus's commands)."""
+    commands = [text.split("\n")[1] for name, text in shell() if name.endswith("-0.sh")]
+    commands += [f"lm_eval --model hf --model_args pretrained={SMALL},load_in_4bit=True", f"swift export --model {MODEL} --quant_method bnb --quant_bits 8"]
+    for i, cmd in enumerate(commands):
+        cmd = cmd.replace("exec ", "")
+        yield f"gha-{i}.yml", f"jobs:\n  j:\n    steps:\n      - run: |\n          {cmd}\n"
+        yield f"sky-{i}.yaml", f"resources:\n  accelerators: T4:1\nenvs:\n  MAX_BATCH_SIZE: 1\nrun: |\n  export MAX_CONCURRENT_REQUESTS=1\n  {cmd}\n"
+        yield f"dstack-{i}.dstack.yml", f"type: service\nimage: ghcr.io/huggingface/text-generation-inference:2.0\ncommands:\n  - {cmd}\n"
+
+
+def tools_shell():
+    """lm-eval and ms-swift command lines, as scripts and behind variables, arrays and here-documents."""
+    for opt in ("load_in_8bit=True", "load_in_4bit=True", "dtype=float32", "load_in_8bit=True,llm_int8_threshold=0.0"):
+        for start in ("lm_eval --model hf", "python -m lm_eval --model hf-causal-experimental", "python main.py"):
+            yield f"lm-{start[:6]}-{opt}.sh", f"{start} --model_args pretrained={SMALL},{opt} --tasks x\n"
+            yield f"lm-var-{start[:6]}-{opt}.sh", f"A=pretrained={MODEL},{opt}\n{start} --model_args $A\n"
+    for sub in launch.SWIFT_SERVE + ("sft",):
+        for bits in ("4", "8"):
+            yield f"swift-{sub}-{bits}.sh", f"CUDA_VISIBLE_DEVICES=0 swift {sub} --model {SMALL} --quant_method bnb --quant_bits {bits}\n"
+    yield "array.sh", f"A=(\n  --model {SMALL}\n  --max-num-seqs 1\n)\nvllm serve \"${{A[@]}}\"\n"
+    yield "heredoc.sh", f"cat > r.sh <<'E'\nvllm serve {SMALL} --dtype float32\nE\n"
+    yield "exported.sh", f"export MAX_CONCURRENT_REQUESTS=1 MAX_BATCH_SIZE=1\ntext-generation-launcher --model-id {SMALL}\n"
+    yield "Dockerfile.djl", "FROM deepjavalibrary/djl-serving:0.29.0-lmi\nENV OPTION_MAX_ROLLING_BATCH_SIZE=1\n"
+
+
+def json_configs():
+    for key in sorted(dialect_base.BNB_KEYS):
+        yield f"bnb-{key}.json", f'{{"base_model": "{MODEL}", "{key}": true, "load_in_4bit": true}}\n'
+    for name in sorted(launch.TGI_ENV):
+        for v in ("bitsandbytes", "1", "bfloat16"):
+            yield f"sm-{name}-{v}.json", (f'{{"PrimaryContainer": {{"Environment": {{"HF_MODEL_ID": "{SMALL}", "{name}": "{v}"}}}},\n'
+                                          f' "InstanceType": "ml.g4dn.xlarge"}}\n')
+    yield "vllm.json", '{"model": "x", "max-num-seqs": 1, "dtype": "float32"}\n'
+    yield "escaped.json", '{"model_id": "x", "load_in_\\u0038bit": true}\n'
+    yield "serving.properties", "engine=Python\noption.max_rolling_batch_size=1\n"
+
+
+def python_serving():
+    for opt in ("load_in_8bit=True", "load_in_4bit=True"):
+        yield f"argp-{opt}.py", f'import argparse\np = argparse.ArgumentParser()\np.add_argument("--model_args", default="pretrained={SMALL},{opt}")\n'
+        yield f"simple-{opt}.py", f'import lm_eval\nlm_eval.simple_evaluate(model="hf", model_args="pretrained={SMALL},{opt}")\n'
+    for name in sorted(launch.TGI_ENV):
+        for v in ("bitsandbytes", "1"):
+            yield f"sm-{name}-{v}.py", (f'from sagemaker.huggingface import HuggingFaceModel\n'
+                                        f'env = {{"HF_MODEL_ID": "{SMALL}", "{name}": "{v}"}}\nm = HuggingFaceModel(env=env, role="r")\n')
+
+
+DIALECTS = {f.__name__: f for f in (generic_bnb, k8s, compose, axolotl, llamafactory, vllm_config, fly, sagemaker, shell, dockerfile,
+                                    engines_yaml, scripts_yaml, tools_shell, json_configs, python_serving, notebooks)}
 
 
 @pytest.mark.parametrize("dialect", list(DIALECTS))

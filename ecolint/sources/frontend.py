@@ -147,6 +147,13 @@ _NOT_TOML = frozenset({
     "ecolint.toml", ".ecolint.toml", "ruff.toml", ".ruff.toml", "cargo.toml", "poetry.toml", "pixi.toml", "taplo.toml",
     ".taplo.toml", "rustfmt.toml", ".rustfmt.toml", "clippy.toml", "typos.toml", "_typos.toml",
 })
+# JSON files that are tool settings, package metadata, tokenizers or JSON with comments, never deploy configs.
+_NOT_JSON = frozenset({
+    "package.json", "package-lock.json", "composer.json", "tsconfig.json", "jsconfig.json", "devcontainer.json",
+    ".devcontainer.json", "settings.json", "launch.json", "tasks.json", "extensions.json", "renovate.json", "lerna.json",
+    ".eslintrc.json", "tokenizer.json", "tokenizer_config.json", "vocab.json", "special_tokens_map.json",
+    "added_tokens.json", "tsconfig.base.json", "manifest.json", "app.json", "firebase.json", "vercel.json", "turbo.json",
+})
 _LOCK_SUFFIXES = ("-lock.yaml", "-lock.yml", ".lock.yaml", ".lock.yml", ".lock.toml")
 
 # The first registration that claims a path wins (``Dockerfile.yaml`` is a Dockerfile).
@@ -158,6 +165,8 @@ REGISTRY: tuple[Registration, ...] = (
     Registration("toml", "ecolint.sources.toml_frontend:FRONT_END", suffixes=(".toml",), excluded=_NOT_TOML, excluded_suffixes=_LOCK_SUFFIXES),
     Registration("shell", "ecolint.sources.shell_frontend:FRONT_END", suffixes=(".sh", ".bash")),
     Registration("notebook", "ecolint.sources.notebook_frontend:FRONT_END", suffixes=(".ipynb",)),
+    Registration("properties", "ecolint.sources.properties_frontend:FRONT_END", names=("serving.properties",)),
+    Registration("json", "ecolint.sources.json_frontend:FRONT_END", suffixes=(".json",), excluded=_NOT_JSON, excluded_suffixes=("-lock.json", ".lock.json")),
 )
 KINDS: tuple[str, ...] = tuple(r.kind for r in REGISTRY)
 _BY_KIND = {r.kind: r for r in REGISTRY}

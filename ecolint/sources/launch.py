@@ -27,7 +27,11 @@ from ecolint.dtypes import canonical_dtype
 from ecolint.facts import CERTAIN, DEFAULT, UNKNOWN, BatchSetting, DtypeUse, FileFacts, FixCandidate, ModelLoad, ModelRef, QuantSpec, Serving, Span, Value
 from ecolint.sources.words import Word
 
-TGI_IMAGE = re.compile(r"(^|/)text-generation-inference(:|@|$)|(^|/)tgi(-[a-z0-9]+)?(:|$)", re.IGNORECASE)
+# Any image whose name holds ``text-generation-inference`` or the word ``tgi`` (GHCR, Google's and AWS's
+# deep-learning containers: ``huggingface-text-generation-inference-cu124``, ``huggingface-pytorch-tgi-inference``).
+TGI_IMAGE = re.compile(r"text-generation-inference|(?<![a-z0-9])tgi(?![a-z])", re.IGNORECASE)
+# DJL Serving / LMI containers (SageMaker large-model inference).
+DJL_IMAGE = re.compile(r"djl-(inference|serving)|(?<![a-z0-9])lmi(?![a-z])", re.IGNORECASE)
 VLLM_IMAGE = re.compile(r"(^|/)vllm(-openai)?(:|@|$)|(^|/)vllm/vllm-openai", re.IGNORECASE)
 _VLLM_MODULES = {"vllm.entrypoints.openai.api_server", "vllm.entrypoints.api_server", "vllm.entrypoints.cli.main"}
 _WRAPPERS = {"exec", "nohup", "sudo", "time", "nice", "stdbuf", "setsid", "taskset", "numactl", "command", "builtin", "dumb-init", "tini", "--"}
@@ -59,18 +63,23 @@ TGI_ENV = {
     "QUANTIZE": "quantize",
     "HF_MODEL_QUANTIZE": "quantize",
     "MAX_BATCH_SIZE": "max_batch",
+    "MAX_CONCURRENT_REQUESTS": "max_concurrent",
     "MODEL_ID": "model",
     "HF_MODEL_ID": "model",
     "DTYPE": "dtype",
 }
+# DJL Serving / LMI settings, as environment variables and as ``serving.properties`` keys (ECO202 at 1).
+DJL_ENV = {"OPTION_MAX_ROLLING_BATCH_SIZE": "max_batch"}
+DJL_PROPERTIES = {"option.max_rolling_batch_size": "max_batch"}
 # Names that identify a TGI container on their own (SageMaker / HF endpoint containers run TGI).
 TGI_ENV_MARKERS = {"HF_MODEL_ID", "HF_MODEL_QUANTIZE", "SM_NUM_GPUS"}
 
 # The flags read as settings (``--max_num_seqs`` is read as ``--max-num-seqs``).
 FLAG_SETTINGS = {
-    "vllm": {"--model": "model", "--quantization": "quantize", "-q": "quantize", "--dtype": "dtype",
+    "vllm": {"--model": "model", "--model-id": "model", "--quantization": "quantize", "-q": "quantize", "--dtype": "dtype",
              "--max-num-seqs": "max_batch", "--load-format": "load_format"},
-    "tgi": {"--model-id": "model", "--quantize": "quantize", "--dtype": "dtype", "--max-batch-size": "max_batch"},
+    "tgi": {"--model-id": "model", "--quantize": "quantize", "--dtype": "dtype", "--max-batch-size": "max_batch",
+            "--max-concurrent-requests": "max_concurrent"},
 }
 # Quantization methods that are bitsandbytes, per engine and width (TGI: 8-bit unless nf4/fp4; vLLM: 4-bit).
 TGI_BNB8 = ("bitsandbytes", "bnb", "bitsandbytes-8bit")
@@ -87,6 +96,15 @@ class Setting:
     span: Span
     replace: Optional[Callable[[str], Optional[FixCandidate]]] = None
     how: str = ""  # "--quantize", "QUANTIZE", ...
+    related: Optional[tuple[Span, str]] = None  # where its value was set (a script variable's assignment)
+
+
+class Variables(dict):
+    """A script's variables (name -> value) that also remember where each was assigned."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.spans: dict[str, Span] = {}
 
 
 def basename(word: str) -> str:
@@ -254,7 +272,13 @@ def _setting(value_word: Word, i: int, j: int, flag_word: Word, variables, how: 
         edit = _w.replace(_i, _j, new)
         return FixCandidate([edit]) if edit else None
 
-    return Setting(v, span, replace, how)
+    related = None
+    m = _PLAIN_VAR.match(value_word.text[i:j]) or _DEFAULTED.match(value_word.text[i:j])
+    name = m.group(1) if m else ""
+    where = getattr(variables, "spans", {}).get(name) if name else None
+    if where is not None:
+        related = (where, f"`{name}` is set here")
+    return Setting(v, span, replace, how, related)
 
 
 def env_settings(env: dict[str, Setting]) -> dict[str, Setting]:
@@ -267,7 +291,14 @@ def env_settings(env: dict[str, Setting]) -> dict[str, Setting]:
     return out
 
 
+def is_djl(image: Optional[str], env: dict[str, Setting]) -> bool:
+    """A DJL Serving / LMI container: its image, or ``OPTION_*`` variables (which only DJL reads)."""
+    return bool(image and DJL_IMAGE.search(image)) or any(n.startswith("OPTION_") for n in env)
+
+
 def is_tgi_env(env: dict[str, Setting]) -> bool:
+    if any(n.startswith("OPTION_") for n in env):
+        return False  # DJL/LMI reads HF_MODEL_ID too
     if any(n in env for n in TGI_ENV_MARKERS):
         return True
     q = env.get("QUANTIZE")
@@ -313,9 +344,46 @@ def emit(facts: FileFacts, engine: str, api: str, span: Span, settings: dict[str
                 pass
         where = "vllm max_num_seqs" if engine == "vllm" else "tgi max_batch_size"
         facts.batch_settings.append(BatchSetting(b.span, val, where))
+    c = settings.get("max_concurrent")
+    if c is not None and engine == "tgi":
+        facts.batch_settings.append(BatchSetting(c.span, int_value(c.value), "tgi max_concurrent_requests"))
+    for s in settings.values():
+        if s.related is not None:
+            facts.note(s.span, "", s.related)
     facts.model_loads.append(load)
     facts.servings.append(Serving(span, engine, load.model))
     return load
+
+
+def int_value(val: Value) -> Value:
+    """A setting's value as an int when it is one written as text (``"1"``)."""
+    if val.known and isinstance(val.value, str):
+        try:
+            return Value(int(val.value.strip()), val.certainty, val.span, val.source)
+        except ValueError:
+            pass
+    return val
+
+
+def env_launch(facts: FileFacts, env: dict[str, Setting], image: Optional[str], span: Optional[Span], overrides=None) -> bool:
+    """A container known by its image or environment only (no command words): DJL/LMI or TGI settings."""
+    if span is None:
+        return False
+    if is_djl(image, env):
+        djl(facts, {DJL_ENV[n]: s for n, s in env.items() if n in DJL_ENV}, span)
+        return True
+    if is_tgi_env(env) or (image is not None and TGI_IMAGE.search(image) is not None):
+        emit(facts, "tgi", "text-generation-launcher", span, env_settings(env), overrides)
+        return True
+    return False
+
+
+def djl(facts: FileFacts, settings: dict[str, Setting], span: Span) -> None:
+    """DJL Serving / LMI: the rolling-batch limit (``option.max_rolling_batch_size``)."""
+    facts.servings.append(Serving(span, "djl"))
+    b = settings.get("max_batch")
+    if b is not None:
+        facts.batch_settings.append(BatchSetting(b.span, int_value(b.value), "djl max_rolling_batch_size"))
 
 
 def quant_spec(engine: str, method: str, setting: Setting) -> Optional[QuantSpec]:
@@ -336,7 +404,269 @@ def quant_spec(engine: str, method: str, setting: Setting) -> Optional[QuantSpec
     return QuantSpec(span=setting.span, origin=engine, options=opts, engine=engine)
 
 
-_SHELLS = {"sh", "bash", "dash", "zsh", "ash"}
+# -- evaluation and export tools that load a model with bitsandbytes -------------------------------------
+
+# lm-evaluation-harness model types that load through transformers (``--model hf``; the pre-0.4 names too).
+LM_EVAL_HF = ("hf", "hf-auto", "hf-causal", "hf-causal-experimental", "huggingface", "hf-multimodal")
+# ms-swift subcommands whose quantization serves or is served (``sft``/``pt``/``rlhf`` train: not read).
+SWIFT_SERVE = ("export", "infer", "deploy", "app", "eval")
+_BOOLS = {"true": True, "false": False}
+
+
+def _options(words: list[Word]) -> dict[str, tuple[Word, Word, int]]:
+    """``--flag value`` / ``--flag=value`` -> normalised flag (``--model-args``) -> (flag word, value word,
+    index of the value in the value word)."""
+    out: dict[str, tuple[Word, Word, int]] = {}
+    for k, w in enumerate(words):
+        t = w.text
+        if not t.startswith("--"):
+            continue
+        if "=" in t:
+            flag = t.split("=", 1)[0]
+            out[flag.replace("_", "-")] = (w, w, len(flag) + 1)
+        elif k + 1 < len(words) and not words[k + 1].text.startswith("--"):
+            out[t.replace("_", "-")] = (w, words[k + 1], 0)
+    return out
+
+
+def _option_setting(opt: tuple[Word, Word, int], variables: Optional[dict[str, str]], how: str) -> Setting:
+    flag_word, value_word, i = opt
+    return _setting(value_word, i, len(value_word.text), flag_word, variables, how)
+
+
+def _model_ref(text: object, certainty: str, span: Span, overrides) -> ModelRef:
+    from ecolint.knowledge.models import lookup_model
+
+    if not isinstance(text, str) or not text:
+        return ModelRef(None, UNKNOWN, span)
+    info = lookup_model(text, overrides)
+    return ModelRef(text, certainty, span, info.params_b if info else None, info.how if info else "")
+
+
+def _tool_load(facts: FileFacts, span: Span, api: str, model: Optional[ModelRef], spec: Optional[QuantSpec], dtype: Optional[Value]) -> ModelLoad:
+    if spec is not None:
+        facts.quant_specs.append(spec)
+    load = ModelLoad(span=span, api=api, engine="transformers", model=model, quant=spec, causal_lm=True, on_gpu=True)
+    # both tools load in the checkpoint's precision unless told otherwise (never the transformers fp32 default)
+    load.dtype = dtype if dtype is not None else Value("auto", DEFAULT, None, "default")
+    facts.model_loads.append(load)
+    return load
+
+
+def model_args(word: Word, i: int = 0) -> dict[str, Value]:
+    """lm-evaluation-harness ``--model_args`` (``pretrained=X,load_in_8bit=True,dtype=float16``) from
+    character ``i`` of ``word``: option -> value, each with the span of its ``key=value`` inside the string
+    (``True``/``False`` as booleans; a part holding ``$`` is unknown)."""
+    out: dict[str, Value] = {}
+    text = word.text
+    k = i
+    while k <= len(text):
+        j = text.find(",", k)
+        j = len(text) if j == -1 else j
+        part = text[k:j]
+        key, eq, raw = part.partition("=")
+        key = key.strip()
+        if eq and key:
+            span = word.sub_span(k + (len(part) - len(part.lstrip())), j)
+            if word.expands and ("$" in part or "`" in part):
+                out[key] = Value(None, UNKNOWN, span, part)
+            else:
+                val = raw.strip()
+                out[key] = Value(_BOOLS.get(val.lower(), val), CERTAIN, span, part.strip())
+        k = j + 1
+    return out
+
+
+def lm_eval(facts: FileFacts, words: list[Word], variables: Optional[dict[str, str]] = None, overrides=None) -> Optional[ModelLoad]:
+    """``lm_eval --model hf --model_args pretrained=...,load_in_8bit=True`` (also ``python -m lm_eval``,
+    ``accelerate launch -m lm_eval``, the pre-0.4 ``main.py --model hf-causal-experimental``): every command
+    with a ``--model_args`` holding ``pretrained=`` is one."""
+    opts = _options(words)
+    ma = opts.get("--model-args")
+    if ma is None:
+        return None
+    kind = opts.get("--model")
+    if kind is not None and kind[1].text[kind[2]:].strip().lower() not in LM_EVAL_HF:
+        return None
+    flag_word, value_word, i = ma
+    args = model_args(value_word, i)
+    if not model_args_loads(args):
+        return None
+    return model_args_load(facts, args, flag_word.span, "lm_eval --model_args", overrides)
+
+
+def model_args_loads(args: dict[str, Value]) -> bool:
+    """Model args that load a model: they name it, or they carry its bitsandbytes options (the model comes
+    from elsewhere, as in ``f"pretrained={model},{args.model_args}"``)."""
+    return "pretrained" in args or "load_in_8bit" in args or "load_in_4bit" in args
+
+
+def model_args_load(facts: FileFacts, args: dict[str, Value], span: Span, api: str, overrides=None, certainty: Optional[str] = None) -> ModelLoad:
+    """A model load from parsed lm-eval model args (``certainty`` overrides each value's, for a default)."""
+    def value(v: Value) -> Value:
+        return Value(v.value, certainty, v.span, v.source) if certainty and v.known else v
+
+    bnb = {k: value(v) for k, v in args.items() if k in ("load_in_8bit", "load_in_4bit", "llm_int8_threshold") or k.startswith("bnb_4bit_")}
+    if "llm_int8_threshold" in bnb and bnb["llm_int8_threshold"].known:
+        try:
+            bnb["llm_int8_threshold"].value = float(bnb["llm_int8_threshold"].value)
+        except (TypeError, ValueError):
+            pass
+    spec = None
+    if any(k in bnb for k in ("load_in_8bit", "load_in_4bit")):
+        anchor = bnb.get("load_in_8bit") or bnb["load_in_4bit"]
+        spec = QuantSpec(span=anchor.span or span, origin="lm_eval", options=bnb, engine="transformers")
+    p = args.get("pretrained")
+    model = None
+    if p is not None:
+        p = value(p)
+        model = _model_ref(p.value, p.certainty, p.span or span, overrides) if p.known else ModelRef(None, UNKNOWN, p.span)
+    dtype = args.get("dtype")
+    if dtype is not None:
+        dtype = value(dtype)
+        dt = canonical_dtype(dtype.value) if dtype.known else None
+        if dt is not None and dtype.span is not None:
+            facts.dtype_uses.append(DtypeUse(dtype.span, dt, f"{api} dtype"))
+    return _tool_load(facts, span, api, model, spec, dtype)
+
+
+def swift(facts: FileFacts, words: list[Word], variables: Optional[dict[str, str]] = None, overrides=None) -> Optional[ModelLoad]:
+    """ms-swift ``swift export|infer|deploy ... --quant_method bnb --quant_bits 8|4`` (8 -> ``load_in_8bit``
+    with the default threshold, 4 -> NF4), the model from ``--model`` / ``--model_type``."""
+    i = _skip_prefix(words)
+    if i + 1 >= len(words) or basename(words[i].text) != "swift" or words[i + 1].text not in SWIFT_SERVE:
+        return None
+    opts = _options(words[i + 2:])
+    method = opts.get("--quant-method")
+    bits = opts.get("--quant-bits")
+    spec = None
+    if method is not None and bits is not None:
+        m = _option_setting(method, variables, "--quant_method")
+        b = _option_setting(bits, variables, "--quant_bits")
+        if m.value.known and str(m.value.value).lower() in ("bnb", "bitsandbytes") and b.value.known:
+            name = {"8": "load_in_8bit", "4": "load_in_4bit"}.get(str(b.value.value).strip())
+            if name:
+                v = Value(True, b.value.certainty if b.value.certainty != CERTAIN else m.value.certainty, b.span, f"--quant_bits {b.value.value}")
+                spec = QuantSpec(span=b.span, origin="swift", options={name: v}, engine="transformers")
+    if spec is None:
+        return None
+    model = None
+    for flag in ("--model", "--model-id-or-path", "--model-type"):
+        if flag in opts:
+            s = _option_setting(opts[flag], variables, flag)
+            model = _model_ref(s.value.value, s.value.certainty, s.span, overrides) if s.value.known else ModelRef(None, UNKNOWN, s.span)
+            break
+    return _tool_load(facts, words[i].span, f"swift {words[i + 1].text}", model, spec, None)
+
+
+TOOLS = (lm_eval, swift)
+# Python calls that carry an lm-eval model_args string, and those whose ``env=`` is a serving container's
+# environment (SageMaker model classes); the Python front end and its prefilter read both.
+PY_MODEL_ARGS_CALLS = frozenset({"simple_evaluate", "evaluate", "add_argument"})
+PY_ENV_CALLS = frozenset({"HuggingFaceModel", "Model", "DJLModel", "JumpStartModel"})
+
+# -- shell scripts as written ------------------------------------------------------------------------------
+
+_DECLARE = {"export", "readonly", "declare", "local", "typeset"}
+_ASSIGN_PARTS = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\+?=(.*)$", re.DOTALL)
+_ARRAY_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\[[@*]\]\}$|^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$")
+# Environment variables a launched server reads (TGI's launcher, DJL/LMI).
+SERVER_ENV = frozenset(TGI_ENV) | frozenset(DJL_ENV)
+
+
+@dataclass
+class Script:
+    """What a script has set so far: variables (for ``$NAME``), exported server settings, arrays."""
+
+    variables: Variables
+    env: dict[str, Setting]
+    arrays: dict[str, list[Word]]
+
+
+def new_script(variables: Optional[dict[str, str]] = None, env: Optional[dict[str, Setting]] = None) -> Script:
+    own = Variables(variables or {})
+    own.spans.update(getattr(variables, "spans", {}))
+    return Script(own, dict(env or {}), {})
+
+
+def assignment(word: Word, name_len: int, variables: dict[str, str]) -> Setting:
+    """``NAME=value``: the setting of its value, spanning the whole assignment (reported there)."""
+    i = name_len + 1
+    v = word_value(word, i, len(word.text), variables) if len(word.text) > i else Value("", CERTAIN, word.span, "")
+    span = word.span
+    v.span = span
+
+    def replace(new: str, _w=word, _i=i) -> Optional[FixCandidate]:
+        if v.certainty != CERTAIN or len(_w.text) <= _i:
+            return None
+        edit = _w.replace(_i, len(_w.text), new)
+        return FixCandidate([edit]) if edit else None
+
+    return Setting(v, span, replace, word.text[:name_len])
+
+
+def run_script(facts: FileFacts, commands, overrides=None, state: Optional[Script] = None,
+               bodies: Optional[Callable[[], list]] = None) -> Optional[ModelLoad]:
+    """Read a script's simple commands in order: assignments (``export``ed server variables become the
+    environment of later launches), arrays, then every launch or tool command. Returns the last load."""
+    st = state or new_script()
+    last = None
+    for cmd in commands:
+        words = cmd.words
+        if not words:
+            continue
+        if cmd.array is not None:
+            st.arrays[words[0].text.rstrip("+=")] = list(cmd.array)
+            continue
+        first = words[0].text
+        declared = first in _DECLARE
+        rest = words[1:] if declared else words
+        if rest and all(_ASSIGN_PARTS.match(w.text) for w in rest) and (declared or _ASSIGN_PARTS.match(first)):
+            for w in rest:
+                name = w.text.split("=", 1)[0].rstrip("+")
+                setting = assignment(w, len(name), st.variables)
+                if setting.value.known and isinstance(setting.value.value, str):
+                    st.variables[name] = setting.value.value
+                    st.variables.spans[name] = w.span
+                else:
+                    st.variables.pop(name, None)
+                if first == "export" and name in SERVER_ENV:
+                    st.env[name] = setting
+            continue
+        if declared and first == "export":  # ``export NAME`` of an earlier assignment: nothing new to read
+            continue
+        words = _splice_arrays(words, st.arrays)
+        env = dict(st.env)
+        for w in words[:_skip_prefix(words)]:  # ``MAX_BATCH_SIZE=1 text-generation-launcher``
+            m = _ASSIGN_PARTS.match(w.text)
+            if m and m.group(1) in SERVER_ENV:
+                env[m.group(1)] = assignment(w, len(m.group(1)), st.variables)
+        found = None
+        for tool in TOOLS:
+            found = tool(facts, words, st.variables, overrides)
+            if found is not None:
+                break
+        if found is None:
+            found = launch_from_words(facts, words, overrides, env=env, variables=st.variables)
+        last = found or last
+    return last
+
+
+def _splice_arrays(words: list[Word], arrays: dict[str, list[Word]]) -> list[Word]:
+    if not arrays:
+        return words
+    out: list[Word] = []
+    for w in words:
+        m = _ARRAY_REF.match(w.text)
+        name = m and (m.group(1) or m.group(2))
+        if name and name in arrays:
+            out.extend(arrays[name])
+        else:
+            out.append(w)
+    return out
+
+
+SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ash"})
 
 
 def launch_from_words(facts: FileFacts, words: list[Word], overrides=None, image: Optional[str] = None, image_span: Optional[Span] = None,
@@ -346,24 +676,34 @@ def launch_from_words(facts: FileFacts, words: list[Word], overrides=None, image
     from ecolint.sources.words import split_shell
 
     i = _skip_prefix(words)
-    if i < len(words) and basename(words[i].text) in _SHELLS:
+    if i < len(words) and basename(words[i].text) in SHELLS:
         for k in range(i + 1, len(words)):
             t = words[k].text
             if t.startswith("-") and not t.startswith("--") and "c" in t[1:]:
-                last = None
                 if k + 1 < len(words):
-                    for cmd in split_shell(words[k + 1].source, chars=words[k + 1]):
-                        last = launch_from_words(facts, cmd.words, overrides, env=env, variables=variables) or last
-                return last
+                    script = split_shell(words[k + 1].source, chars=words[k + 1])
+                    return run_script(facts, script, overrides, new_script(variables, env))
+                return None
         return None
     found = find_launch(words, image, image_span)
     if found is None:
+        for tool in TOOLS:
+            load = tool(facts, words, variables, overrides)
+            if load is not None:
+                return load
         return None
     engine, api, span, args = found
     settings = parse_args(engine, args, variables)
     if engine == "tgi" and env:
         for key, s in env_settings(env).items():
-            settings.setdefault(key, s)
+            if key not in settings:
+                settings[key] = s
+                if s.related is None:
+                    s.related = (span, "read by this server launch")
+    if engine == "vllm" and "model" not in settings and env:
+        m = env.get("MODEL") or env.get("MODEL_ID") or env.get("MODEL_NAME")
+        if m is not None:
+            settings["model"] = m
     return emit(facts, engine, api, span, settings, overrides)
 
 
@@ -377,13 +717,15 @@ def _launch_tokens() -> dict[str, tuple[str, ...]]:
         return out
 
     launch = list(LAUNCH_WORDS) + sorted(TGI_ENV_MARKERS) + ["QUANTIZE"]  # QUANTIZE=bitsandbytes marks a TGI env
-    quant = list(TGI_BNB8 + TGI_BNB4 + VLLM_BNB4)
+    djl_words = ["djl", "lmi", "OPTION_"]  # a DJL/LMI container: its image or an OPTION_* variable
+    tools = ["model_args", "model-args", "swift"]  # lm-eval and ms-swift commands
+    quant = list(TGI_BNB8 + TGI_BNB4 + VLLM_BNB4) + ["load_in_8bit", "load_in_4bit", "quant_bits", "quant-bits"]
     tokens = {
-        "model_loads": launch,
-        "servings": launch,
+        "model_loads": launch + tools,
+        "servings": launch + djl_words,
         "quant_specs": quant,
-        "batch_settings": flags("max_batch"),
-        "dtype_uses": flags("dtype"),
+        "batch_settings": flags("max_batch") + flags("max_concurrent") + [*DJL_ENV, *DJL_PROPERTIES],
+        "dtype_uses": flags("dtype") + ["model_args", "model-args"],
         "generations": [],
         "training": [],
     }

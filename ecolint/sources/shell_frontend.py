@@ -20,17 +20,16 @@ import json
 import re
 from typing import Iterator, Mapping, Optional
 
-from ecolint.facts import FileFacts, Value
+from ecolint.facts import FileFacts
 from ecolint.sources import SourceError
 from ecolint.sources import launch
 from ecolint.sources.comments import shell_comments
 from ecolint.sources.frontend import FrontEnd
 from ecolint.sources.launch import Setting
-from ecolint.sources.words import Source, Word, literal_word, split_shell
+from ecolint.sources.words import HereDoc, Source, Word, literal_word, split_shell
 from ecolint.text import line_starts
 
 _ASSIGN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
-_DECLARE = {"export", "readonly", "declare", "local", "typeset"}
 
 
 def extract(path: str, text: str, settings) -> FileFacts:
@@ -44,24 +43,27 @@ def extract(path: str, text: str, settings) -> FileFacts:
 def extract_script(path: str, text: str, overrides: dict) -> FileFacts:
     facts = FileFacts(path=path, kind="shell")
     source = Source(text)
-    variables: dict[str, str] = {}
-    for cmd in split_shell(source):
-        words = cmd.words
-        if not words:
-            continue
-        first = words[0].text
-        rest = words[1:] if first in _DECLARE else words
-        if rest and all(_ASSIGN.match(w.text) for w in rest) and (first in _DECLARE or _ASSIGN.match(first)):
-            for w in rest:
-                m = _ASSIGN.match(w.text)
-                v = launch.word_value(w, len(m.group(1)) + 1, len(w.text), variables) if len(w.text) > len(m.group(1)) + 1 else Value("", "certain")
-                if v.known and isinstance(v.value, str):
-                    variables[m.group(1)] = v.value
-                else:
-                    variables.pop(m.group(1), None)
-            continue
-        launch.launch_from_words(facts, words, overrides, variables=variables)
+    state = launch.new_script()
+    _script_region(facts, source, 0, len(text), overrides, state, 0)
     return facts
+
+
+def _script_region(facts: FileFacts, source: Source, start: int, end: int, overrides: dict, state, depth: int) -> None:
+    """The commands of ``start:end``, then those of its here-documents that are scripts (see :func:`_runs`),
+    read with the variables set so far."""
+    bodies: list[HereDoc] = []
+    launch.run_script(facts, split_shell(source, start, end, bodies=bodies), overrides, state)
+    if depth < 4:
+        for doc in bodies:
+            if _runs(doc):
+                _script_region(facts, source, doc.start, doc.end, overrides, state, depth + 1)
+
+
+def _runs(doc: HereDoc) -> bool:
+    """A here-document that is a script: fed to a shell (``bash <<EOF``, ``ssh host bash <<EOF``) or written to
+    a ``.sh`` file (``cat > run.sh <<EOF``); one that is only printed (``cat <<EOF``) is text."""
+    programs = {launch.basename(w) for w in doc.feeds}
+    return bool(programs & launch.SHELLS) or (bool(programs & {"cat", "tee"}) and doc.target.endswith(".sh"))
 
 
 # -- Dockerfile ---------------------------------------------------------------------------------------------
@@ -167,8 +169,8 @@ def _stage_facts(facts: FileFacts, stage: _Stage, overrides: dict) -> None:
             found = True
     if found:
         return
-    if not commands and launch.is_tgi_env(stage.env) and image_span is not None:
-        launch.emit(facts, "tgi", "text-generation-launcher", image_span, launch.env_settings(stage.env), overrides)
+    if not commands or launch.is_djl(stage.image, stage.env):
+        launch.env_launch(facts, stage.env, stage.image, image_span, overrides)
 
 
 def _expand(ref: str, args: dict[str, str]) -> str:

@@ -14,6 +14,7 @@ operators (``;``, ``&&``, ``||``, ``|``, ``&``, newlines), drops redirections an
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -113,18 +114,32 @@ def align_word(value: str, source: Source, start: int, end: int) -> Word:
 @dataclass
 class Command:
     words: list[Word] = field(default_factory=list)
+    # ``NAME=( a b c )``: the array's items (``words`` is then the single ``NAME=`` word)
+    array: Optional[list[Word]] = None
+
+
+@dataclass
+class HereDoc:
+    """A here-document: its body's source offsets, the words of the command it feeds and that command's
+    last output redirection (``cat > run.sh <<EOF`` -> ``["cat"]``, ``run.sh``)."""
+
+    start: int
+    end: int
+    feeds: list[str]
+    target: str
 
 
 _OPERATOR_CHARS = ";&|()"
 
 
 def split_shell(source: Source, start: int = 0, end: Optional[int] = None, chars: Optional[Word] = None,
-                comments: Optional[list[int]] = None) -> list[Command]:
+                comments: Optional[list[int]] = None, bodies: Optional[list["HereDoc"]] = None) -> list[Command]:
     """Split shell text into simple commands of words.
 
     Either a region ``start:end`` of the file, or the characters of an already decoded ``chars`` word (the
     string of a ``sh -c`` argument or a YAML block scalar), whose positions map back into the file.
-    ``comments``, when given, receives the source offset of each comment's ``#``.
+    ``comments``, when given, receives the source offset of each comment's ``#``; ``bodies``, when given, each
+    here-document (:class:`HereDoc`; region mode only: a body inside a decoded word is not mapped back).
     """
     if chars is not None:
         text = chars.text
@@ -151,12 +166,14 @@ def split_shell(source: Source, start: int = 0, end: Optional[int] = None, chars
     n = len(text)
     commands: list[Command] = []
     current = Command()
-    heredocs: list[tuple[str, bool]] = []
+    heredocs: list[tuple[str, bool, list[str], str]] = []  # delimiter, <<-, the command's words, its redirection
     drop_next = False
+    redirect = ""
     i = 0
 
     def finish() -> None:
-        nonlocal current
+        nonlocal current, redirect
+        redirect = ""
         if current.words:
             commands.append(current)
         current = Command()
@@ -175,14 +192,20 @@ def split_shell(source: Source, start: int = 0, end: Optional[int] = None, chars
             if c == "\r" and i < n and text[i] == "\n":
                 i += 1
             while heredocs:  # skip here-document bodies
-                delim, strip_tabs = heredocs.pop(0)
+                delim, strip_tabs, feeds, target = heredocs.pop(0)
+                body = i
+                body_end = n
                 while i < n:
                     j = text.find("\n", i)
                     j = n if j == -1 else j
                     line = text[i:j].rstrip("\r")
-                    i = j + 1
                     if (line.lstrip("\t") if strip_tabs else line) == delim:
+                        body_end = i
+                        i = j + 1
                         break
+                    i = j + 1
+                if bodies is not None and offs is None and body_end > body:
+                    bodies.append(HereDoc(start + body, start + body_end, feeds, target))
             continue
         if c == "#":
             if comments is not None:
@@ -204,7 +227,7 @@ def split_shell(source: Source, start: int = 0, end: Optional[int] = None, chars
                     i += 1
                 w, i = _read_word(text, i, so, se, source)
                 if w is not None:
-                    heredocs.append((w.text, strip))
+                    heredocs.append((w.text, strip, [x.text for x in current.words], redirect))
                 continue
             i += 1
             while i < n and text[i] in "<>&|":
@@ -218,10 +241,40 @@ def split_shell(source: Source, start: int = 0, end: Optional[int] = None, chars
             continue  # a file-descriptor number before a redirection (2>&1)
         if drop_next:
             drop_next = False
+            redirect = w.text
+            continue
+        if not current.words and i < n and text[i] == "(" and _ARRAY_NAME.match(w.text):
+            items, i = _read_array(text, i + 1, so, se, source)
+            commands.append(Command([w], items))
             continue
         current.words.append(w)
     finish()
     return commands
+
+
+_ARRAY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\+?=$")
+
+
+def _read_array(text: str, i: int, so, se, source: Source) -> tuple[list[Word], int]:
+    """The items of ``NAME=( ... )`` from just after ``(`` to the closing ``)`` (newlines and comments inside)."""
+    n = len(text)
+    items: list[Word] = []
+    while i < n:
+        c = text[i]
+        if c in " \t\r\n":
+            i += 1
+        elif c == "\\" and i + 1 < n and text[i + 1] in "\r\n":
+            i += 2
+        elif c == "#":
+            j = text.find("\n", i)
+            i = n if j == -1 else j
+        elif c == ")":
+            return items, i + 1
+        else:
+            w, i = _read_word(text, i, so, se, source)
+            if w is not None:
+                items.append(w)
+    return items, n
 
 
 def _read_word(text: str, i: int, so, se, source: Source) -> tuple[Optional[Word], int]:

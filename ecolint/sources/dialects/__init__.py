@@ -9,13 +9,15 @@ list it in ``DIALECTS`` below, and add its fixtures and tests. Its ``tokens`` re
 from __future__ import annotations
 
 from ecolint.facts import FileFacts
-from ecolint.sources.dialects import axolotl, compose, fly, generic, k8s, llamafactory, sagemaker, vllm_config
+from ecolint.sources.dialects import axolotl, compose, engines, fly, generic, k8s, llamafactory, sagemaker, scripts, vllm_config
 from ecolint.sources.dialects.base import STAGES, Ctx, Dialect, Tokens, merge_tokens
 from ecolint.sources.tree import CNode, Tree, walk
 
 DIALECTS: tuple[Dialect, ...] = (
     k8s.DIALECT,
     compose.DIALECT,
+    engines.DIALECT,
+    scripts.DIALECT,
     fly.DIALECT,
     axolotl.DIALECT,
     llamafactory.DIALECT,

@@ -29,7 +29,10 @@ class Axolotl(Dialect):
     }
 
     def recognise(self, doc: CNode, ctx: Ctx) -> bool:
-        return doc.kind == "map" and "base_model" in doc.entries and not MARKERS.isdisjoint(doc.entries)
+        # axolotl configs are YAML; a JSON request (``{"base_model", "load_in_8bit", "task": "generate"}``) needs a
+        # training key besides the quantization ones
+        markers = MARKERS - set(QUANT_KEYS) if ctx.tree.flavor == "json" else MARKERS
+        return doc.kind == "map" and "base_model" in doc.entries and not markers.isdisjoint(doc.entries)
 
     def extract(self, doc: CNode, ctx: Ctx) -> None:
         ctx.claim(doc)

@@ -56,6 +56,8 @@ class Generic(Dialect):
                     _quant_or_model(ctx, node)
             elif entry is not None and node.kind == "scalar" and isinstance(node.value, str) and INSTANCE_KEYS.match(entry.key):
                 ctx.gpu(node.value, entry.span, entry.key)
+            elif entry is not None and entry.key == "accelerators":  # SkyPilot: ``T4:1``, ``{T4: 1}``, ``[L4, A10G]``
+                _accelerators(ctx, entry, node)
 
 
 def _gpu_labels(ctx: Ctx, node: CNode) -> None:
@@ -68,6 +70,19 @@ def _gpu_labels(ctx: Ctx, node: CNode) -> None:
         for item in values.items:  # node affinity matchExpressions
             ctx.gpu(item.value, item.span, "node affinity")
             break
+
+
+def _accelerators(ctx: Ctx, entry: CEntry, node: CNode) -> None:
+    names: list = []
+    if node.kind == "scalar" and isinstance(node.value, str):
+        names = [node.value]
+    elif node.kind == "map":
+        names = list(node.entries)
+    elif node.kind == "seq":
+        names = [i.value for i in node.items if i.kind == "scalar"]
+    gpus = {str(n).split(":", 1)[0].strip() for n in names if isinstance(n, str)}
+    if len(gpus) == 1:  # one GPU type; a list of alternatives names no single one
+        ctx.gpu(gpus.pop(), entry.span, "accelerators")
 
 
 def _quant_or_model(ctx: Ctx, node: CNode) -> None:

@@ -31,7 +31,7 @@ class EndpointEnv(Dialect):
         "servings": tuple(sorted(launch.TGI_ENV_MARKERS)),
         "quant_specs": _for_setting("quantize"),
         "dtype_uses": _for_setting("dtype"),
-        "batch_settings": _for_setting("max_batch"),
+        "batch_settings": _for_setting("max_batch") + _for_setting("max_concurrent"),
     }
 
     def recognise(self, doc: CNode, ctx: Ctx) -> bool:

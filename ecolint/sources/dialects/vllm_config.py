@@ -33,10 +33,12 @@ class VllmConfig(Dialect):
     }
 
     def recognise(self, doc: CNode, ctx: Ctx) -> bool:
-        if doc.kind != "map" or "model" not in doc.entries or "apiVersion" in doc.entries or "kind" in doc.entries:
+        if doc.kind != "map" or "apiVersion" in doc.entries or "kind" in doc.entries:
             return False
         keys = set(doc.entries)
         has_dash = any("-" in k for k in keys & ENGINE_KEYS)
+        if "model" not in keys:  # a ``--config`` file beside a command line that names the model: dashed keys only
+            return has_dash and len(keys & _SIGNATURE) >= 1 and all(k in ENGINE_KEYS or "-" in k for k in keys)
         return bool(keys & _SIGNATURE) and (has_dash or "vllm" in ctx.path.lower() or "max_num_seqs" in keys or "gpu_memory_utilization" in keys)
 
     def extract(self, doc: CNode, ctx: Ctx) -> None:
@@ -45,7 +47,8 @@ class VllmConfig(Dialect):
         for key, entry in doc.entries.items():
             if key in SETTINGS and entry.node.kind == "scalar":
                 settings[SETTINGS[key]] = ctx.setting(entry, key)
-        launch.emit(ctx.facts, "vllm", "vllm serve --config", doc.entries["model"].span, settings, ctx.overrides)
+        anchor = doc.entries.get("model") or next(iter(doc.entries.values()))
+        launch.emit(ctx.facts, "vllm", "vllm serve --config", anchor.span, settings, ctx.overrides)
 
 
 DIALECT = VllmConfig()

@@ -314,6 +314,7 @@ class _Extractor(cst.CSTVisitor):
         if foreign(q):
             self.foreign_calls.append((id(node), q))
         target = a.assigned_to.get(id(node))
+        a.serving_call(node, q, self.scope)
         if target and self.a.foreign_object(node):
             self.kinds[target] = "foreign"  # jinja2.Environment(...), env.from_string(...): nothing of it generates
         if last == "BitsAndBytesConfig" or (last == "from_dict" and owner == "BitsAndBytesConfig"):

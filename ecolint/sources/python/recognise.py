@@ -412,6 +412,85 @@ class Analyzer(Resolver):
         return bool(name) and (self.kinds.get(name) == "foreign" or foreign(self.qualify(node) or ""))
 
 
+    # -- deploy settings written in Python: lm-eval model_args, serving environments --------------------------
+    def serving_call(self, node: cst.Call, q: str, scope: Scope) -> None:
+        """``simple_evaluate(model_args="pretrained=...,load_in_8bit=True")`` and
+        ``parser.add_argument("--model_args", default="...")`` (a default: overridable) are lm-eval model
+        loads; ``HuggingFaceModel(env={...})`` with SageMaker's TGI variables is a TGI launch."""
+        from ecolint.sources import launch
+
+        method = node.func.attr.value if isinstance(node.func, cst.Attribute) else (node.func.value if isinstance(node.func, cst.Name) else "")
+        last = q.rsplit(".", 1)[-1] if q else method
+        if last in launch.PY_MODEL_ARGS_CALLS or method in launch.PY_MODEL_ARGS_CALLS:
+            self._model_args(node, method or last)
+        if last in launch.PY_ENV_CALLS:
+            kw, _ = self.kwargs_of(node, scope)
+            env = kw.get("env")
+            if env is not None and env.value.known and isinstance(env.value.value, dict):
+                self._serving_env(env.value.value)
+
+    def _model_args(self, node: cst.Call, name: str) -> None:
+        from ecolint.sources import launch
+
+        kws = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+        certainty = None
+        if name == "add_argument":
+            first = node.args[0].value if node.args and node.args[0].keyword is None else None
+            if not isinstance(first, cst.SimpleString) or first.evaluated_value not in ("--model_args", "--model-args"):
+                return
+            string = kws.get("default")
+            certainty = "default"
+        else:
+            string = kws.get("model_args")
+            model = kws.get("model")
+            if isinstance(model, cst.SimpleString) and str(model.evaluated_value).lower() not in launch.LM_EVAL_HF:
+                return
+        word = self._string_word(string) if isinstance(string, cst.SimpleString) else None
+        if word is None:
+            return
+        args = launch.model_args(word)
+        if launch.model_args_loads(args):
+            launch.model_args_load(self.facts, args, self.span(node), f"lm_eval {name}(model_args=...)", self.overrides, certainty)
+
+    def _string_word(self, node: cst.SimpleString):
+        """The characters of a string literal mapped to their source offsets (escapes aligned greedily)."""
+        from ecolint.sources.words import Source, literal_word
+
+        try:
+            value = node.evaluated_value
+        except Exception:  # noqa: BLE001 - odd literal
+            return None
+        if not isinstance(value, str):
+            return None
+        source = getattr(self, "_source", None)
+        if source is None:
+            source = self._source = Source(self.edits.text)
+        sp = self.span(node)
+        start = source.offset(sp.line, sp.col)
+        raw = node.value
+        prefix = len(raw) - len(raw.lstrip("rRbBuUfF"))
+        quote = 3 if raw[prefix:prefix + 3] in ('"""', "\'\'\'") else 1
+        return literal_word(source, start + prefix + quote, start + len(raw) - quote, value)
+
+    def _serving_env(self, items: dict) -> None:
+        from ecolint.sources import launch
+        from ecolint.sources.launch import Setting
+
+        env: dict[str, Setting] = {}
+        for name, item in items.items():
+            key = getattr(item.element, "key", None)
+            if not isinstance(name, str) or not isinstance(key, cst.SimpleString):
+                continue
+            ks, vs = self.span(key), item.value.span or self.span(key)
+            span = Span(ks.line, ks.col + 1, vs.end_line, vs.end_col)  # from the name inside its quotes
+            v = Value(str(item.value.value) if item.value.known and isinstance(item.value.value, (int, str)) else item.value.value,
+                      item.value.certainty, span, name)
+            env[name] = Setting(v, span, None, name)
+        if launch.is_tgi_env(env) or launch.is_djl(None, env):
+            marker = next((env[k].span for k in ("HF_MODEL_ID", "HF_MODEL_QUANTIZE", "SM_NUM_GPUS") if k in env), None)
+            launch.env_launch(self.facts, env, None, marker or next(iter(env.values())).span, self.overrides)
+
+
 def dtype_of(value: Any) -> Optional[str]:
     """``torch.float16`` / ``"float16"`` / ``torch.half`` -> canonical name (see :mod:`ecolint.dtypes`); None
     for what is not a string or a dotted name outside ``torch``."""
