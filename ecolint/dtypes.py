@@ -26,6 +26,16 @@ def dtype_name(spelling: str) -> str:
     return DTYPE_NAMES.get(spelling.strip().rsplit(".", 1)[-1].lower(), "other")
 
 
+#: ``torch`` attributes that are dtypes, spelled exactly (attributes are case-sensitive: ``torch.Bfloat16`` does not
+#: exist and is no dtype of ours).
+TORCH_DTYPES: dict[str, str] = {"float32": "fp32", "float": "fp32", "float16": "fp16", "half": "fp16", "bfloat16": "bf16"}
+
+
+def torch_dtype_name(dotted: str) -> str:
+    """The canonical name of ``torch.<attr>`` (exact spelling), ``"other"`` for any other attribute."""
+    return TORCH_DTYPES.get(dotted.strip().rsplit(".", 1)[-1], "other")
+
+
 def canonical_dtype(value: object) -> Optional[str]:
     """:func:`dtype_name` of a string value; None for anything else (a number, a list, an unknown value)."""
     return dtype_name(value) if isinstance(value, str) else None

@@ -347,3 +347,16 @@ def test_config_threshold_message_shows_the_value(code, filename):
     [f] = _codes(lint_snippet(code, filename), "ECO101")
     assert "llm_int8_threshold=6.0" in f.message
     assert "llm_int8_threshold=llm_int8_threshold" not in f.message
+
+
+def test_a_torch_attribute_is_a_dtype_only_when_spelled_exactly():
+    """``torch.Bfloat16`` is no dtype (attributes are case-sensitive): no ECO402 and no fix rewriting it (found by
+    bench/fuzz.py, seed 31337)."""
+    wrong = (
+        "import torch\nfrom transformers import AutoModelForCausalLM\n# Colab T4\n"
+        "m = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype=torch.Bfloat16)\n"
+    )
+    assert not _codes(lint_snippet(wrong), "ECO402")
+    assert _fixed(wrong, unsafe=True) == wrong
+    right = wrong.replace("Bfloat16", "bfloat16")
+    assert _codes(lint_snippet(right), "ECO402")

@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import libcst as cst
 
-from ecolint.dtypes import dtype_name
+from ecolint.dtypes import dtype_name, torch_dtype_name
 from ecolint.facts import (
     UNKNOWN,
     BatchSetting,
@@ -494,9 +494,9 @@ class Analyzer(Resolver):
 def dtype_of(value: Any) -> Optional[str]:
     """``torch.float16`` / ``"float16"`` / ``torch.half`` -> canonical name (see :mod:`ecolint.dtypes`); None
     for what is not a string or a dotted name outside ``torch``."""
+    if isinstance(value, Ref):
+        return torch_dtype_name(value) if value.startswith("torch.") else None
     if isinstance(value, str):
-        if isinstance(value, Ref) and not value.startswith("torch."):
-            return None
         return dtype_name(value)
     return None
 
