@@ -193,6 +193,9 @@ class FileFacts:
     gpu_hints: list[GpuHint] = field(default_factory=list)
     transformers_default_dtype: Optional[str] = None  # "fp32" | "auto" | None (unknown), from project pins
     transformers_pin: str = ""
+    # Values this file reads from other files of the project (see :mod:`ecolint.project`): (span of the use in
+    # this file, the other file, the span there, what is there). Findings at a use get them as related locations.
+    related: list[tuple[Span, str, Span, str]] = field(default_factory=list)
 
     def model_for(self, spec: QuantSpec) -> list[ModelLoad]:
         return [m for m in self.model_loads if m.quant is spec]
