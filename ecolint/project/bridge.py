@@ -40,14 +40,15 @@ class ImportHook:
     # -- what the resolver asks --------------------------------------------------------------------------
     def value(self, r: "Resolver", target: str, use: "cst.BaseExpression") -> Optional[Value]:
         """The value of the imported ``target`` (``config.MODEL_ID``) used at ``use``; None when ``target`` is not
-        a value of a project module (a library's name, or a module that cannot be parsed)."""
+        a value of a project module (a library's name, a module that cannot be parsed, a value only known at run
+        time or on an import cycle): the file is then analysed exactly as it is without the project model."""
         sv = self.session.evaluator.name_value(self.session.path, target)
-        return self.convert(r, sv, use) if sv is not None else None
+        return self.convert(r, sv, use) if sv is not None and sv.known else None
 
     def call(self, r: "Resolver", target: str, use: "cst.Call") -> Optional[Value]:
         """What the call ``use`` of the imported function ``target`` returns, when it is one value."""
         sv = self.session.evaluator.call_result(self.session.path, target)
-        return self.convert(r, sv, use) if sv is not None else None
+        return self.convert(r, sv, use) if sv is not None and sv.known else None
 
     def generating(self, target: str) -> Optional[Generating]:
         """Where the imported function ``target`` generates once per call, or None."""
