@@ -29,8 +29,9 @@ class Session:
     def display(self, path: str) -> str:
         """How a dependency is named in messages and related locations (like the linted file: relative to the
         working directory when below it)."""
-        from ecolint.runner import display_path
         from pathlib import Path
+
+        from ecolint.runner import display_path
 
         return display_path(Path(path))
 
@@ -65,7 +66,7 @@ def _reached(path: str, text: str) -> list[str]:
     seen: dict[str, None] = {}
     frontier = [(importer, t) for t in local_imports(text)]
     for _ in range(MAX_DEPTH):
-        nxt = []
+        nxt: list[tuple[str, str]] = []
         for who, target in frontier:
             found = project.split_target(who, target)
             if found is None or found[0] in seen:

@@ -337,8 +337,8 @@ class Evaluator:
         if isinstance(node, ast.Constant):
             return make("const", node.value) if isinstance(node.value, (str, int, float, bool, type(None))) else make("unknown", None)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
-            v = node.operand.value
-            return make("const", -v) if isinstance(v, (int, float)) and not isinstance(v, bool) else make("unknown", None)
+            num = node.operand.value
+            return make("const", -num) if isinstance(num, (int, float)) and not isinstance(num, bool) else make("unknown", None)
         if isinstance(node, ast.Name):
             if node.id in local:
                 values = local[node.id]
@@ -347,9 +347,9 @@ class Evaluator:
                 return self.evaluate(s, values[0], {k: v for k, v in local.items() if k != node.id}, depth + 1)
             if node.id in s.imports and node.id not in s.assigns:
                 target = s.imports[node.id]
-                v = self.name_value(s.path, target, depth + 1)
-                if v is not None:
-                    return v
+                found = self.name_value(s.path, target, depth + 1)
+                if found is not None:
+                    return found
                 return make("ref", target) if not target.startswith(".") else make("unknown", None)
             return self.binding(s, node.id, depth + 1)
         if isinstance(node, ast.Attribute):
@@ -358,18 +358,18 @@ class Evaluator:
                 root, _, rest = dotted.partition(".")
                 if root in s.imports and root not in s.assigns and root not in local:
                     target = f"{s.imports[root]}.{rest}"
-                    v = self.name_value(s.path, target, depth + 1)
-                    if v is not None:
-                        return v
+                    found = self.name_value(s.path, target, depth + 1)
+                    if found is not None:
+                        return found
                     if self.project.split_target(s.path, target) is None:
                         return make("ref", target)
             return make("unknown", None)
         if isinstance(node, ast.Dict):
             out: dict[str, SValue] = {}
             opaque = False
-            for k, v in zip(node.keys, node.values):
+            for k, item in zip(node.keys, node.values):
                 if k is None:
-                    inner = self.evaluate(s, v, local, depth + 1)
+                    inner = self.evaluate(s, item, local, depth + 1)
                     if inner.kind == "dict":
                         out.update(inner.value)
                         opaque = opaque or inner.opaque
@@ -378,7 +378,7 @@ class Evaluator:
                     continue
                 key = self.evaluate(s, k, local, depth + 1)
                 if key.kind == "const" and isinstance(key.value, str):
-                    out[key.value] = self.evaluate(s, v, local, depth + 1)
+                    out[key.value] = self.evaluate(s, item, local, depth + 1)
                 else:
                     opaque = True
             return make("dict", out, opaque=opaque)
