@@ -129,7 +129,10 @@ class ResultsCache:
         if governing is None:
             governing = self._settings_keys[settings] = _hash(settings.fingerprint(), Path(settings.root).resolve())
         ignores = ",".join(settings.file_ignores(real))
-        return _hash(display, real, governing, ignores, kind, hashlib.blake2b(data, digest_size=16).digest(), _pin(real, engine))
+        from ecolint.project import dependency_stamp
+
+        deps = dependency_stamp(real, kind, data, settings)  # the project modules it may read values from
+        return _hash(display, real, governing, ignores, kind, hashlib.blake2b(data, digest_size=16).digest(), _pin(real, engine), deps)
 
     # -- reading -----------------------------------------------------------------------------------------
     def _load(self) -> None:

@@ -86,6 +86,7 @@ def add_check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--statistics", action="store_true", help="print the number of findings per rule instead of the findings")
     # -- speed: results cache and worker processes
     p.add_argument("-n", "--no-cache", action="store_true", help="neither read nor write the results cache")
+    p.add_argument("--no-project", action="store_true", help="lint each file on its own: do not read values from the project's other modules and config files")
     p.add_argument("--cache-dir", type=Path, help="where to keep the results cache (in a .ecolint_cache directory there; default: the project root)")
     p.add_argument("-j", "--jobs", type=int, metavar="N", help="worker processes (default and most: one per CPU; 1 runs in-process)")
     p.add_argument("-v", "--verbose", action="store_true", help="show tracebacks of internal errors")
@@ -127,7 +128,7 @@ def _overrides(args) -> "Overrides":
     if args.jobs is not None and args.jobs < 0:
         raise UsageError("--jobs must be 0 (one per CPU) or more")
     fail_on = Severity(args.fail_on) if args.fail_on else None
-    return Overrides(codes["select"], codes["ignore"], codes["extend_select"], gpu, fail_on, args.jobs)
+    return Overrides(codes["select"], codes["ignore"], codes["extend_select"], gpu, fail_on, args.jobs, project=False if getattr(args, "no_project", False) else None)
 
 
 def _resolver(args) -> "Resolver":

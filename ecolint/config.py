@@ -61,6 +61,7 @@ KNOWN_KEYS = {
     "transformers-version",
     "cache-dir",
     "jobs",
+    "project",
 }
 
 
@@ -98,6 +99,7 @@ class Settings:
     transformers_version: Optional[str] = None
     cache_dir: Optional[Path] = None
     jobs: Optional[int] = None
+    project: bool = True  # read values from the project's other files (imports, configs); see ecolint.project
 
     @property
     def model_overrides(self) -> dict[str, float]:
@@ -131,6 +133,7 @@ class Settings:
             repr(self.models),
             str(self.max_file_size),
             self.transformers_version or "",
+            "project" if self.project else "no-project",
         ]
         for path in self.measurements:
             try:
@@ -358,6 +361,11 @@ def settings_from_mapping(data: dict, root: Path, where: str) -> Settings:
             errors.add(f"jobs must be a non-negative integer (0: one per CPU; more than the CPUs is lowered to them), not {v!r}")
         else:
             changes["jobs"] = v
+    if "project" in data:
+        if not isinstance(data["project"], bool):
+            errors.add(f"project must be true or false, not {data['project']!r}")
+        else:
+            changes["project"] = data["project"]
     for sel in changes.get("select", ()) + changes.get("ignore", ()) + changes.get("extend_select", ()):
         err = validate_selector(sel)
         if err:
@@ -452,6 +460,7 @@ class Overrides:
     gpu: Optional[str] = None  # canonical GPU id
     fail_on: Optional[Severity] = None
     jobs: Optional[int] = None
+    project: Optional[bool] = None  # --no-project: False
 
     def apply(self, settings: Settings) -> Settings:
         changes: dict[str, Any] = {}
@@ -467,6 +476,8 @@ class Overrides:
             changes["fail_on"] = self.fail_on
         if self.jobs is not None:
             changes["jobs"] = self.jobs
+        if self.project is not None:
+            changes["project"] = self.project
         return replace(settings, **changes) if changes else settings
 
 

@@ -238,6 +238,9 @@ class FileFacts:
     def is_test(self) -> bool:
         """A test module: its loads and generations exercise code (often quantization itself), they deploy nothing."""
         return self.role == "test"
+    # Values this file reads from other files of the project (see :mod:`ecolint.project`): (span of the use in
+    # this file, the other file, the span there, what is there). Findings at a use get them as related locations.
+    imported_values: list[tuple[Span, str, Span, str]] = field(default_factory=list)
 
     def model_for(self, spec: QuantSpec) -> list[ModelLoad]:
         return [m for m in self.model_loads if m.quant is spec]

@@ -165,7 +165,7 @@ def lint_bytes(path: str, data: bytes, kind: str, engine: Engine, project_dir: O
         result.findings.append(engine_finding(exc.code, path, exc.message, exc.line, exc.col))
         return _filter(result, settings)
     result.text = text
-    if not wants_parse(text, kind, engine):
+    if not wants_parse(text, kind, engine) and not _project_keeps(path, text, kind, settings):
         return result
     return lint_text(path, text, kind, engine, project_dir)
 
@@ -178,7 +178,10 @@ def lint_text(path: str, text: str, kind: str, engine: Engine, project_dir: Opti
     result = FileResult(path, parsed=True, text=text)
     fe = front_end(kind)
     try:
-        facts = fe.extract(path, text, settings)
+        from ecolint.project import active
+
+        with active(path, settings):
+            facts = fe.extract(path, text, settings)
     except SourceError as exc:
         result.findings.append(engine_finding(exc.code, path, exc.message, exc.line, exc.col))
         return _filter(result, settings)
@@ -201,6 +204,7 @@ def lint_text(path: str, text: str, kind: str, engine: Engine, project_dir: Opti
         except Exception as exc:  # noqa: BLE001
             findings.append(engine_finding("ECO903", path, f"internal error in rule {rule.code} ({rule.name}): {type(exc).__name__}: {exc}", detail=traceback.format_exc()))
     findings = _dedupe(findings)
+    _relate(findings, facts)
     sup = parse_suppressions(fe.analysed_text(text, facts), kind)
     kept = [f for f in findings if f.code == "ECO903" or not sup.suppresses(f.code, f.span.line)]
     if settings.is_enabled(UNUSED_NOQA, path):
@@ -213,6 +217,29 @@ def lint_text(path: str, text: str, kind: str, engine: Engine, project_dir: Opti
             kept.append(engine_finding("ECO902", path, f"unused noqa directive (nothing to suppress for {', '.join(codes)})", s.line, s.col, end=(s.end_line, s.end_col)))
     result.findings = fe.place(kept, facts)
     return _filter(result, settings)
+
+
+def _project_keeps(path: str, text: str, kind: str, settings: Settings) -> bool:
+    """The prefilter's answer for what a file's own text cannot show: a call into a project module that
+    generates (see :func:`ecolint.project.keeps_file`)."""
+    from ecolint.project import keeps_file
+
+    return keeps_file(path, text, kind, settings)
+
+
+def _relate(findings: list[Finding], facts: FileFacts) -> None:
+    """Give each finding at a use of a value from another file the place that value is written (related
+    locations; see :mod:`ecolint.project`)."""
+    if not facts.imported_values:
+        return
+    for f in findings:
+        for use, other, where, what in facts.imported_values:
+            if _overlaps(f.span, use) and (other, where, what) not in f.related:
+                f.related.append((other, where, what))
+
+
+def _overlaps(a: Span, b: Span) -> bool:
+    return (a.line, a.col) < (b.end_line, b.end_col) and (b.line, b.col) < (a.end_line, a.end_col)
 
 
 def _filter(result: FileResult, settings: Settings) -> FileResult:
@@ -335,6 +362,9 @@ def lint_paths(
     from ecolint import files
     from ecolint.discovery import discover
 
+    from ecolint.project.model import forget
+
+    forget()  # modules read by an earlier run in this process may have changed
     engines = engine if isinstance(engine, Engines) else Engines.of(engine)
     cache_for = _cache_function(cache)
     caches: dict[int, "Optional[ResultsCache]"] = {}  # id(engine) -> its cache

@@ -12,6 +12,7 @@ from typing import Optional, Sequence
 
 import libcst as cst
 
+from ecolint.dtypes import dtype_name
 from ecolint.facts import FixCandidate, QuantSpec
 from ecolint.sources.cst_walk import children
 from ecolint.sources.python.brackets import (
@@ -100,6 +101,9 @@ class Edits:
         return [src.offset(self.span(c).line, self.span(c).col) for c in matchers.findall(node, matchers.Comment())]
 
     def set_option_edit(self, call: cst.Call, items: dict, name: str, literal: str) -> Optional[FixCandidate]:
+        away = written_elsewhere(items.values())
+        if away is not None:
+            return away
         item = items.get(name)
         if item is not None:
             return self.replace_edit(item.expression, literal)
@@ -123,6 +127,9 @@ class Edits:
         doomed = [items[n] for n in names if n in items]
         if not doomed:
             return None
+        away = written_elsewhere(doomed)
+        if away is not None:
+            return away
         ranges: list[tuple[int, int, str]] = []
         loss = False
         by_container: dict[int, list[Item]] = {}
@@ -151,6 +158,9 @@ class Edits:
         if spec is not None and id(spec) in self.changed_specs:
             candidate.advice_only = "the config object is changed after it is built"
         for it in touched:
+            if getattr(it, "elsewhere", ""):
+                candidate.advice_only = f"the value is written in {it.elsewhere}"
+                continue
             if self.r.shared_container(it.container):
                 candidate.advice_only = f"`{self.r.bound_to[id(it.container)]}` is also used elsewhere or changed later"
             value = getattr(it.element, "value", None)
@@ -173,11 +183,22 @@ class Edits:
         """``torch.bfloat16`` -> ``torch.float16`` (only the attribute name changes) or ``"bfloat16"`` ->
         ``"float16"``."""
         if isinstance(node, cst.Attribute):
+            if dtype_name(node.attr.value) == "other":  # `settings.DTYPE`: the dtype is written elsewhere
+                return None
             return self.replace_edit(node.attr, new)
         if isinstance(node, cst.SimpleString):
             quote = node.quote
             return self.replace_edit(node, f"{node.prefix}{quote}{new}{quote}")
         return None
+
+
+def written_elsewhere(items) -> Optional[FixCandidate]:
+    """Advice only when an option's value is written in another module of the project (see
+    :mod:`ecolint.project`): a fix never edits a file other than the one it is reported in."""
+    for it in items:
+        if getattr(it, "elsewhere", ""):
+            return FixCandidate([], advice_only=f"the value is written in {it.elsewhere}")
+    return None
 
 
 def inert(node: cst.CSTNode) -> bool:

@@ -394,11 +394,29 @@ class _Extractor(cst.CSTVisitor):
             self._maybe_local_call(node, name)
 
     def _maybe_local_call(self, node: cst.Call, name: str) -> None:
-        if not self.loops or name not in self.a.functions:
+        if self.loops and name not in self.a.functions:
+            name = self._imported_generating(node) or ""
+        if not self.loops or name not in self.a.functions and name not in self.a.generating_functions:
             return
         loop = self._per_item_loop(node)
         if loop is not None:
             self.pending.append(_Pending(name, self.a.span(node), loop))
+
+    def _imported_generating(self, node: cst.Call) -> Optional[str]:
+        """``helpers.answer`` when ``node`` calls a function of another project module that generates once per
+        call (recorded among the generating functions under that dotted name); None otherwise."""
+        a = self.a
+        target = a.imported_target(node.func, self.scope)
+        if target is None or a.imports is None:
+            return None
+        name = a.dotted(node.func) or ""
+        if name not in a.generating_functions:
+            found = a.imports.generating(target)
+            if found is None:
+                return None
+            a.generating_functions[name] = Generation(a.span(node), found.engine, found.api)
+            a.imports.related_generation(a, a.span(node), found)
+        return name
 
     def _per_item_loop(self, node: cst.Call, inputs_only: bool = False) -> Optional[_Loop]:
         """The innermost loop whose item reaches the call's arguments (with ``inputs_only``, only the arguments

@@ -50,13 +50,16 @@ class Item:
     ``DictElement``, whose ``value`` is the expression as written) and the call or dict it belongs to."""
 
     value: Value
-    element: Any  # cst.Arg | cst.DictElement | cst.StarredDictElement
+    element: Any  # cst.Arg | cst.DictElement | cst.StarredDictElement (the use site, for a value from elsewhere)
     container: cst.CSTNode
+    elsewhere: str = ""  # the file the value is written in, when it is another module of the project
 
     @property
     def expression(self) -> cst.BaseExpression:
-        """The option's expression as written (``torch.float16`` in ``torch_dtype=torch.float16``)."""
-        return self.element.value
+        """The option's expression as written (``torch.float16`` in ``torch_dtype=torch.float16``); for a value
+        from another module, the expression that uses it here."""
+        inner = getattr(self.element, "value", None)
+        return inner if isinstance(inner, cst.BaseExpression) else self.element
 
 
 class Resolver:
@@ -76,6 +79,10 @@ class Resolver:
         self.bound_to: dict[int, str] = {}  # id(dict literal / call) -> the simple name it is assigned to
         self.name_uses: dict[str, int] = {}  # every Name in the file, by identifier (bindings included)
         self.mutated: set[str] = set()  # names whose container is changed after it is built (kw[k] = v, kw.update())
+        # Other modules of the project (see :mod:`ecolint.project`): every imported name -> its dotted target
+        # (relative imports keep their dots), and the hook that reads values from them (None: project model off).
+        self.imported: dict[str, str] = {}
+        self.imports = import_hook()
 
     # -- positions and names ------------------------------------------------------------------------------
     def span(self, node: cst.CSTNode) -> Span:
@@ -143,9 +150,13 @@ class Resolver:
         if isinstance(node, cst.Name):
             if node.value in ("True", "False", "None"):
                 return Value({"True": True, "False": False, "None": None}[node.value], CERTAIN, span, src)
+            owner = self.scope_of_name(scope, node.value)
+            if owner is None and self.imports is not None and node.value in self.imported:
+                found = self.imports.value(self, self.imported[node.value], node)
+                if found is not None:
+                    return found
             if node.value in self.aliases:
                 return Value(Ref(self.aliases[node.value]), CERTAIN, span, src)
-            owner = self.scope_of_name(scope, node.value)
             if owner is None:
                 return unknown(span, src)
             if node.value in owner.assigns:
@@ -176,6 +187,11 @@ class Resolver:
                     d = self.argparse_defaults[dest]
                     return Value(d.value, DEFAULT if d.known else UNKNOWN, d.span, src)
                 return unknown(span, src)
+            target = self.imported_target(node, scope)
+            if target is not None and self.imports is not None:
+                found = self.imports.value(self, target, node)
+                if found is not None:
+                    return found
             q = self.qualify(node)
             if q and q.split(".", 1)[0] in self.aliases.values() or (q and q.startswith("torch.")):
                 return Value(Ref(q), CERTAIN, span, src)
@@ -244,6 +260,11 @@ class Resolver:
         known = self.call_value(node, q, scope)
         if known is not None:
             return Value(known, CERTAIN, span, src)
+        target = self.imported_target(node.func, scope)
+        if target is not None and self.imports is not None:
+            found = self.imports.call(self, target, node)
+            if found is not None:
+                return found
         if isinstance(node.func, cst.Name) and node.func.value in self.functions:
             fn = self.functions[node.func.value]
             if len(fn.returns) == 1 and fn.returns[0] is not None:
@@ -253,6 +274,19 @@ class Resolver:
         if q in ("torch.device",) and node.args:
             return self.resolve(node.args[0].value, scope, depth + 1)
         return unknown(span, src)
+
+    def imported_target(self, node: cst.BaseExpression, scope: Optional[Scope] = None) -> Optional[str]:
+        """``config.MODEL_ID`` for ``MODEL_ID`` after ``from config import MODEL_ID`` (or ``cfg.MODEL_ID`` after
+        ``import config as cfg``): the dotted name an expression refers to in another module; None for a name
+        bound in this file or not imported."""
+        name = self.dotted(node)
+        if not name:
+            return None
+        root, _, rest = name.partition(".")
+        if root not in self.imported or self.scope_of_name(scope or self.module_scope, root) is not None:
+            return None
+        base = self.imported[root]
+        return f"{base}.{rest}" if rest else base
 
     # -- facts -------------------------------------------------------------------------------------------
     def kwargs_of(self, call: cst.Call, scope: Scope) -> tuple[dict[str, Item], bool]:
@@ -285,6 +319,14 @@ class Resolver:
         if name is None:
             return False
         return name in self.mutated or self.name_uses.get(name, 0) > 2  # the binding and one use
+
+
+def import_hook():
+    """The hook that reads values from the project's other modules, when the project model is on for the file
+    being analysed (see :mod:`ecolint.project.bridge`)."""
+    from ecolint.project.bridge import hook
+
+    return hook()
 
 
 _STRENGTH = {CERTAIN: 0, DEFAULT: 1, UNKNOWN: 2}
@@ -339,8 +381,16 @@ class ScopeCollector(cst.CSTVisitor):
             else:
                 root = full.split(".", 1)[0]
                 self.a.aliases[root] = root
+            local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else full.split(".", 1)[0]
+            self.a.imported[local] = full if alias.asname is not None else local
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if not isinstance(node.names, cst.ImportStar):
+            module = "." * len(node.relative) + (self.a.dotted(node.module) or "" if node.module is not None else "")
+            for alias in node.names:
+                if isinstance(alias.name, cst.Name):
+                    local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else alias.name.value
+                    self.a.imported[local] = f"{module}{'' if module.endswith('.') or not module else '.'}{alias.name.value}"
         if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
             return
         base = self.a.dotted(node.module)

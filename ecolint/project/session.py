@@ -1,0 +1,113 @@
+"""The project of the file being linted, for the front ends, the results cache and the prefilter.
+
+:func:`active` makes a file's project session current while its front end runs (the Python front end's resolver
+asks :func:`current` for its import hook); :func:`dependency_stamp` is the part of a file's cache key that
+covers the modules it may read values from (a change in a helper re-lints its users); :func:`keeps_file` tells
+the prefilter to keep a file whose own text names no fact but which calls into a project module that generates.
+Everything is off with ``project = false`` (``--no-project``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from contextlib import contextmanager
+from typing import Iterator, Optional
+
+from ecolint.project.model import Project, project_for
+from ecolint.project.summaries import MAX_DEPTH, Evaluator, local_imports
+
+
+class Session:
+    """One linted file's view of its project."""
+
+    def __init__(self, path: str):
+        self.path = os.path.abspath(path)
+        self.project: Project = project_for(self.path)
+        self.evaluator = Evaluator(self.project)
+
+    def display(self, path: str) -> str:
+        """How a dependency is named in messages and related locations (like the linted file: relative to the
+        working directory when below it)."""
+        from pathlib import Path
+
+        from ecolint.runner import display_path
+
+        return display_path(Path(path))
+
+
+_CURRENT: Optional[Session] = None
+
+
+def enabled(settings) -> bool:
+    return bool(getattr(settings, "project", True))
+
+
+@contextmanager
+def active(path: str, settings) -> Iterator[Optional[Session]]:
+    """Make ``path``'s project session current (none when the project model is off)."""
+    global _CURRENT
+    previous = _CURRENT
+    _CURRENT = Session(path) if enabled(settings) else None
+    try:
+        yield _CURRENT
+    finally:
+        _CURRENT = previous
+
+
+def current() -> Optional[Session]:
+    return _CURRENT
+
+
+def _reached(path: str, text: str) -> list[str]:
+    """The project modules ``path`` may read values from: its local imports and theirs, depth-limited."""
+    project = project_for(path)
+    importer = os.path.abspath(path)
+    seen: dict[str, None] = {}
+    frontier = [(importer, t) for t in local_imports(text)]
+    for _ in range(MAX_DEPTH):
+        nxt: list[tuple[str, str]] = []
+        for who, target in frontier:
+            found = project.split_target(who, target)
+            if found is None or found[0] in seen:
+                continue
+            dep = found[0]
+            seen[dep] = None
+            s = project.summary(dep)
+            if s is not None:
+                nxt.extend((dep, t) for t in s.imports.values())
+        if not nxt:
+            break
+        frontier = nxt
+    return list(seen)
+
+
+def dependency_stamp(path: str, kind: str, data: bytes, settings) -> str:
+    """A hash of the contents of the project modules the file may read values from ("" when none or off)."""
+    if kind != "python" or not enabled(settings):
+        return ""
+    deps = _reached(path, data.decode("utf-8", "replace"))
+    if not deps:
+        return ""
+    h = hashlib.blake2b(digest_size=16)
+    for dep in sorted(deps):
+        h.update(dep.encode("utf-8", "surrogatepass"))
+        try:
+            with open(dep, "rb") as fh:
+                h.update(hashlib.blake2b(fh.read(), digest_size=16).digest())
+        except OSError:
+            h.update(b"<unreadable>")
+    return h.hexdigest()
+
+
+def keeps_file(path: str, text: str, kind: str, settings) -> bool:
+    """True when the file imports a project module with a function that generates once per call: a loop in the
+    file that calls it is a per-item generation the file's own text has no word for."""
+    if kind != "python" or not enabled(settings):
+        return False
+    project = project_for(path)
+    for dep in _reached(path, text):
+        s = project.summary(dep)
+        if s is not None and (s.generating or s.generating_calls):
+            return True
+    return False

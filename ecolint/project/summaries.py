@@ -1,0 +1,496 @@
+"""Module summaries: what one Python module of the project says, read with the standard ``ast`` module.
+
+A summary keeps the module's top-level bindings, functions and imports; :func:`evaluate` turns an expression
+of it into an :class:`SValue` on demand (constants, dotted references such as ``torch.float16``, dicts,
+``dict(...)`` calls, ``BitsAndBytesConfig(...)`` calls, the single return value of a local or imported function,
+``os.environ.get(key, default)`` defaults). A name bound more than once, a value computed at run time, a parameter,
+anything deeper than :data:`MAX_DEPTH` steps or on an import cycle is unknown. Each value keeps the file and the
+position where it is written.
+
+Generating functions: a function whose body calls ``<x>.generate(...)`` / ``<x>.chat(...)`` (or a generating
+function of the project) with an argument that comes from one of its parameters generates once per call; the
+summary records where (:attr:`ModuleSummary.generating`).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Optional
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ecolint.project.model import Project
+
+MAX_DEPTH = 8  # evaluation steps across names, calls and modules
+CERTAIN, DEFAULT, UNKNOWN = "certain", "default", "unknown"
+QUANT_CALLS = ("BitsAndBytesConfig",)
+GENERATE_METHODS = ("generate", "chat")
+_FOREIGN_RECEIVERS = ("template", "tmpl", "jinja")
+
+
+@dataclass
+class SValue:
+    """A value written in a module: ``kind`` is ``const`` (``value`` a Python constant), ``ref`` (a dotted name),
+    ``dict`` (``value``: key -> SValue; ``opaque`` when ``**`` unpacking could not be resolved), ``quant`` (a
+    ``BitsAndBytesConfig(...)`` call; ``value`` its keyword arguments) or ``unknown``."""
+
+    kind: str
+    value: Any
+    path: str
+    line: int
+    col: int  # 1-based
+    end_line: int
+    end_col: int
+    source: str = ""
+    certainty: str = CERTAIN
+    opaque: bool = False
+
+    @property
+    def known(self) -> bool:
+        return self.kind != "unknown"
+
+
+@dataclass
+class Generating:
+    """A function that generates once per call: where the generation is and how it is called."""
+
+    path: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    api: str
+    engine: str = "transformers"
+
+
+@dataclass
+class ModuleSummary:
+    path: str
+    digest: str  # content hash (the results cache keys users on it)
+    tree: ast.Module
+    lines: list[str]
+    imports: dict[str, str] = field(default_factory=dict)  # local name -> dotted target (relative: leading dots)
+    assigns: dict[str, list[ast.expr]] = field(default_factory=dict)  # module-level bindings (None: not a value)
+    functions: dict[str, ast.FunctionDef] = field(default_factory=dict)
+    generating: dict[str, Generating] = field(default_factory=dict)
+    generating_calls: dict[str, list[str]] = field(default_factory=dict)  # function -> callees fed by its params
+
+    def source(self, node: ast.AST) -> str:
+        return ast.get_source_segment("".join(self.lines), node) or ""  # type: ignore[arg-type]
+
+
+def summarise(path: str, data: bytes) -> Optional[ModuleSummary]:
+    """The summary of a module's bytes; None when it is not valid Python."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(data, filename=path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    text = data.decode("utf-8", "replace")
+    s = ModuleSummary(path, hashlib.blake2b(data, digest_size=16).hexdigest(), tree, text.splitlines(True))
+    for node in tree.body:
+        _top_level(s, node)
+    for name, fn in s.functions.items():
+        _find_generation(s, name, fn)
+    return s
+
+
+def _bind(s: ModuleSummary, name: str, value: Any) -> None:
+    s.assigns.setdefault(name, []).append(value)
+
+
+def _top_level(s: ModuleSummary, node: ast.stmt) -> None:
+    if isinstance(node, ast.Import):
+        for a in node.names:
+            if a.asname:
+                s.imports[a.asname] = a.name
+            else:
+                root = a.name.split(".", 1)[0]
+                s.imports[root] = root
+    elif isinstance(node, ast.ImportFrom):
+        base = "." * node.level + (node.module or "")
+        for a in node.names:
+            if a.name == "*":
+                continue
+            sep = "" if base.endswith(".") or not base else "."
+            s.imports[a.asname or a.name] = f"{base}{sep}{a.name}"
+    elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if node.name in s.functions or node.name in s.assigns:
+            _bind(s, node.name, None)
+        s.functions[node.name] = node  # type: ignore[assignment]
+    elif isinstance(node, ast.Assign):
+        for t in node.targets:
+            if isinstance(t, ast.Name):
+                _bind(s, t.id, node.value)
+            else:
+                for n in ast.walk(t):
+                    if isinstance(n, ast.Name):
+                        _bind(s, n.id, None)
+    elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+        _bind(s, node.target.id, node.value)
+    elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+        _bind(s, node.target.id, None)
+    elif isinstance(node, (ast.If, ast.Try, ast.For, ast.While, ast.With)):
+        # bindings under a condition or in a loop: any name bound there is not one value
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                _bind(s, n.id, None)
+            elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                _bind(s, n.name, None)
+    elif isinstance(node, ast.ClassDef):
+        _bind(s, node.name, None)
+    # a later ``X["k"] = v`` or ``X.update(...)`` changes a dict: it is no longer one value
+    for n in ast.walk(node) if isinstance(node, (ast.Assign, ast.Expr, ast.AugAssign)) else ():
+        if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name):
+            _bind(s, n.value.id, None)
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("update", "pop", "setdefault", "clear") and isinstance(n.func.value, ast.Name):
+            _bind(s, n.func.value.id, None)
+
+
+def _param_names(fn: ast.FunctionDef) -> set[str]:
+    a = fn.args
+    names = {p.arg for p in a.posonlyargs + a.args + a.kwonlyargs}
+    for p in (a.vararg, a.kwarg):
+        if p is not None:
+            names.add(p.arg)
+    return names
+
+
+def _names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _own_nodes(fn: ast.FunctionDef):
+    """The nodes of a function's body, nested functions, classes and lambdas left out."""
+    stack: list[ast.AST] = list(fn.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                stack.append(child)
+
+
+def _find_generation(s: ModuleSummary, name: str, fn: ast.FunctionDef) -> None:
+    """Does ``fn`` generate once per call with its parameters as input? (assignments inside the function carry
+    the parameters forward: ``ids = tok(p)`` then ``model.generate(**ids)``)."""
+    tainted = _param_names(fn)
+    nodes = sorted(_own_nodes(fn), key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
+    for node in nodes:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and _names(node.value) & tainted:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                tainted |= _names(t)
+    callees: list[str] = []
+    for node in nodes:
+        if not isinstance(node, ast.Call):
+            continue
+        used: set[str] = set()
+        for arg in node.args:
+            used |= _names(arg)
+        for kw in node.keywords:
+            used |= _names(kw.value)
+        if not used & tainted:
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in GENERATE_METHODS:
+            receiver = _dotted(func.value) or "<expr>"
+            if any(w in receiver.rsplit(".", 1)[-1].lower() for w in _FOREIGN_RECEIVERS):
+                continue
+            end_line = getattr(node, "end_lineno", None) or node.lineno
+            end_col = getattr(node, "end_col_offset", None) or node.col_offset
+            s.generating.setdefault(name, Generating(s.path, node.lineno, node.col_offset + 1, end_line, end_col + 1, f"{receiver}.{func.attr}"))
+            return
+        dotted = _dotted(func)
+        if dotted:
+            callees.append(dotted)
+    if callees:
+        s.generating_calls[name] = callees
+
+
+def _dotted(node: ast.AST) -> Optional[str]:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+# -- evaluation ---------------------------------------------------------------------------------------------
+class Evaluator:
+    """Evaluates expressions of the project's modules; ``stack`` breaks cycles, ``depth`` bounds the work."""
+
+    def __init__(self, project: "Project"):
+        self.project = project
+        self.used: set[str] = set()  # files whose summaries an answer depended on
+        self._stack: set[tuple[str, str]] = set()
+
+    def unknown(self, s: ModuleSummary, node: Optional[ast.AST]) -> SValue:
+        line, col, end_line, end_col = _where(node)
+        return SValue("unknown", None, s.path, line, col, end_line, end_col)
+
+    def lookup(self, importer: str, target: str, depth: int = 0) -> Optional[tuple[ModuleSummary, str, list[str]]]:
+        """(summary, name, rest) for ``module.NAME[.rest]`` seen from ``importer``; None when the module is not in
+        the project or cannot be parsed."""
+        found = self.project.split_target(importer, target)
+        if found is None:
+            return None
+        path, attrs = found
+        self.used.add(path)
+        s = self.project.summary(path)
+        if s is None or not attrs:
+            return None
+        return s, attrs[0], attrs[1:]
+
+    def name_value(self, importer: str, target: str, depth: int = 0) -> Optional[SValue]:
+        """The value of the dotted ``target`` (``config.MODEL_ID``) as seen from ``importer``."""
+        found = self.lookup(importer, target, depth)
+        if found is None:
+            return None
+        s, name, rest = found
+        if rest:
+            return None
+        return self.binding(s, name, depth + 1)
+
+    def binding(self, s: ModuleSummary, name: str, depth: int) -> SValue:
+        key = (s.path, name)
+        if depth > MAX_DEPTH or key in self._stack:
+            return self.unknown(s, None)
+        self._stack.add(key)
+        try:
+            values = s.assigns.get(name)
+            if values is not None:
+                if len(values) != 1 or values[0] is None or name in s.functions:
+                    return self.unknown(s, values[0] if values and values[0] is not None else None)
+                return self.evaluate(s, values[0], {}, depth + 1)
+            if name in s.imports:
+                v = self.name_value(s.path, s.imports[name], depth + 1)
+                return v if v is not None else self.unknown(s, None)
+            return self.unknown(s, None)
+        finally:
+            self._stack.discard(key)
+
+    def function(self, importer: str, target: str, depth: int = 0) -> Optional[tuple[ModuleSummary, ast.FunctionDef]]:
+        """The function the dotted ``target`` names, following re-exports (``from .load import get_config``)."""
+        found = self.lookup(importer, target, depth)
+        if found is None or found[2] or depth > MAX_DEPTH:
+            return None
+        s, name, _ = found
+        if name in s.functions and name not in s.assigns:
+            return s, s.functions[name]
+        if name in s.imports and (s.path, name) not in self._stack:
+            self._stack.add((s.path, name))
+            try:
+                return self.function(s.path, s.imports[name], depth + 1)
+            finally:
+                self._stack.discard((s.path, name))
+        return None
+
+    def call_result(self, importer: str, target: str, depth: int = 0) -> Optional[SValue]:
+        """What a call to the function ``target`` returns, when it is one value whatever the arguments."""
+        found = self.function(importer, target, depth)
+        if found is None:
+            return None
+        s, fn = found
+        return self.returned(s, fn, depth + 1)
+
+    def returned(self, s: ModuleSummary, fn: ast.FunctionDef, depth: int) -> SValue:
+        key = (s.path, fn.name + "()")
+        if depth > MAX_DEPTH or key in self._stack:
+            return self.unknown(s, fn)
+        returns = [n for n in _own_nodes(fn) if isinstance(n, ast.Return)]
+        if len(returns) != 1 or returns[0].value is None:
+            return self.unknown(s, fn)
+        local: dict[str, list[Optional[ast.expr]]] = {p: [None] for p in _param_names(fn)}
+        for n in _own_nodes(fn):
+            if isinstance(n, ast.Assign):
+                for t in n.targets:
+                    for name in _names(t):
+                        local.setdefault(name, []).append(n.value if isinstance(t, ast.Name) else None)
+            elif isinstance(n, (ast.AnnAssign, ast.AugAssign, ast.For, ast.With, ast.NamedExpr)):
+                target = getattr(n, "target", None) or n
+                for name in _names(target) if not isinstance(n, ast.With) else {x.id for x in ast.walk(n) if isinstance(x, ast.Name) and isinstance(x.ctx, ast.Store)}:
+                    local.setdefault(name, []).append(n.value if isinstance(n, ast.AnnAssign) else None)
+            elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.attr in ("update", "pop", "setdefault", "clear"):
+                local.setdefault(n.func.value.id, []).append(None)
+            elif isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name):
+                local.setdefault(n.value.id, []).append(None)
+        self._stack.add(key)
+        try:
+            return self.evaluate(s, returns[0].value, local, depth + 1)
+        finally:
+            self._stack.discard(key)
+
+    def evaluate(self, s: ModuleSummary, node: ast.expr, local: dict, depth: int) -> SValue:
+        line, col, end_line, end_col = _where(node)
+
+        def make(kind: str, value: Any, certainty: str = CERTAIN, opaque: bool = False) -> SValue:
+            return SValue(kind, value, s.path, line, col, end_line, end_col, s.source(node), certainty, opaque)
+
+        if depth > MAX_DEPTH:
+            return make("unknown", None)
+        if isinstance(node, ast.Constant):
+            return make("const", node.value) if isinstance(node.value, (str, int, float, bool, type(None))) else make("unknown", None)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+            num = node.operand.value
+            return make("const", -num) if isinstance(num, (int, float)) and not isinstance(num, bool) else make("unknown", None)
+        if isinstance(node, ast.Name):
+            if node.id in local:
+                values = local[node.id]
+                if len(values) != 1 or values[0] is None:
+                    return make("unknown", None)
+                return self.evaluate(s, values[0], {k: v for k, v in local.items() if k != node.id}, depth + 1)
+            if node.id in s.imports and node.id not in s.assigns:
+                target = s.imports[node.id]
+                found = self.name_value(s.path, target, depth + 1)
+                if found is not None:
+                    return found
+                return make("ref", target) if not target.startswith(".") else make("unknown", None)
+            return self.binding(s, node.id, depth + 1)
+        if isinstance(node, ast.Attribute):
+            dotted = _dotted(node)
+            if dotted:
+                root, _, rest = dotted.partition(".")
+                if root in s.imports and root not in s.assigns and root not in local:
+                    target = f"{s.imports[root]}.{rest}"
+                    found = self.name_value(s.path, target, depth + 1)
+                    if found is not None:
+                        return found
+                    if self.project.split_target(s.path, target) is None:
+                        return make("ref", target)
+            return make("unknown", None)
+        if isinstance(node, ast.Dict):
+            out: dict[str, SValue] = {}
+            opaque = False
+            for k, item in zip(node.keys, node.values):
+                if k is None:
+                    inner = self.evaluate(s, item, local, depth + 1)
+                    if inner.kind == "dict":
+                        out.update(inner.value)
+                        opaque = opaque or inner.opaque
+                    else:
+                        opaque = True
+                    continue
+                key = self.evaluate(s, k, local, depth + 1)
+                if key.kind == "const" and isinstance(key.value, str):
+                    out[key.value] = self.evaluate(s, item, local, depth + 1)
+                else:
+                    opaque = True
+            return make("dict", out, opaque=opaque)
+        if isinstance(node, ast.Call):
+            return self.call(s, node, local, depth, make)
+        if isinstance(node, ast.Subscript):
+            base = self.evaluate(s, node.value, local, depth + 1)
+            key = self.evaluate(s, node.slice, local, depth + 1) if isinstance(node.slice, ast.expr) else None
+            if base.kind == "dict" and key is not None and key.kind == "const" and key.value in base.value:
+                return base.value[key.value]
+            return make("unknown", None)
+        return make("unknown", None)
+
+    def call(self, s: ModuleSummary, node: ast.Call, local: dict, depth: int, make) -> SValue:
+        dotted = _dotted(node.func) or ""
+        root, _, rest = dotted.partition(".")
+        qualified = f"{s.imports[root]}.{rest}".rstrip(".") if root in s.imports else dotted
+        last = qualified.rsplit(".", 1)[-1]
+        if qualified in ("os.environ.get", "os.getenv") and len(node.args) >= 2:
+            d = self.evaluate(s, node.args[1], local, depth + 1)
+            if d.known:
+                d.certainty = DEFAULT
+            return d
+        if last in QUANT_CALLS or last == "dict" and dotted == "dict":
+            out: dict[str, SValue] = {}
+            opaque = bool(node.args) and last == "dict"
+            for kw in node.keywords:
+                if kw.arg is None:
+                    inner = self.evaluate(s, kw.value, local, depth + 1)
+                    if inner.kind == "dict":
+                        out.update(inner.value)
+                        opaque = opaque or inner.opaque
+                    else:
+                        opaque = True
+                else:
+                    out[kw.arg] = self.evaluate(s, kw.value, local, depth + 1)
+            if last in QUANT_CALLS and node.args:
+                opaque = True
+            return make("quant" if last in QUANT_CALLS else "dict", out, opaque=opaque)
+        if isinstance(node.func, ast.Name) and node.func.id in s.functions and node.func.id not in local and node.func.id not in s.assigns:
+            return self.returned(s, s.functions[node.func.id], depth + 1)
+        if root in s.imports and root not in s.assigns and root not in local:
+            v = self.call_result(s.path, qualified, depth + 1)
+            if v is not None:
+                return v
+        return make("unknown", None)
+
+    # -- generation -----------------------------------------------------------------------------------
+    def generating(self, importer: str, target: str, depth: int = 0) -> Optional[Generating]:
+        """Where the function ``target`` generates once per call (directly, or through a function of the project
+        it calls with its parameters), or None."""
+        found = self.function(importer, target, depth)
+        if found is None or depth > MAX_DEPTH:
+            return None
+        s, fn = found
+        if fn.name in s.generating:
+            return s.generating[fn.name]
+        key = (s.path, fn.name + "/gen")
+        if key in self._stack:
+            return None
+        self._stack.add(key)
+        try:
+            for callee in s.generating_calls.get(fn.name, ()):
+                root, _, rest = callee.partition(".")
+                if root in s.functions and not rest:
+                    inner = self.generating_local(s, root, depth + 1)
+                elif root in s.imports:
+                    inner = self.generating(s.path, f"{s.imports[root]}.{rest}".rstrip("."), depth + 1)
+                else:
+                    inner = None
+                if inner is not None:
+                    return inner
+        finally:
+            self._stack.discard(key)
+        return None
+
+    def generating_local(self, s: ModuleSummary, name: str, depth: int) -> Optional[Generating]:
+        if name in s.generating:
+            return s.generating[name]
+        return None
+
+
+def _where(node: Optional[ast.AST]) -> tuple[int, int, int, int]:
+    if node is None or not hasattr(node, "lineno"):
+        return 1, 1, 1, 1
+    end_line = getattr(node, "end_lineno", None) or node.lineno  # type: ignore[attr-defined]
+    end_col = getattr(node, "end_col_offset", None)
+    return node.lineno, node.col_offset + 1, end_line, (end_col if end_col is not None else node.col_offset) + 1  # type: ignore[attr-defined]
+
+
+def local_imports(text: str) -> list[str]:
+    """The modules a file's text imports (``a.b``, relative ``..a.b``; ``from a import b`` also gives ``a.b``),
+    found without parsing (an over-approximation is harmless: it is used for cache keys and to keep files)."""
+    out: list[str] = []
+    for m in _IMPORT.finditer(text):
+        if m.group("from") is not None:
+            base = m.group("from")
+            names = m.group("names") or ""
+            out.append(base)
+            for name in _NAME.findall(names.split("#", 1)[0]):
+                if name not in ("import", "as"):
+                    out.append(f"{base}{'' if base.endswith('.') else '.'}{name}")
+        else:
+            for part in (m.group("mods") or "").split(","):
+                name = part.strip().split(" ", 1)[0]
+                if name:
+                    out.append(name)
+    return list(dict.fromkeys(out))
+
+
+_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+(?P<from>\.*[\w.]*)[ \t]+import[ \t]+\(?(?P<names>[^\n)]*)|import[ \t]+(?P<mods>[\w. \t,]+))",
+    re.MULTILINE,
+)
+_NAME = re.compile(r"\w+")
