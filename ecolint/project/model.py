@@ -18,7 +18,7 @@ import os
 from functools import lru_cache
 from typing import Optional
 
-from ecolint.project.summaries import ModuleSummary, summarise
+from ecolint.project.summaries import ModuleSummary, local_imports, summarise
 
 ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 MAX_MODULE_BYTES = 1_000_000  # a bigger module is not summarised (unknown)
@@ -43,6 +43,8 @@ class Project:
     def __init__(self, root: str):
         self.root = root
         self._summaries: dict[str, Optional[ModuleSummary]] = {}
+        self._data: dict[str, Optional[bytes]] = {}
+        self._imports: dict[str, list[str]] = {}
         self._files: dict[tuple[str, str], Optional[str]] = {}
 
     # -- where a module is -----------------------------------------------------------------------------
@@ -107,15 +109,28 @@ class Project:
             self._summaries[path] = self._summarise(path)
         return self._summaries[path]
 
+    def data(self, path: str) -> Optional[bytes]:
+        """The bytes of the module file ``path`` (regular files only, at most ``MAX_MODULE_BYTES``), read once per
+        process; None when it cannot be read or is too big."""
+        if path not in self._data:
+            from ecolint.files import read_regular
+
+            try:
+                self._data[path] = read_regular(path, MAX_MODULE_BYTES)
+            except OSError:  # unreadable, not a regular file, too large: its values are unknown
+                self._data[path] = None
+        return self._data[path]
+
+    def imports(self, path: str) -> list[str]:
+        """The modules ``path`` imports, from its text (no parse; see :func:`local_imports`)."""
+        if path not in self._imports:
+            data = self.data(path)
+            self._imports[path] = local_imports(data.decode("utf-8", "replace")) if data is not None else []
+        return self._imports[path]
+
     def _summarise(self, path: str) -> Optional[ModuleSummary]:
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read(MAX_MODULE_BYTES + 1)
-        except OSError:
-            return None
-        if len(data) > MAX_MODULE_BYTES:
-            return None
-        return summarise(path, data)
+        data = self.data(path)
+        return summarise(path, data) if data is not None else None
 
 
 _PROJECTS: dict[str, Project] = {}

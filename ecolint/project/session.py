@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from contextlib import contextmanager
 from typing import Iterator, Optional
 
@@ -59,6 +60,11 @@ def current() -> Optional[Session]:
     return _CURRENT
 
 
+# What a generating function's module must spell: the generation calls the summaries follow (``.generate(``,
+# ``.chat(``). Used on the bytes before any module is parsed.
+_GENERATION_WORD = re.compile(rb"generate|chat")
+
+
 def _reached(path: str, text: str) -> list[str]:
     """The project modules ``path`` may read values from: its local imports and theirs, depth-limited."""
     project = project_for(path)
@@ -73,9 +79,7 @@ def _reached(path: str, text: str) -> list[str]:
                 continue
             dep = found[0]
             seen[dep] = None
-            s = project.summary(dep)
-            if s is not None:
-                nxt.extend((dep, t) for t in s.imports.values())
+            nxt.extend((dep, t) for t in project.imports(dep))  # a text scan: reaching a module parses nothing
         if not nxt:
             break
         frontier = nxt
@@ -89,24 +93,25 @@ def dependency_stamp(path: str, kind: str, data: bytes, settings) -> str:
     deps = _reached(path, data.decode("utf-8", "replace"))
     if not deps:
         return ""
+    project = project_for(path)
     h = hashlib.blake2b(digest_size=16)
     for dep in sorted(deps):
         h.update(dep.encode("utf-8", "surrogatepass"))
-        try:
-            with open(dep, "rb") as fh:
-                h.update(hashlib.blake2b(fh.read(), digest_size=16).digest())
-        except OSError:
-            h.update(b"<unreadable>")
+        dep_data = project.data(dep)
+        h.update(hashlib.blake2b(dep_data, digest_size=16).digest() if dep_data is not None else b"<unreadable>")
     return h.hexdigest()
 
 
 def keeps_file(path: str, text: str, kind: str, settings) -> bool:
     """True when the file imports a project module with a function that generates once per call: a loop in the
     file that calls it is a per-item generation the file's own text has no word for."""
-    if kind != "python" or not enabled(settings):
-        return False
+    if kind != "python" or not enabled(settings) or "for" not in text:
+        return False  # a per-item generation needs a loop or a comprehension in this file
     project = project_for(path)
     for dep in _reached(path, text):
+        data = project.data(dep)
+        if data is None or _GENERATION_WORD.search(data) is None:
+            continue  # a module whose text never names a generation call has no generating function: no parse
         s = project.summary(dep)
         if s is not None and (s.generating or s.generating_calls):
             return True
