@@ -380,7 +380,6 @@ def lint_paths(
     """
     from ecolint import files
     from ecolint.discovery import discover
-
     from ecolint.project.model import forget
 
     forget()  # modules read by an earlier run in this process may have changed

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
+
 from ecolint.facts import Edit, FileFacts, GpuHint, Span
 from ecolint.sources import SourceError
 from ecolint.sources.frontend import EditView, FrontEnd, Placement

@@ -185,7 +185,8 @@ class _Extractor(cst.CSTVisitor):
         if any(w in t.lower() for t in targets for w in BATCH_WORDS):
             return True
         node = iter_node
-        while isinstance(node, cst.Call) and (self.a.dotted(node.func) or "").rsplit(".", 1)[-1] in ("enumerate", "zip", "tqdm", "list", "iter", "sorted", "reversed") and node.args:
+        wrappers = ("enumerate", "zip", "tqdm", "list", "iter", "sorted", "reversed")
+        while isinstance(node, cst.Call) and (self.a.dotted(node.func) or "").rsplit(".", 1)[-1] in wrappers and node.args:
             node = node.args[0].value
         if isinstance(node, cst.Call):
             last = (self.a.dotted(node.func) or "").rsplit(".", 1)[-1]

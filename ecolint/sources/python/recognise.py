@@ -146,7 +146,8 @@ class Analyzer(Resolver):
     # -- calls ------------------------------------------------------------------------------------------
     def model_load(self, node: cst.Call, q: str, owner: str, target: Optional[str], scope: Scope) -> ModelLoad:
         kw, opaque = self.kwargs_of(node, scope)
-        model_node = node.args[0].value if node.args and node.args[0].keyword is None else (kw["pretrained_model_name_or_path"].expression if "pretrained_model_name_or_path" in kw else None)
+        named = kw["pretrained_model_name_or_path"].expression if "pretrained_model_name_or_path" in kw else None
+        model_node = node.args[0].value if node.args and node.args[0].keyword is None else named
         load = ModelLoad(span=self.span(node), api=q if "." in q else f"transformers.{owner}.from_pretrained", engine="transformers")
         load.model = self.model_ref(model_node, scope)
         load.causal_lm = bool(CAUSAL.search(owner))
