@@ -19,12 +19,14 @@ from ecolint.facts import (
     UNKNOWN,
     BatchSetting,
     DtypeUse,
+    Engine,
     FileFacts,
     FixCandidate,
     Generation,
     GpuHint,
     ModelLoad,
     ModelRef,
+    Origin,
     QuantSpec,
     Ref,
     Serving,
@@ -98,7 +100,7 @@ class Analyzer(Resolver):
         self.facts.quant_specs.append(spec)
         return spec
 
-    def make_spec(self, call: cst.Call, origin: str, items: dict) -> QuantSpec:
+    def make_spec(self, call: cst.Call, origin: Origin, items: dict) -> QuantSpec:
         options = {k: it.value for k, it in items.items() if k in BNB_OPTIONS}
         for name, it in items.items():
             if name in BNB_OPTIONS:
@@ -373,7 +375,7 @@ class Analyzer(Resolver):
         self.facts.model_loads.append(load)
         self.facts.servings.append(Serving(self.span(node), "vllm", load.model))
 
-    def generation(self, node: cst.Call, engine: str, api: str, kw: dict) -> Generation:
+    def generation(self, node: cst.Call, engine: Engine, api: str, kw: dict) -> Generation:
         """A generation call (or config) with its options; the caller places it among the loops and records it."""
         gen = Generation(span=self.span(node), engine=engine, api=api)
         uc = kw.get("use_cache")

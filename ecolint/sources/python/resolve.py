@@ -22,6 +22,7 @@ from ecolint.facts import (
     CERTAIN,
     DEFAULT,
     UNKNOWN,
+    Certainty,
     QuantSpec,
     Ref,
     Span,
@@ -315,7 +316,7 @@ def import_hook():
 _STRENGTH = {CERTAIN: 0, DEFAULT: 1, UNKNOWN: 2}
 
 
-def weakest(*values: Value) -> str:
+def weakest(*values: Value) -> Certainty:
     """The least certain of the values' certainties."""
     return max((v.certainty for v in values), key=_STRENGTH.__getitem__)
 
