@@ -21,7 +21,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
-from ecolint.facts import CERTAIN, DEFAULT, UNKNOWN, Certainty
+from ecolint.facts import CERTAIN, DEFAULT, Certainty
 
 if TYPE_CHECKING:  # pragma: no cover
     from ecolint.project.model import Project
