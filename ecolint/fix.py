@@ -137,17 +137,17 @@ def apply_fixes(text: str, findings: Sequence["Finding"], unsafe: bool = False) 
     size = len(text)
     candidates = []
     for f in findings:
-        if not applicable(f.fix, unsafe):
+        if f.fix is None or not applicable(f.fix, unsafe):
             continue
-        ranges = []
+        ranges: list[tuple[int, int, str]] = []
         for e in f.fix.edits:
             try:
                 start, end = to_offset(starts, e.span.line, e.span.col), to_offset(starts, e.span.end_line, e.span.end_col)
             except IndexError:
-                ranges = None
+                ranges = []
                 break
             if not 0 <= start <= end <= size:
-                ranges = None
+                ranges = []
                 break
             ranges.append((start, end, _normalise_newlines(e.content, _newline_for(text, starts, e))))
         if ranges:

@@ -21,10 +21,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Literal, Optional
+from typing import Callable, Optional, cast
 
 from ecolint.dtypes import canonical_dtype
-from ecolint.facts import CERTAIN, DEFAULT, UNKNOWN, BatchSetting, Certainty, DtypeUse, Engine, FileFacts, FixCandidate, ModelLoad, ModelRef, QuantSpec, Serving, Span, Value
+from ecolint.facts import (
+    CERTAIN,
+    DEFAULT,
+    UNKNOWN,
+    BatchSetting,
+    Certainty,
+    DtypeUse,
+    Engine,
+    FileFacts,
+    FixCandidate,
+    ModelLoad,
+    ModelRef,
+    Origin,
+    QuantSpec,
+    Serving,
+    Span,
+    Value,
+)
 from ecolint.sources.words import Word
 
 # Any image whose name holds ``text-generation-inference`` or the word ``tgi`` (GHCR, Google's and AWS's
@@ -136,7 +153,7 @@ def _skip_prefix(words: list[Word]) -> int:
     return i
 
 
-def find_launch(words: list[Word], image: Optional[str] = None, image_span: Optional[Span] = None) -> Optional[tuple[str, str, Span, list[Word]]]:
+def find_launch(words: list[Word], image: Optional[str] = None, image_span: Optional[Span] = None) -> Optional[tuple[Engine, str, Span, list[Word]]]:
     """Recognise a vLLM/TGI server start: (engine, api, span of the program, argument words after it).
 
     ``image`` is the container image whose entrypoint runs when ``words`` are only arguments (Kubernetes
@@ -386,7 +403,7 @@ def djl(facts: FileFacts, settings: dict[str, Setting], span: Span) -> None:
         facts.batch_settings.append(BatchSetting(b.span, int_value(b.value), "djl max_rolling_batch_size"))
 
 
-def quant_spec(engine: Literal["tgi", "vllm"], method: str, setting: Setting) -> Optional[QuantSpec]:
+def quant_spec(engine: Engine, method: str, setting: Setting) -> Optional[QuantSpec]:
     method = method.strip().lower()
     v = setting.value
     opts: dict[str, Value] = {}
@@ -401,7 +418,7 @@ def quant_spec(engine: Literal["tgi", "vllm"], method: str, setting: Setting) ->
         if method not in VLLM_BNB4:
             return None
         opts["load_in_4bit"] = Value(True, v.certainty, setting.span, setting.how)
-    return QuantSpec(span=setting.span, origin=engine, options=opts, engine=engine)
+    return QuantSpec(span=setting.span, origin=cast(Origin, engine), options=opts, engine=engine)  # a server names its spec
 
 
 # -- evaluation and export tools that load a model with bitsandbytes -------------------------------------

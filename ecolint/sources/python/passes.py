@@ -13,7 +13,7 @@ from typing import Callable, Optional, Union
 
 import libcst as cst
 
-from ecolint.facts import BatchSetting, FileFacts, Generation, Span, Value
+from ecolint.facts import BatchSetting, Engine, FileFacts, Generation, Span, Value
 from ecolint.sources.cst_positions import Positions
 from ecolint.sources.cst_walk import names_in, walk
 from ecolint.sources.python.context import Guards, file_role, model_purpose, receiver_kind
@@ -243,7 +243,7 @@ class _Extractor(cst.CSTVisitor):
         loop = _Loop(lambda: a.span(first), targets, set(targets), batched, self.scope, lambda: a.code(first).strip())
         self.loops.append(loop)
 
-    def _leave_comp(self, node) -> None:
+    def _leave_comp(self, original_node) -> None:
         self.loops.pop()
 
     visit_ListComp = _visit_comp
@@ -436,7 +436,7 @@ class _Extractor(cst.CSTVisitor):
         return None
 
 
-    def _generation(self, node: cst.Call, engine: str, api: str, kw: dict, in_loop: bool) -> Generation:
+    def _generation(self, node: cst.Call, engine: Engine, api: str, kw: dict, in_loop: bool) -> Generation:
         a = self.a
         gen = a.generation(node, engine, api, kw)
         if in_loop and self.loops:

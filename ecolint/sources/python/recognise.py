@@ -18,6 +18,7 @@ from ecolint.dtypes import dtype_name, torch_dtype_name
 from ecolint.facts import (
     UNKNOWN,
     BatchSetting,
+    Certainty,
     DtypeUse,
     Engine,
     FileFacts,
@@ -90,7 +91,7 @@ class Analyzer(Resolver):
             kw, opaque = self.kwargs_of(call, scope)
             opaque = opaque or "**" in items or not call.args
             items = {**items, **{k: v for k, v in kw.items() if k != "return_unused_kwargs"}}
-            origin = "from_dict"
+            origin: Origin = "from_dict"
         else:
             items, opaque = self.kwargs_of(call, scope)
             origin = "BitsAndBytesConfig"
@@ -436,7 +437,7 @@ class Analyzer(Resolver):
         from ecolint.sources import launch
 
         kws = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
-        certainty = None
+        certainty: Optional[Certainty] = None
         if name == "add_argument":
             first = node.args[0].value if node.args and node.args[0].keyword is None else None
             if not isinstance(first, cst.SimpleString) or first.evaluated_value not in ("--model_args", "--model-args"):
@@ -541,7 +542,7 @@ def foreign(q: str) -> bool:
 def template(receiver: Optional[str]) -> bool:
     """``compiled_template.generate(...)``: Jinja2 rendering a template piece by piece (the template passed in
     as a parameter, so its origin is unknown here), not a model."""
-    return bool(receiver) and "template" in receiver.rsplit(".", 1)[-1].lower()
+    return receiver is not None and "template" in receiver.rsplit(".", 1)[-1].lower()
 
 
 def training_reason(a: Resolver, node: cst.Call) -> str:
