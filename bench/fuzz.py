@@ -96,8 +96,9 @@ class Oracle:
         self.count = 0
 
     def check(self, category: str, name: str, data: bytes) -> list:
-        import fuzz_oracle
         from types import SimpleNamespace
+
+        import fuzz_oracle
 
         self.count += 1
         found = fuzz_oracle.check_input(name, data, {}, self.scratch / str(self.count), semantic=False)
@@ -226,7 +227,7 @@ def campaign(items: Iterable[Input], recorder: Recorder, workers: int, budget: f
     done = 0
     try:
         while True:
-            for i, w in enumerate(pool):
+            for _i, w in enumerate(pool):
                 if w.item is None and not exhausted:
                     item = next(source, None)
                     if item is None:

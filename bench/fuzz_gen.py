@@ -257,7 +257,7 @@ def _bnb_args(rng: random.Random) -> list[str]:
     if choice == 0:
         args = ["load_in_8bit=True"]
     elif choice == 1:
-        args = ["load_in_8bit=True", f'bnb_4bit_quant_type="nf4"', f"bnb_4bit_compute_dtype={rng.choice(DTYPE)}"]
+        args = ["load_in_8bit=True", 'bnb_4bit_quant_type="nf4"', f"bnb_4bit_compute_dtype={rng.choice(DTYPE)}"]
     elif choice == 2:
         args = ["load_in_4bit=False", 'bnb_4bit_quant_type="nf4"']
     else:
@@ -299,7 +299,7 @@ def indented(rng: random.Random, i: int, seed: int) -> Input:
         elif wrapper == 2:
             out.append(f"for p in prompts:\n{unit}if p:\n{unit * 2}with torch.no_grad():\n" + _statement(rng, unit * 3, unit) + "\n")
         elif wrapper == 3:
-            out.append(f"try:\n" + _statement(rng, unit, unit) + f"\nexcept ImportError:\n{unit}pass\n")
+            out.append("try:\n" + _statement(rng, unit, unit) + f"\nexcept ImportError:\n{unit}pass\n")
         else:
             out.append(_statement(rng, "", unit) + "\n")
         if rng.random() < 0.5:

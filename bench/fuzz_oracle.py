@@ -145,7 +145,8 @@ def check_file(name: str, data: bytes, meta: dict, workdir: Path, fail: Fail, se
     except Exception:  # noqa: BLE001 - undecodable: nothing can be fixed, the file must stay as it is
         original_text = None
     for mode in ("safe", "unsafe"):
-        applied = [f for f in findings if f.get("fix") and f["fix"]["edits"] and (f["fix"]["applicability"] == "safe" or (mode == "unsafe" and f["fix"]["applicability"] == "unsafe"))]
+        kinds = ("safe", "unsafe") if mode == "unsafe" else ("safe",)
+        applied = [f for f in findings if f.get("fix") and f["fix"]["edits"] and f["fix"]["applicability"] in kinds]
         target.write_bytes(data)
         before = snapshot(workdir)
         argv = ["check", "--fix", "--output-format", "json", "--exit-zero", "-j", "1", "-q"]

@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
                 "from ecolint.runner import Engine, lint_paths; from ecolint.report import ReportContext, render; "
                 "e = Engine.create(load_settings(Path('src'))); e.prefilter = False; "
                 "run = lint_paths([Path('src')], e, jobs=1); "
-                "sys.stdout.write(render('json', run.findings, ReportContext(files_checked=run.files_checked, root=e.settings.root, colour=False, width=100, verbose=False, source_lines=lambda p: None)))"
+                "sys.stdout.write(render('json', run.findings, ReportContext(files_checked=run.files_checked, root=e.settings.root, colour=False, width=100, verbose=False, source_lines=lambda p: None)))"  # noqa: E501
             )
             t0 = time.perf_counter()
             ref = subprocess.run([sys.executable, "-c", code], cwd=corpus, capture_output=True, env=env)

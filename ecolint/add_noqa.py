@@ -147,7 +147,7 @@ def _suppress(text: str, line: int, codes: list[str], kind: str) -> tuple[str | 
         return None, f"line {line} is not in the file"
     current = parse_suppressions(text, kind).lines.get(line)
     if current is not None and current.codes is None:
-        return text, ""  # a blanket ``# noqa`` already covers every code
+        return text, ""  # a blanket noqa comment already covers every code
     body = split_lines(text)[line - 1]
     begin = starts[line - 1]
     if current is not None:

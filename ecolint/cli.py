@@ -82,7 +82,9 @@ def add_check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes (they change numerics or behaviour: review them)")
     p.add_argument("--diff", action="store_true", help="print the fixes as a unified diff and write nothing (exit 1 if there would be changes)")
     p.add_argument("--exit-non-zero-on-fix", action="store_true", help="exit 1 when fixes were applied, even if no finding remains")
-    p.add_argument("--stdin-filename", metavar="NAME", help=f"lint standard input as the file NAME (with --fix, print the fixed source); the path - reads standard input too, as {STDIN_NAME} unless NAME is given")
+    p.add_argument("--stdin-filename", metavar="NAME", help=(
+        f"lint standard input as the file NAME (with --fix, print the fixed source); the path - reads standard input too, as {STDIN_NAME} "
+        "unless NAME is given"))
     p.add_argument("--statistics", action="store_true", help="print the number of findings per rule instead of the findings")
     # -- speed: results cache and worker processes
     p.add_argument("-n", "--no-cache", action="store_true", help="neither read nor write the results cache")

@@ -399,7 +399,7 @@ class _Problems:
 
 # A PEP 440 version, or a comma-separated list of clauses, each an optional operator and a version (``4.46.3``,
 # ``==4.44.*``, ``>=4.40,<5``, ``~=4.40.0rc1``).
-_VERSION = r"\d+(?:\.\d+)*(?:\.\*|(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_.]?\d*)?(?:[-_.]?(?:post|rev|r)[-_.]?\d*)?(?:[-_.]?dev[-_.]?\d*)?(?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?)"
+_VERSION = r"\d+(?:\.\d+)*(?:\.\*|(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_.]?\d*)?(?:[-_.]?(?:post|rev|r)[-_.]?\d*)?(?:[-_.]?dev[-_.]?\d*)?(?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?)"  # noqa: E501
 _CLAUSE = rf"\s*(?:===|==|!=|~=|<=|>=|<|>)?\s*{_VERSION}\s*"
 _VERSION_SPEC = re.compile(rf"{_CLAUSE}(?:,{_CLAUSE})*", re.IGNORECASE)
 

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterator, Optional, Union
 
-from ecolint.config import Resolver, Settings, glob_regex, glob_match
+from ecolint.config import Resolver, Settings, glob_match, glob_regex
 from ecolint.files import read_text
 from ecolint.sources import kind_for
 

@@ -215,3 +215,20 @@ def _write_in_place(path: Path, data: bytes) -> None:
         fh.truncate()
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def display_path(path: Path) -> str:
+    """How a path is shown in reports: relative to the working directory when below it, else as given.
+
+    The result always names the file the OS opens for ``path`` (findings, texts, fixes and the cache are keyed
+    on it): a ``..`` after a symlinked directory is resolved the way the OS resolves it, never collapsed
+    lexically (``sub/../x.py`` with ``sub -> other/deep`` is ``other/x.py``, not ``x.py``)."""
+    if ".." in path.parts:
+        lexical, real = os.path.abspath(path.parent), os.path.realpath(path.parent)
+        if lexical != real:
+            path = Path(real) / path.name
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        rel = str(path)
+    return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
@@ -30,6 +30,7 @@ from ecolint.text import line_starts
 if TYPE_CHECKING:  # pragma: no cover
     from ecolint.rule import Finding, Fix
     from ecolint.runner import Engine, RunResult
+    from ecolint.sources.frontend import FrontEnd
 
 MAX_ITERATIONS = 10
 # Findings that mean "this text is broken": a fix must never introduce one.
@@ -77,6 +78,30 @@ def applicable(fix: Optional["Fix"], unsafe: bool) -> bool:
     return unsafe and fix.applicability == Applicability.UNSAFE
 
 
+
+def apply_front_end_fixes(fe: "FrontEnd", text: str, findings: Sequence["Finding"], unsafe: bool) -> tuple[str, list["Finding"]]:
+    """:func:`apply_fixes` for a file of front end ``fe``: when the front end applies edits to a text of its own
+    (its :meth:`~ecolint.sources.frontend.FrontEnd.edit_view`), the fixes' edits are moved there, applied, and
+    written back by the view (which may refuse: nothing is applied then)."""
+    view = fe.edit_view(text)
+    if view is None:
+        return apply_fixes(text, findings, unsafe)
+    shadows, originals = [], {}
+    for f in findings:
+        if f.fix is None or not applicable(f.fix, unsafe):
+            continue
+        shadow = replace(f, fix=replace(f.fix, edits=[Edit(view.span(e.span), e.content) for e in f.fix.edits]))
+        shadows.append(shadow)
+        originals[id(shadow)] = f
+    _, applied = apply_fixes(view.text, shadows, unsafe)
+    if not applied:
+        return text, []
+    edits = {(e.span, e.content): e for f in applied if f.fix is not None for e in f.fix.edits}
+    new = view.write(list(edits.values()))
+    if new is None:
+        return text, []
+    return new, [originals[id(f)] for f in applied]
+
 def _line_ending_at(text: str, starts: list[int], line: int) -> str:
     """The newline sequence that ends ``line`` (or the file's first one, for the last line without one)."""
     for n in (line, 1):
@@ -112,17 +137,17 @@ def apply_fixes(text: str, findings: Sequence["Finding"], unsafe: bool = False) 
     size = len(text)
     candidates = []
     for f in findings:
-        if not applicable(f.fix, unsafe):
+        if f.fix is None or not applicable(f.fix, unsafe):
             continue
-        ranges = []
+        ranges: list[tuple[int, int, str]] = []
         for e in f.fix.edits:
             try:
                 start, end = to_offset(starts, e.span.line, e.span.col), to_offset(starts, e.span.end_line, e.span.end_col)
             except IndexError:
-                ranges = None
+                ranges = []
                 break
             if not 0 <= start <= end <= size:
-                ranges = None
+                ranges = []
                 break
             ranges.append((start, end, _normalise_newlines(e.content, _newline_for(text, starts, e))))
         if ranges:
@@ -211,7 +236,7 @@ def fix_text(
     result = FixResult(path, text, text, findings=list(findings))
     current, current_findings = text, list(findings)
     for _ in range(max_iterations):
-        new, applied = fe.apply_fixes(current, current_findings, unsafe)
+        new, applied = apply_front_end_fixes(fe, current, current_findings, unsafe)
         if not applied or new == current:
             break
         new_findings = lint_text(path, new, kind, engine, project_dir).findings
@@ -325,7 +350,11 @@ class FixRun:
         out = []
         for r in self.changed:
             kind = kind_for(Path(r.path))
-            out.append(front_end(kind).diff(r.original, r.fixed, r.path, bom=r.bom) if kind else unified_diff(r.original, r.fixed, r.path, bom=r.bom))
+            parts = front_end(kind).diff_parts(r.original, r.fixed, r.path) if kind else None
+            if parts is None:
+                out.append(unified_diff(r.original, r.fixed, r.path, bom=r.bom))
+            else:
+                out.extend(unified_diff(old, new, label) for old, new, label in parts)
         return "".join(out)
 
 

@@ -96,7 +96,8 @@ class Finding:
             "evidence": [e.to_dict() for e in self.evidence],
             "next_command": self.next_command,
             "related": [
-                {"filename": path, **({"cell": sp.cell} if sp.cell is not None else {}), "location": {"row": sp.line, "column": sp.col}, "end_location": {"row": sp.end_line, "column": sp.end_col}, "message": msg}
+                {"filename": path, **({"cell": sp.cell} if sp.cell is not None else {}), "location": {"row": sp.line, "column": sp.col},
+                 "end_location": {"row": sp.end_line, "column": sp.end_col}, "message": msg}
                 for path, sp, msg in self.related
             ],
         }

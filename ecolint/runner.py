@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import os
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
 from ecolint.config import Resolver, Settings
 from ecolint.facts import FileFacts, Span
-from ecolint.rule import Finding, Rule, RuleContext
+from ecolint.files import display_path
+from ecolint.rule import Applicability, Finding, Fix, Rule, RuleContext
 
 if TYPE_CHECKING:  # pragma: no cover
     from ecolint.cache import ResultsCache
     from ecolint.knowledge import Knowledge
+    from ecolint.sources.frontend import FrontEnd, Placement
 
 # The code of the engine-emitted rule that reports unused suppressions (its name, severity and docs live on
 # the rule class in rules/unused_noqa.py, like every ECO9xx rule's).
@@ -40,6 +42,40 @@ def engine_finding(code: str, path: str, message: str, line: int = 1, col: int =
     span = Span(line, col, end[0] if end else line, end[1] if end else col)
     return Finding(code, rule.name, rule.severity, message, path, span, detail=detail)
 
+
+
+def place_findings(fe: "FrontEnd", findings: list[Finding], facts: FileFacts) -> list[Finding]:
+    """``findings`` (spans in the front end's analysed text) as reported for the file: moved by the front end's
+    :class:`~ecolint.sources.frontend.Placement` (span, fix edits, related locations in the file, message); a fix
+    whose edits cannot be placed becomes advice; the placement's own engine findings are added."""
+    placement = fe.placement(facts)
+    if placement is None:
+        return findings
+    out = [_placed(f, placement) for f in findings]
+    for code, message, span in placement.errors():
+        error = engine_finding(code, facts.path, message, span.line, span.col)
+        error.span = span
+        out.append(error)
+    return out
+
+
+def _placed(f: Finding, placement: "Placement") -> Finding:
+    if f.span.cell is not None:  # already in the file's positions
+        return f
+    fix = f.fix
+    if fix is not None and fix.edits:
+        try:
+            edits = placement.edits(fix.edits)
+        except ValueError as why:
+            fix = Fix(Applicability.DISPLAY_ONLY, f"{fix.message} (not applied automatically: {why})")
+        else:
+            fix = fix if edits is fix.edits else replace(fix, edits=edits)
+    span = placement.span(f.span)
+    related = [(path, placement.span(sp) if path == f.filename else sp, what) for path, sp, what in f.related]
+    message = placement.message(f.message)
+    if fix is f.fix and span == f.span and related == f.related and message == f.message:
+        return f
+    return replace(f, span=span, fix=fix, related=related, message=message)
 
 @dataclass
 class FileResult:
@@ -215,7 +251,7 @@ def lint_text(path: str, text: str, kind: str, engine: Engine, project_dir: Opti
                 continue
             s = directive_span(directive)
             kept.append(engine_finding("ECO902", path, f"unused noqa directive (nothing to suppress for {', '.join(codes)})", s.line, s.col, end=(s.end_line, s.end_col)))
-    result.findings = fe.place(kept, facts)
+    result.findings = place_findings(fe, kept, facts)
     return _filter(result, settings)
 
 
@@ -295,23 +331,6 @@ class OutputIsInput(ValueError):
     """The report file named on the command line is one of the files to lint."""
 
 
-def display_path(path: Path) -> str:
-    """How a path is shown in reports: relative to the working directory when below it, else as given.
-
-    The result always names the file the OS opens for ``path`` (findings, texts, fixes and the cache are keyed
-    on it): a ``..`` after a symlinked directory is resolved the way the OS resolves it, never collapsed
-    lexically (``sub/../x.py`` with ``sub -> other/deep`` is ``other/x.py``, not ``x.py``)."""
-    if ".." in path.parts:
-        lexical, real = os.path.abspath(path.parent), os.path.realpath(path.parent)
-        if lexical != real:
-            path = Path(real) / path.name
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        rel = str(path)
-    return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()
-
-
 def _real_path(path: Path, real_dirs: dict[Path, str]) -> str:
     """The file ``path`` names, symlinks resolved (each directory resolved once per run)."""
     if path.is_symlink():
@@ -361,7 +380,6 @@ def lint_paths(
     """
     from ecolint import files
     from ecolint.discovery import discover
-
     from ecolint.project.model import forget
 
     forget()  # modules read by an earlier run in this process may have changed

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from ecolint.facts import FileFacts
 from ecolint.knowledge import Knowledge
-from ecolint.knowledge.evidence import (batch_sweep_lines, batching_selection, describe_batch_pair, evidence_rows,
-                                       next_command, serving_batching_evidence)
+from ecolint.knowledge.evidence import batch_sweep_lines, batching_selection, describe_batch_pair, evidence_rows, next_command, serving_batching_evidence
 from ecolint.knowledge.serving import DEFAULT_SERVING_MODEL as SERVING_EXAMPLE_MODEL
 from ecolint.rule import Applicability, Example, Rule, RuleContext, Severity
 
@@ -72,7 +71,7 @@ class BatchSizeOne(Rule):
         Example("services:\n  vllm:\n    image: vllm/vllm-openai:v0.6.3\n    command: --model Qwen/Qwen2.5-7B-Instruct --max-num-seqs 128\n", filename="compose.yaml"),
     )
     INVALID = (
-        Example("from transformers import pipeline\npipe = pipeline('text-generation', model='gpt2', batch_size=1)\n", line=2, col=50, message='batch size 1 for inference (pipeline)', count=1),
+        Example("from transformers import pipeline\npipe = pipeline('text-generation', model='gpt2', batch_size=1)\n", line=2, col=50, message='batch size 1 for inference (pipeline)', count=1),  # noqa: E501
         Example("apiVersion: kubeai.org/v1\nkind: Model\nspec:\n  url: hf://Qwen/Qwen2.5-7B-Instruct\n  engine: VLLM\n"
                 "  args:\n    - --max-num-seqs=1\n", filename="model.yaml", line=7),
         Example("#!/bin/sh\nexport MAX_CONCURRENT_REQUESTS=1\ntext-generation-launcher --model-id mistralai/Mistral-7B-v0.1\n",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ecolint.facts import CERTAIN, FileFacts, QuantSpec
 from ecolint.knowledge import Knowledge
-from ecolint.knowledge.evidence import pair_lines, describe_pair, evidence_rows, next_command, select
+from ecolint.knowledge.evidence import describe_pair, evidence_rows, next_command, pair_lines, select
 from ecolint.rule import Applicability, Example, Rule, RuleContext, Severity
 
 
@@ -196,7 +196,8 @@ class Int8DefaultThreshold(Rule):
         if spec.helper and (uncertain or spec.guard):
             # a helper or factory that builds the config only when its caller asks: the caller's choice
             severity = Severity.INFO
-            context = f" (built inside `{spec.helper}()` only {('when ' + repr_guard(spec.guard)) if spec.guard else 'when its caller asks'}: a user's opt-in inside a library helper is not the library's waste)"
+            when = ("when " + repr_guard(spec.guard)) if spec.guard else "when its caller asks"
+            context = f" (built inside `{spec.helper}()` only {when}: a user's opt-in inside a library helper is not the library's waste)"
         elif facts.role == "benchmark":
             severity = Severity.INFO
             context = f" (a measurement script, {facts.role_reason}: it may measure INT8 on purpose)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ecolint.facts import FileFacts
 from ecolint.knowledge import Knowledge
-from ecolint.knowledge.evidence import pair_lines, describe_pair, evidence_rows, next_command, select
+from ecolint.knowledge.evidence import describe_pair, evidence_rows, next_command, pair_lines, select
 from ecolint.rule import Applicability, Example, Rule, RuleContext, Severity
 
 CROSSOVER_B = 3.0  # largest measured size where every GPU but the T4 showed an NF4 penalty

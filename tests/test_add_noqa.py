@@ -44,7 +44,9 @@ def test_round_trip_on_the_fixtures(tmp_path, monkeypatch, capsys):
         path.write_text(text, encoding="utf-8", errors="surrogateescape")
         refused += why
     after = findings_of(capsys, ".")
-    key = lambda f: (f.filename, f.code, f.span.line)
+    def key(f):
+        return (f.filename, f.code, f.span.line)
+
     assert sorted(map(key, after)) == sorted(key(r.finding) for r in refused)
     assert not any(f.code == "ECO902" and f not in [r.finding for r in refused] for f in after)
     in_notebooks = [r for r in refused if r.finding.filename.endswith(".ipynb")]  # add-noqa leaves notebook cells alone

@@ -99,8 +99,8 @@ def test_config_in_pyproject(tmp_path):
     (tmp_path / "legacy" / "old.py").write_text(bf16)
     (tmp_path / "new.py").write_text(bf16)
     proc = run_cli("check", ".", "--output-format", "concise", cwd=tmp_path)
-    lines = [l for l in proc.stdout.splitlines() if ": ECO" in l]
-    assert lines and all(l.startswith("new.py:3:") and "ECO402" in l for l in lines), proc.stdout
+    lines = [line for line in proc.stdout.splitlines() if ": ECO" in line]
+    assert lines and all(line.startswith("new.py:3:") and "ECO402" in line for line in lines), proc.stdout
 
 
 def test_config_unknown_key_did_you_mean(tmp_path):

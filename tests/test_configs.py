@@ -10,12 +10,12 @@ from dataclasses import replace
 from pathlib import Path, PurePath
 
 import pytest
+from helpers import lint_snippet
 
 from ecolint.config import Settings
 from ecolint.fix import apply_edits
 from ecolint.runner import Engine, lint_paths
 from ecolint.sources import kind_for
-from helpers import lint_snippet
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "fixtures" / "deploy"

@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import lint_snippet
 
 from ecolint.knowledge import Knowledge
-from ecolint.knowledge.data import DataError, Measurement, read_builtin, builtin_measurements, load_user_measurements
+from ecolint.knowledge.data import DataError, Measurement, builtin_measurements, load_user_measurements, read_builtin
 from ecolint.text import split_lines
-from helpers import lint_snippet
 
 HEADER = next(csv.reader(io.StringIO(read_builtin("measurements.csv"))))
 ROW_27 = next(r for r in csv.reader(split_lines(read_builtin("measurements.csv"))) if r[0] == "27")

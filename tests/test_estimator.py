@@ -14,8 +14,7 @@ import pytest
 
 from ecolint.knowledge import Knowledge
 from ecolint.knowledge.data import same_experiment
-from ecolint.knowledge.estimator import (THROUGHPUT, Estimator, NotEstimable,
-                                         model_match, per_request, vram_estimate)
+from ecolint.knowledge.estimator import THROUGHPUT, Estimator, NotEstimable, model_match, per_request, vram_estimate
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -22,8 +22,7 @@ import pytest
 
 import ecolint.files
 from ecolint.config import Settings
-from ecolint.files import FileTooLarge, NotRegularFile, read_regular
-from ecolint.files import write_atomic
+from ecolint.files import FileTooLarge, NotRegularFile, read_regular, write_atomic
 from ecolint.fix import unified_diff
 from ecolint.runner import Engine, lint_paths
 
@@ -347,7 +346,7 @@ def test_diff_applies_with_git_apply_and_equals_fix(tmp_path):
 
 def test_diff_lines_are_split_as_git_splits_them():
     diff = unified_diff("a\rb = 1\rc\r", "a\rb = 2\rc\r", "cr.py")
-    assert [line + "\n" for line in diff.split("\n")[2:-1]] == ["@@ -1 +1 @@\n", "-a\rb = 1\rc\r\n", "\\ No newline at end of file\n", "+a\rb = 2\rc\r\n", "\\ No newline at end of file\n"]
+    assert [line + "\n" for line in diff.split("\n")[2:-1]] == ["@@ -1 +1 @@\n", "-a\rb = 1\rc\r\n", "\\ No newline at end of file\n", "+a\rb = 2\rc\r\n", "\\ No newline at end of file\n"]  # noqa: E501
     bom = unified_diff("x = 1\n", "x = 2\n", "bom.py", bom=True)
     assert "-\ufeffx = 1\n+\ufeffx = 2\n" in bom
     # a removed last line that looks like a header keeps its no-newline marker

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ecolint import cli, fix as fixmod
+from ecolint import cli
+from ecolint import fix as fixmod
 from ecolint.facts import Edit, Span
 from ecolint.fix import apply_fixes, fix_file, unified_diff
 from ecolint.rule import Applicability, Finding, Fix, Severity
@@ -121,7 +122,9 @@ def test_mixed_fix_content_uses_the_files_newlines():
 
 def test_overlapping_fixes_wait_for_the_next_pass():
     text = "abcdef\n"
-    mk = lambda code, a, b, content: Finding(code, code, Severity.INFO, "m", "t", Span(1, a, 1, b), fix=Fix(Applicability.SAFE, "f", [Edit(Span(1, a, 1, b), content)]))
+    def mk(code, a, b, content):
+        return Finding(code, code, Severity.INFO, "m", "t", Span(1, a, 1, b), fix=Fix(Applicability.SAFE, "f", [Edit(Span(1, a, 1, b), content)]))
+
     first, overlapping, later, dup = mk("A", 1, 4, "X"), mk("B", 3, 5, "Y"), mk("C", 5, 7, "Z"), mk("D", 1, 4, "X")
     new, applied = apply_fixes(text, [later, overlapping, first, dup])
     assert new == "XdZ\n"
@@ -234,8 +237,8 @@ def test_file_changed_during_the_run_is_not_overwritten(project, capsys, monkeyp
 
 
 def test_text_changed_between_lint_and_fix_is_refused(project):
-    from ecolint.runner import Engine
     from ecolint.config import load_settings
+    from ecolint.runner import Engine
 
     f = write(project / "bad.py", BAD)
     engine = Engine.create(load_settings(project, None))

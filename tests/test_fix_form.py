@@ -334,8 +334,8 @@ def test_prefilter_keeps_a_parenthesised_callee():
     from dataclasses import replace
 
     from ecolint.config import Settings
-    from ecolint.runner import Engine, lint_text
     from ecolint.prefilter import wants_parse
+    from ecolint.runner import Engine, lint_text
 
     code = (
         "import torch\n"

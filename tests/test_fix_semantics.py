@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import pytest
+from helpers import lint_snippet
 
 from ecolint.fix import applicable, apply_fixes
 from ecolint.rule import Applicability, Severity
-from helpers import lint_snippet
 
 
 def _codes(findings, code):

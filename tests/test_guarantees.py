@@ -59,7 +59,7 @@ def hostile_tree(root: Path) -> Path:
         "rich.py": touch,
         "tomli.py": touch,
         "tokenize.py": touch,
-        "ecolint_evil.py": touch + "from ecolint.rule import Rule\nclass Evil(Rule):\n    code = 'EVIL001'\n    name = 'evil'\n    summary = 'x'\n    def check(self, facts, ctx):\n        return []\n",
+        "ecolint_evil.py": touch + "from ecolint.rule import Rule\nclass Evil(Rule):\n    code = 'EVIL001'\n    name = 'evil'\n    summary = 'x'\n    def check(self, facts, ctx):\n        return []\n",  # noqa: E501
         "evil-0.1.dist-info/METADATA": "Metadata-Version: 2.1\nName: evil\nVersion: 0.1\n",
         "evil-0.1.dist-info/entry_points.txt": "[ecolint.rules]\nevil = ecolint_evil:Evil\n",
         "deploy.yaml": f"x: !!python/object/apply:os.system [\"echo yaml >> {marker}\"]\nload_in_8bit: true\n",

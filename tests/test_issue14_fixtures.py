@@ -11,7 +11,6 @@ import csv
 from dataclasses import replace
 from pathlib import Path
 
-
 from ecolint.config import Settings
 from ecolint.runner import Engine, lint_paths
 

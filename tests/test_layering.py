@@ -32,6 +32,7 @@ LAYERS = {
     "ecolint.pins": SETTINGS,
     "ecolint.knowledge": KNOWLEDGE,
     "ecolint.sources": SOURCES,
+    "ecolint.project": SOURCES,  # the Python front end's view of the other modules of a file's project
     "ecolint.config": SETTINGS,
     "ecolint.rule": RULES,
     "ecolint.registry": RULES,

@@ -15,7 +15,7 @@ SEVERITIES = [Severity.INFO, Severity.YELLOW, Severity.RED]
 def synthetic(n: int) -> list[Finding]:
     out = []
     for i in range(n):
-        ev = [Evidence(str(i % 40 + j), "a800", f"Model-{i % 7}", "int8_default", 1, 1000.0 + i, "owner/repo:data/file.csv", "exp", "total_board_power", "a note " * 5) for j in range(3)]
+        ev = [Evidence(str(i % 40 + j), "a800", f"Model-{i % 7}", "int8_default", 1, 1000.0 + i, "owner/repo:data/file.csv", "exp", "total_board_power", "a note " * 5) for j in range(3)]  # noqa: E501
         out.append(
             Finding(
                 f"ECO{101 + i % 4}", "some-rule", SEVERITIES[i % 3], "a long message about energy per token " * 6, f"pkg/mod_{i % 50}.py", Span(i % 90 + 1, 1, i % 90 + 1, 10),

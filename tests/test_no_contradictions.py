@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import lint_snippet
 
 from ecolint.protocols.cli import register
 from ecolint.registry import all_rules
-from helpers import lint_snippet
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,7 +13,7 @@ from conftest import ROOT, run_cli
 
 from ecolint.config import Settings
 from ecolint.facts import Edit, Span
-from ecolint.runner import Engine, lint_bytes
+from ecolint.runner import Engine, lint_bytes, place_findings
 from ecolint.sources import front_end, kind_for
 
 NOTEBOOKS = ROOT / "fixtures" / "notebooks"
@@ -207,7 +207,7 @@ def test_fix_on_ipython_columns_is_advice_only():
     def finding(edit_span):
         return Finding("ECO301", "x", Severity.YELLOW, "m", "nb.ipynb", Span(1, 7, 1, 8), Fix(Applicability.SAFE, "fix", [Edit(edit_span, "y")]))
 
-    on_magic, on_python = fe.place([finding(Span(1, 1, 1, 6)), finding(Span(1, 7, 1, 8))], facts)
+    on_magic, on_python = place_findings(fe, [finding(Span(1, 1, 1, 6)), finding(Span(1, 7, 1, 8))], facts)
     assert on_magic.fix.applicability == Applicability.DISPLAY_ONLY and "not applied automatically" in on_magic.fix.message
     assert on_python.fix.applicability == Applicability.SAFE and on_python.fix.edits[0].span == Span(1, 7, 1, 8, 2)
     assert on_python.span == Span(1, 7, 1, 8, 2)
@@ -230,7 +230,7 @@ def test_script_fix_touching_ipython_is_advice_only():
     fe = front_end("python")
     facts = fe.extract("s.py", "!pip install x\nx = f(a=1)\n", Settings(root=ROOT))
     fixes = [Finding("E", "x", Severity.YELLOW, "m", "s.py", Span(2, 1, 2, 2), Fix(Applicability.SAFE, "f", [Edit(s, "")])) for s in (Span(1, 1, 1, 3), Span(2, 7, 2, 10))]
-    assert [f.fix.applicability for f in fe.place(fixes, facts)] == [Applicability.DISPLAY_ONLY, Applicability.SAFE]
+    assert [f.fix.applicability for f in place_findings(fe, fixes, facts)] == [Applicability.DISPLAY_ONLY, Applicability.SAFE]
     assert fe.analysed_text("!pip install x\nx = f(a=1)\n", facts).startswith("              \n")
 
 

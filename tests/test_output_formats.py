@@ -117,10 +117,10 @@ def test_github_levels_and_title(project, capsys):
     lines = out.splitlines()
     assert lines[0].startswith("::error file=chat_int8.py,line=6,col=26,endLine=6,endColumn=")
     assert ",title=ECO101 int8-default-threshold::" in lines[0]
-    assert any(l.startswith("::notice ") and "ECO104" in l for l in lines)
-    assert any(l.startswith("::warning ") and "ECO301" in l for l in lines)
+    assert any(line.startswith("::notice ") and "ECO104" in line for line in lines)
+    assert any(line.startswith("::warning ") and "ECO301" in line for line in lines)
     # one line per finding: newlines and % in messages are escaped
-    assert len(lines) == 5 and all("%25" in l for l in lines if "ECO101" in l)
+    assert len(lines) == 5 and all("%25" in line for line in lines if "ECO101" in line)
 
 
 def test_github_paths_are_repository_relative(project, capsys, monkeypatch):

@@ -130,7 +130,7 @@ SITES = [
 ]
 NOISE = [
     '"""Load with ``AutoModelForCausalLM.from_pretrained(name, load_in_8bit=True)`` then call ``model.generate(x, use_cache=False)``."""\n',
-    'def helper():\n    """\n    Example:\n\n    >>> model = AutoModelForCausalLM.from_pretrained("gpt2", torch_dtype=torch.float32)\n    >>> model.generate(ids, use_cache=False)\n    """\n    return 1\n',
+    'def helper():\n    """\n    Example:\n\n    >>> model = AutoModelForCausalLM.from_pretrained("gpt2", torch_dtype=torch.float32)\n    >>> model.generate(ids, use_cache=False)\n    """\n    return 1\n',  # noqa: E501
     '# model = AutoModelForCausalLM.from_pretrained("gpt2", load_in_8bit=True)  # runs on a T4\n',
     'MSG = "call pipeline(task) with batch_size=1 or BitsAndBytesConfig(load_in_8bit=True)"\n',
     'label = f"{name}: generate({n}) bfloat16"\n',

@@ -12,8 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, ROOT, run_cli
+
 from ecolint.config import ConfigError, Settings, settings_from_mapping
 from ecolint.runner import Engine, lint_paths
 

@@ -9,10 +9,9 @@ import sys
 
 import pytest
 
+from ecolint.knowledge.data import read_builtin
 from ecolint.protocols import next_command
 from ecolint.protocols.cli import register
-
-from ecolint.knowledge.data import read_builtin
 
 
 def _user_table(tmp_path, energy: str = "5000"):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import textwrap
 
+from helpers import lint_snippet
+
 from ecolint.facts import CERTAIN, DEFAULT, UNKNOWN
 from ecolint.sources.python import extract
-from helpers import lint_snippet
 
 
 def facts(code: str):

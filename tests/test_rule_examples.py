@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from helpers import lint_snippet
 
 from ecolint.fix import apply_edits
 from ecolint.registry import all_rules
-from helpers import lint_snippet
 
 CASES = []
 for rule in all_rules():

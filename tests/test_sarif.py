@@ -190,7 +190,7 @@ def test_partial_fingerprints_survive_line_moves(repo, capsys):
         assert after[key]["partialFingerprints"] == before[key]["partialFingerprints"], key
     prints = [r["partialFingerprints"]["ecolint/v1"] for r in after.values()]
     assert len(prints) == len(set(prints))
-    src.write_text(src.read_text(encoding="utf-8").replace("MODEL, quantization_config=bnb", "MODEL,quantization_config=bnb").replace("load_in_8bit=True,", "load_in_8bit=True, llm_int8_skip_modules=None,"), encoding="utf-8")
+    src.write_text(src.read_text(encoding="utf-8").replace("MODEL, quantization_config=bnb", "MODEL,quantization_config=bnb").replace("load_in_8bit=True,", "load_in_8bit=True, llm_int8_skip_modules=None,"), encoding="utf-8")  # noqa: E501
     assert _by_rule_and_file(sarif(capsys, "."))[eco101]["partialFingerprints"] != before[eco101]["partialFingerprints"], "editing the flagged code is a new alert"
 
 
@@ -217,7 +217,7 @@ def test_related_locations_are_valid(repo):
     log = sarif_log([f], ReportContext())
     assert errors(log) == []
     rel = log["runs"][0]["results"][0]["relatedLocations"]
-    assert rel == [{"id": 0, "physicalLocation": {"artifactLocation": {"uri": "fp32_eval.py", "uriBaseId": "%SRCROOT%"}, "region": {"startLine": 3, "startColumn": 1, "endLine": 3, "endColumn": 4}}, "message": {"text": "the GPU is set here"}}]
+    assert rel == [{"id": 0, "physicalLocation": {"artifactLocation": {"uri": "fp32_eval.py", "uriBaseId": "%SRCROOT%"}, "region": {"startLine": 3, "startColumn": 1, "endLine": 3, "endColumn": 4}}, "message": {"text": "the GPU is set here"}}]  # noqa: E501
 
 
 def test_help_uri_points_at_the_generated_rule_page(monkeypatch):

@@ -4,10 +4,10 @@ program follows one rule: ``\\n``, ``\\r\\n`` and ``\\r`` end a line, nothing el
 from __future__ import annotations
 
 import pytest
+from helpers import lint_snippet
 
 from ecolint.noqa import _comments, parse_suppressions
 from ecolint.text import line_starts, split_lines
-from helpers import lint_snippet
 
 LS = "\u2028"  # LINE SEPARATOR: str.splitlines breaks here, a TOML/Python string may hold it
 

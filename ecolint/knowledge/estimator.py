@@ -373,7 +373,7 @@ class Estimator:
                 cost = _cost(level, int(need_q) + int(need_b), _QUANT_PREF.get(qa, 9),
                         abs(math.log(ba / t.batch_size)))
                 candidates.append((cost, grp, level))
-        for cost, grp, level in sorted(candidates, key=lambda c: (c[0], _ids(c[1]))):
+        for _score, grp, level in sorted(candidates, key=lambda c: (c[0], _ids(c[1]))):
             est = self._from_anchor(t, grp, level, metric, basis)
             if est is not None:
                 return est

@@ -11,14 +11,12 @@ Absolute J/1k values are never compared across GPUs here: each pair is a within-
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from typing import Optional
 
-import shlex
-
 from ecolint.knowledge import Knowledge, Pair
 from ecolint.knowledge.data import Measurement, evidence_rank
-
 
 
 @dataclass

@@ -6,15 +6,14 @@ GPUs listed here are known only well enough to answer "does it run bf16?" (publi
 
 from __future__ import annotations
 
+import csv
 import difflib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Optional
 
-import csv
-from functools import lru_cache
-
-from ecolint.knowledge.data import GpuSpec, read_builtin, hardware
+from ecolint.knowledge.data import GpuSpec, hardware, read_builtin
 
 
 @dataclass(frozen=True)

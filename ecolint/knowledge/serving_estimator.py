@@ -36,8 +36,7 @@ from typing import Iterable, Optional, Sequence
 
 from ecolint.knowledge.estimator import ENERGY, THROUGHPUT, Estimate, NotEstimable, Step
 from ecolint.knowledge.gpus import resolve_gpu
-from ecolint.knowledge.serving import (CITATION, DEFAULT_TASK, TGI_CAVEAT, ServingRow, builtin_serving,
-                                       model_base)
+from ecolint.knowledge.serving import CITATION, DEFAULT_TASK, TGI_CAVEAT, ServingRow, builtin_serving, model_base
 from ecolint.knowledge.specs import transfer_spec
 
 SERVING_REGIME = ("vLLM serving with continuous batching (batch = max_num_seqs), energy of all the deployment's "

@@ -63,7 +63,7 @@ class ImportHook:
     # -- conversion ---------------------------------------------------------------------------------------
     def convert(self, r: "Resolver", sv: SValue, use: "cst.BaseExpression") -> Value:
         from ecolint.facts import Ref
-        from ecolint.sources.python.resolve import Item
+        from ecolint.sources.python.item import Item
 
         span = r.span(use)
         src = r.code(use).strip()

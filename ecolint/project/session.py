@@ -13,8 +13,10 @@ import hashlib
 import os
 import re
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator, Optional
 
+from ecolint.files import display_path
 from ecolint.project.model import Project, project_for
 from ecolint.project.summaries import MAX_DEPTH, Evaluator, local_imports
 
@@ -30,10 +32,6 @@ class Session:
     def display(self, path: str) -> str:
         """How a dependency is named in messages and related locations (like the linted file: relative to the
         working directory when below it)."""
-        from pathlib import Path
-
-        from ecolint.runner import display_path
-
         return display_path(Path(path))
 
 

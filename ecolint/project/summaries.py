@@ -21,11 +21,12 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
+from ecolint.facts import CERTAIN, DEFAULT, Certainty
+
 if TYPE_CHECKING:  # pragma: no cover
     from ecolint.project.model import Project
 
 MAX_DEPTH = 8  # evaluation steps across names, calls and modules
-CERTAIN, DEFAULT, UNKNOWN = "certain", "default", "unknown"
 QUANT_CALLS = ("BitsAndBytesConfig",)
 GENERATE_METHODS = ("generate", "chat")
 _FOREIGN_RECEIVERS = ("template", "tmpl", "jinja")
@@ -45,7 +46,7 @@ class SValue:
     end_line: int
     end_col: int
     source: str = ""
-    certainty: str = CERTAIN
+    certainty: Certainty = CERTAIN
     opaque: bool = False
 
     @property
@@ -329,7 +330,7 @@ class Evaluator:
     def evaluate(self, s: ModuleSummary, node: ast.expr, local: dict, depth: int) -> SValue:
         line, col, end_line, end_col = _where(node)
 
-        def make(kind: str, value: Any, certainty: str = CERTAIN, opaque: bool = False) -> SValue:
+        def make(kind: str, value: Any, certainty: Certainty = CERTAIN, opaque: bool = False) -> SValue:
             return SValue(kind, value, s.path, line, col, end_line, end_col, s.source(node), certainty, opaque)
 
         if depth > MAX_DEPTH:

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ecolint.knowledge.data import Measurement, same_experiment
-from ecolint.knowledge.estimator import (MAX_BATCH, REGIME, Estimate,
-                                         vram_estimate)
+from ecolint.knowledge.estimator import MAX_BATCH, REGIME, Estimate, vram_estimate
 from ecolint.protocols.context import Context
 from ecolint.protocols.validate import COMPARE_QUANTS, Params
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from ecolint.protocols.advice import (QUANT_LABEL, paradox_warnings, quant_rows, recommend_quant, scope_note,
-                                      step_lines)
+from ecolint.protocols.advice import QUANT_LABEL, paradox_warnings, quant_rows, recommend_quant, scope_note, step_lines
 from ecolint.protocols.context import Context
 from ecolint.protocols.render import VERBOSE_HINT, Document, ids_text, num, pct, sig
 from ecolint.protocols.validate import Params

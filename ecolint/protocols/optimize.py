@@ -6,8 +6,7 @@ import math
 from typing import Optional
 
 from ecolint.knowledge.estimator import per_request
-from ecolint.protocols.advice import (QUANT_LABEL, paradox_warnings, quant_rows, recommend_batch,
-                                      recommend_quant, scope_note, step_lines)
+from ecolint.protocols.advice import QUANT_LABEL, paradox_warnings, quant_rows, recommend_batch, recommend_quant, scope_note, step_lines
 from ecolint.protocols.context import Context, UsageError, default_pue, grid_factors
 from ecolint.protocols.render import VERBOSE_HINT, Document, ids_text, num, sig
 from ecolint.protocols.validate import Params
@@ -38,7 +37,7 @@ def config_metrics(ctx: Context, p: Params, quant: str, bs: int) -> Optional[dic
                      f"{n_gpus} GPU{'s' if n_gpus > 1 else ''}): weights {weights:,.1f} GB, the rest is KV cache, "
                      "which caps the sequences that run at once")
         if weights > budget:
-            vram_note += f"; the weights do not fit: use more GPUs (--num-gpus)"
+            vram_note += "; the weights do not fit: use more GPUs (--num-gpus)"
     else:
         vram_gb = vram_estimate(p.model, p.params_b, quant, bs, p.seq_len, p.gen_len).total_gb
         vram_note = None

@@ -11,8 +11,8 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ecolint.knowledge.estimator import MAX_BATCH, vram_estimate
 from ecolint.dtypes import DTYPE_NAMES
+from ecolint.knowledge.estimator import MAX_BATCH, vram_estimate
 from ecolint.knowledge.gpus import GpuInfo, resolve_gpu, suggest_gpu
 from ecolint.knowledge.models import ModelInfo, lookup_model
 from ecolint.knowledge.specs import TransferSpec, transfer_spec

@@ -131,5 +131,6 @@ def _frame(console, lines: list[str], f: Finding, width: int | None) -> None:
     end_col = (f.span.end_col - skip + (1 if skip else 0)) if f.span.end_line == f.span.line else len(shown) + 1
     length = max(1, end_col - col)
     marker = Text(" " * gutter + " | ", style="blue")  # under "N | "
-    marker.append(" " * (col - 1) + "^" * min(length, max(1, len(shown) - col + 1)), style="bold " + ("red" if f.severity.value == "red" else "yellow" if f.severity.value == "yellow" else "cyan"))
+    colour = "red" if f.severity.value == "red" else "yellow" if f.severity.value == "yellow" else "cyan"
+    marker.append(" " * (col - 1) + "^" * min(length, max(1, len(shown) - col + 1)), style="bold " + colour)
     console.print(marker)

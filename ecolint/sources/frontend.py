@@ -20,8 +20,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, ClassVar, Iterator, Mapping, Optional
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ecolint.facts import FileFacts
-    from ecolint.rule import Finding
+    from ecolint.facts import Edit, FileFacts, Span
 
 #: Where a comment starts in a text: (offset, the comment's text, or None for "to the end of the line").
 CommentFinder = Iterator[tuple[int, Optional[str]]]
@@ -93,23 +92,56 @@ class FrontEnd:
         """The text the facts' spans count lines in (its comments hold the ``noqa`` directives): ``text``."""
         return text
 
-    def place(self, findings: "list[Finding]", facts: "FileFacts") -> "list[Finding]":
-        """The findings (spans in :meth:`analysed_text`) as reported for the file: unchanged by default; a
-        front end may move their spans (and their fixes' edits) to the file's own positions, or turn a fix it
-        cannot apply into advice."""
-        return findings
+    def placement(self, facts: "FileFacts") -> "Optional[Placement]":
+        """How spans in :meth:`analysed_text` become the file's own positions, or None when they already are
+        (the default). The runner moves each finding's span, fix edits, related locations and message with it."""
+        return None
 
-    def apply_fixes(self, text: str, findings: "list[Finding]", unsafe: bool) -> "tuple[str, list[Finding]]":
-        """``text`` with the applicable, non-overlapping fixes of ``findings`` applied, and those findings."""
-        from ecolint.fix import apply_fixes
+    def edit_view(self, text: str) -> "Optional[EditView]":
+        """The text that fixes' edits are applied to when it is not ``text`` itself (the default: None)."""
+        return None
 
-        return apply_fixes(text, findings, unsafe)
+    def diff_parts(self, before: str, after: str, path: str) -> "Optional[list[tuple[str, str, str]]]":
+        """``(old, new, label)`` texts to diff one by one for ``--diff`` when a fixed file is not shown as one
+        diff of its whole text (the default: None, one diff)."""
+        return None
 
-    def diff(self, before: str, after: str, path: str, bom: bool = False) -> str:
-        """A unified diff of a fixed file (``--diff``)."""
-        from ecolint.fix import unified_diff
 
-        return unified_diff(before, after, path, bom=bom)
+class Placement:
+    """How the spans of an analysed text map to the file's own positions: the identity, by default."""
+
+    def span(self, span: "Span") -> "Span":
+        """``span`` (in the analysed text) in the file's positions."""
+        return span
+
+    def edits(self, edits: "list[Edit]") -> "list[Edit]":
+        """A fix's edits in the file's positions; raises ValueError (saying why) when the fix cannot be applied
+        to the file (it is then advice only)."""
+        return edits
+
+    def message(self, message: str) -> str:
+        """A finding's message with its references to lines of the analysed text rewritten."""
+        return message
+
+    def errors(self) -> "list[tuple[str, str, Span]]":
+        """``(code, message, span)`` of the engine findings the placement adds (parts of the file left out)."""
+        return []
+
+
+class EditView:
+    """The text that fixes' edits are applied to (see :meth:`FrontEnd.edit_view`), and how the result is
+    written back into the file's text."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def span(self, span: "Span") -> "Span":
+        """A reported span (the file's positions) in :attr:`text`'s positions."""
+        return span
+
+    def write(self, edits: "list[Edit]") -> Optional[str]:  # pragma: no cover - interface
+        """The file's new text once ``edits`` (in :attr:`text`'s positions) are applied, or None to refuse."""
+        raise NotImplementedError
 
 
 @dataclass(frozen=True)

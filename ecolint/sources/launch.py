@@ -21,10 +21,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Optional, cast
 
 from ecolint.dtypes import canonical_dtype
-from ecolint.facts import CERTAIN, DEFAULT, UNKNOWN, BatchSetting, DtypeUse, FileFacts, FixCandidate, ModelLoad, ModelRef, QuantSpec, Serving, Span, Value
+from ecolint.facts import (
+    CERTAIN,
+    DEFAULT,
+    UNKNOWN,
+    BatchSetting,
+    Certainty,
+    DtypeUse,
+    Engine,
+    FileFacts,
+    FixCandidate,
+    ModelLoad,
+    ModelRef,
+    Origin,
+    QuantSpec,
+    Serving,
+    Span,
+    Value,
+)
 from ecolint.sources.words import Word
 
 # Any image whose name holds ``text-generation-inference`` or the word ``tgi`` (GHCR, Google's and AWS's
@@ -136,7 +153,7 @@ def _skip_prefix(words: list[Word]) -> int:
     return i
 
 
-def find_launch(words: list[Word], image: Optional[str] = None, image_span: Optional[Span] = None) -> Optional[tuple[str, str, Span, list[Word]]]:
+def find_launch(words: list[Word], image: Optional[str] = None, image_span: Optional[Span] = None) -> Optional[tuple[Engine, str, Span, list[Word]]]:
     """Recognise a vLLM/TGI server start: (engine, api, span of the program, argument words after it).
 
     ``image`` is the container image whose entrypoint runs when ``words`` are only arguments (Kubernetes
@@ -305,7 +322,7 @@ def is_tgi_env(env: dict[str, Setting]) -> bool:
     return q is not None and q.value.known and isinstance(q.value.value, str) and q.value.value.lower().startswith("bitsandbytes")
 
 
-def emit(facts: FileFacts, engine: str, api: str, span: Span, settings: dict[str, Setting], overrides: Optional[dict] = None) -> ModelLoad:
+def emit(facts: FileFacts, engine: Engine, api: str, span: Span, settings: dict[str, Setting], overrides: Optional[dict] = None) -> ModelLoad:
     """Record one server launch as a model load, a serving, and its quantization, batch and dtype facts."""
     from ecolint.knowledge.models import lookup_model
 
@@ -386,7 +403,7 @@ def djl(facts: FileFacts, settings: dict[str, Setting], span: Span) -> None:
         facts.batch_settings.append(BatchSetting(b.span, int_value(b.value), "djl max_rolling_batch_size"))
 
 
-def quant_spec(engine: str, method: str, setting: Setting) -> Optional[QuantSpec]:
+def quant_spec(engine: Engine, method: str, setting: Setting) -> Optional[QuantSpec]:
     method = method.strip().lower()
     v = setting.value
     opts: dict[str, Value] = {}
@@ -401,7 +418,7 @@ def quant_spec(engine: str, method: str, setting: Setting) -> Optional[QuantSpec
         if method not in VLLM_BNB4:
             return None
         opts["load_in_4bit"] = Value(True, v.certainty, setting.span, setting.how)
-    return QuantSpec(span=setting.span, origin=engine, options=opts, engine=engine)
+    return QuantSpec(span=setting.span, origin=cast(Origin, engine), options=opts, engine=engine)  # a server names its spec
 
 
 # -- evaluation and export tools that load a model with bitsandbytes -------------------------------------
@@ -434,7 +451,7 @@ def _option_setting(opt: tuple[Word, Word, int], variables: Optional[dict[str, s
     return _setting(value_word, i, len(value_word.text), flag_word, variables, how)
 
 
-def _model_ref(text: object, certainty: str, span: Span, overrides) -> ModelRef:
+def _model_ref(text: object, certainty: Certainty, span: Span, overrides) -> ModelRef:
     from ecolint.knowledge.models import lookup_model
 
     if not isinstance(text, str) or not text:
@@ -501,7 +518,7 @@ def model_args_loads(args: dict[str, Value]) -> bool:
     return "pretrained" in args or "load_in_8bit" in args or "load_in_4bit" in args
 
 
-def model_args_load(facts: FileFacts, args: dict[str, Value], span: Span, api: str, overrides=None, certainty: Optional[str] = None) -> ModelLoad:
+def model_args_load(facts: FileFacts, args: dict[str, Value], span: Span, api: str, overrides=None, certainty: Optional[Certainty] = None) -> ModelLoad:
     """A model load from parsed lm-eval model args (``certainty`` overrides each value's, for a default)."""
     def value(v: Value) -> Value:
         return Value(v.value, certainty, v.span, v.source) if certainty and v.known else v

@@ -406,7 +406,7 @@ def _source_spans(text: str) -> dict[int, tuple[int, int, str]]:
     spans: dict[int, tuple[int, int, str]] = {}
     if text[pos : pos + 1] != "{":
         raise ValueError("not a JSON object")
-    for key, start, end in _members(text, pos):
+    for key, start, _end in _members(text, pos):
         if key == "cells" and text[start] == "[":
             for n, (cstart, _cend) in enumerate(_elements(text, start), 1):
                 if text[cstart] != "{":

@@ -5,7 +5,7 @@ it with :func:`ecolint.sources.notebook.load` (a file that is not an nbformat 4 
 and keeps the loaded notebook for the steps that follow on the same text. The facts are the Python front
 end's facts of the virtual module (code cells joined in order, IPython syntax blanked with positions kept), plus
 the GPU the notebook's metadata names. Rules and ``noqa`` work on the virtual module's positions
-(:meth:`NotebookFrontEnd.analysed_text`); :meth:`NotebookFrontEnd.place` then moves every span to its cell
+(:meth:`NotebookFrontEnd.analysed_text`); its :class:`CellPlacement` then moves every span to its cell
 (``Span.cell``, rows counted inside the cell), adds one ECO900 per cell that is not valid Python, and turns a
 fix whose edits would touch IPython syntax, a left-out cell or two cells into advice. Fixes are applied to the
 cells' sources and spliced into the original JSON by :func:`ecolint.sources.notebook.write_back`, so only the
@@ -17,11 +17,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from ecolint.facts import Edit, FileFacts, GpuHint, Span
 from ecolint.sources import SourceError
-from ecolint.sources.frontend import FrontEnd
+from ecolint.sources.frontend import EditView, FrontEnd, Placement
 from ecolint.sources.notebook import (
     CellSyntaxError,
     Notebook,
@@ -31,9 +30,6 @@ from ecolint.sources.notebook import (
     write_back,
 )
 from ecolint.text import split_lines
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ecolint.rule import Finding
 
 # JSON may spell an ASCII letter as ``\u0061``: substring search cannot see tokens written that way.
 _ESCAPED_ASCII = re.compile(r"\\u00[2-7][0-9a-fA-F]")
@@ -102,21 +98,21 @@ class NotebookFrontEnd(FrontEnd):
         return facts
 
     def tokens(self) -> Mapping[str, tuple[str, ...]]:
-        from ecolint.prefilter import python_tokens
+        from ecolint.sources.python_frontend import FRONT_END as PYTHON
 
-        return python_tokens()
+        return PYTHON.tokens()
 
     def hides_tokens(self, text: str) -> bool:
         return _ESCAPED_ASCII.search(text) is not None
 
     def site_check(self, text: str, needed: frozenset[str]) -> bool:
-        from ecolint.prefilter import python_sites
+        from ecolint.sources.python_frontend import FRONT_END as PYTHON
 
         try:
             nb = notebook_of(text)
         except SourceError:
             return True
-        return nb.is_python and python_sites(nb.virtual.text, needed)
+        return nb.is_python and PYTHON.site_check(nb.virtual.text, needed)
 
     def may_name_gpu(self, text: str) -> bool:
         from ecolint.sources.python_frontend import FRONT_END as PYTHON
@@ -124,7 +120,7 @@ class NotebookFrontEnd(FrontEnd):
         return _GPU_METADATA.search(text) is not None or PYTHON.may_name_gpu(text)
 
     def comments(self, text: str):
-        from ecolint.noqa import python_comments
+        from ecolint.sources.comments import python_comments
 
         return python_comments(text)
 
@@ -139,50 +135,65 @@ class NotebookFrontEnd(FrontEnd):
         nb = getattr(facts, "notebook", None)
         return nb.virtual.text if nb is not None else text
 
-    def place(self, findings: list[Finding], facts: FileFacts) -> list[Finding]:
+    def placement(self, facts: FileFacts) -> Placement | None:
         nb: Notebook | None = getattr(facts, "notebook", None)
-        if nb is None:
-            return findings
-        virtual = nb.virtual
-        out = [_placed(f, virtual) for f in findings]
-        out.extend(_cell_error(facts.path, e) for e in virtual.errors)
-        return out
+        return CellPlacement(nb.virtual) if nb is not None else None
 
-    def apply_fixes(self, text: str, findings: list[Finding], unsafe: bool) -> tuple[str, list[Finding]]:
-        from ecolint.fix import applicable, apply_fixes
+    def edit_view(self, text: str) -> EditView:
+        return VirtualEdits(text)
 
-        virtual = notebook_of(text).virtual
-        shadows, originals = [], {}
-        for f in findings:
-            if not applicable(f.fix, unsafe):
-                continue
-            assert f.fix is not None
-            edits = [Edit(_virtual_span(virtual, e.span), e.content) for e in f.fix.edits]
-            shadow = dataclasses.replace(f, fix=dataclasses.replace(f.fix, edits=edits))
-            shadows.append(shadow)
-            originals[id(shadow)] = f
-        _, applied = apply_fixes(virtual.text, shadows, unsafe)
-        if not applied:
-            return text, []
-        edits = {(e.span, e.content): e for f in applied for e in f.fix.edits}  # type: ignore[union-attr]
-        try:
-            sources = cell_edits(virtual, edits.values())
-        except ValueError:  # refused at placing time already; never write a half-applied notebook
-            return text, []
-        new = write_back(text.encode("utf-8", "surrogatepass"), sources).decode("utf-8", "surrogatepass")
-        return new, [originals[id(f)] for f in applied]
-
-    def diff(self, before: str, after: str, path: str, bom: bool = False) -> str:
-        """One unified diff per changed cell, each headed ``a/PATH:cell N`` (rows counted in the cell)."""
-        from ecolint.fix import unified_diff
-
+    def diff_parts(self, before: str, after: str, path: str) -> list[tuple[str, str, str]]:
+        """One diff per changed cell, each labelled ``PATH:cell N`` (rows counted in the cell)."""
         old, new = load(before.encode("utf-8", "surrogatepass")), load(after.encode("utf-8", "surrogatepass"))
         out = []
         for cell in old.cells:
             changed = new.virtual.cell(cell.index)
             if changed is not None and changed.source != cell.source:
-                out.append(unified_diff(cell.source, changed.source, f"{path}:cell {cell.index}"))
-        return "".join(out)
+                out.append((cell.source, changed.source, f"{path}:cell {cell.index}"))
+        return out
+
+
+class CellPlacement(Placement):
+    """Spans of the virtual module moved to their cells; a fix whose edits would touch IPython syntax, a left-out
+    cell or two cells is advice only; one ECO900 per cell that is not valid Python."""
+
+    def __init__(self, virtual: VirtualModule):
+        self.virtual = virtual
+
+    def span(self, span: Span) -> Span:
+        return _cell_span(self.virtual, span)
+
+    def edits(self, edits: list[Edit]) -> list[Edit]:
+        cell_edits(self.virtual, edits)  # raises ValueError saying why they cannot be applied
+        return [Edit(_cell_span(self.virtual, e.span), e.content) for e in edits]
+
+    def message(self, message: str) -> str:
+        return _LINE_REF.sub(lambda m: "(cell {}, line {})".format(*self.virtual.locate(int(m.group(1)))[:2]), message)
+
+    def errors(self) -> list[tuple[str, str, Span]]:
+        return [
+            ("ECO900", f"cannot parse Python in cell {e.cell}: {e.message} (the other cells are analysed)", Span(e.line, e.col, e.line, e.col, e.cell))
+            for e in self.virtual.errors
+        ]
+
+
+class VirtualEdits(EditView):
+    """Fixes are applied to the virtual module; the changed cells' sources are spliced into the notebook's JSON."""
+
+    def __init__(self, text: str):
+        self.notebook_text = text
+        self.virtual = notebook_of(text).virtual
+        super().__init__(self.virtual.text)
+
+    def span(self, span: Span) -> Span:
+        return _virtual_span(self.virtual, span)
+
+    def write(self, edits: list[Edit]) -> str | None:
+        try:
+            sources = cell_edits(self.virtual, edits)
+        except ValueError:  # refused at placing time already; never write a half-applied notebook
+            return None
+        return write_back(self.notebook_text.encode("utf-8", "surrogatepass"), sources).decode("utf-8", "surrogatepass")
 
 
 def _python_facts(path: str, virtual: VirtualModule, settings) -> FileFacts:
@@ -222,14 +233,6 @@ def _leave_out(virtual: VirtualModule, err: SourceError) -> bool:
     return True
 
 
-def _cell_error(path: str, error: CellSyntaxError) -> Finding:
-    from ecolint.runner import engine_finding
-
-    f = engine_finding("ECO900", path, f"cannot parse Python in cell {error.cell}: {error.message} (the other cells are analysed)", error.line, error.col)
-    f.span = dataclasses.replace(f.span, cell=error.cell)
-    return f
-
-
 def _cell_span(virtual: VirtualModule, span: Span) -> Span:
     """``span`` (virtual lines) counted in its cell; an end past the cell is the end of its last line."""
     cell, row, col = virtual.locate(span.line, span.col)
@@ -248,24 +251,6 @@ def _virtual_span(virtual: VirtualModule, span: Span) -> Span:
     if c is None or c.first_line == 0:
         return span
     return Span(c.first_line + span.line - 1, span.col, c.first_line + span.end_line - 1, span.end_col)
-
-
-def _placed(f: Finding, virtual: VirtualModule) -> Finding:
-    from ecolint.rule import Applicability, Fix
-
-    if f.span.cell is not None:
-        return f
-    fix = f.fix
-    if fix is not None and fix.edits:
-        try:
-            cell_edits(virtual, fix.edits)
-        except ValueError as why:
-            fix = Fix(Applicability.DISPLAY_ONLY, f"{fix.message} (not applied automatically: {why})")
-        else:
-            fix = dataclasses.replace(fix, edits=[Edit(_cell_span(virtual, e.span), e.content) for e in fix.edits])
-    related = [(path, _cell_span(virtual, sp) if path == f.filename else sp, what) for path, sp, what in f.related]
-    message = _LINE_REF.sub(lambda m: "(cell {}, line {})".format(*virtual.locate(int(m.group(1)))[:2]), f.message)
-    return dataclasses.replace(f, span=_cell_span(virtual, f.span), fix=fix, related=related, message=message)
 
 
 FRONT_END = NotebookFrontEnd()

@@ -18,16 +18,13 @@ from __future__ import annotations
 import re
 import sys
 import threading
-from dataclasses import dataclass, fields, replace
-from typing import TYPE_CHECKING, Callable, Mapping, Optional, TypeVar
+from dataclasses import dataclass, fields
+from typing import Callable, Mapping, Optional, TypeVar
 
-from ecolint.facts import FileFacts
+from ecolint.facts import Edit, FileFacts
 from ecolint.sources import SourceError, caused_by_recursion
-from ecolint.sources.frontend import FrontEnd
+from ecolint.sources.frontend import FrontEnd, Placement
 from ecolint.sources.ipython import Transformed, transform
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ecolint.rule import Finding
 
 T = TypeVar("T")
 
@@ -330,21 +327,23 @@ class PythonFrontEnd(FrontEnd):
         ipython = getattr(facts, "ipython", None)
         return ipython.text if ipython is not None else text
 
-    def place(self, findings: "list[Finding]", facts: FileFacts) -> "list[Finding]":
+    def placement(self, facts: FileFacts) -> Optional[Placement]:
         """In a script analysed through its IPython-blanked text, a fix that would edit IPython syntax is
         advice only."""
         ipython: Optional[Transformed] = getattr(facts, "ipython", None)
-        if ipython is None:
-            return findings
-        from ecolint.rule import Applicability, Fix
+        return IPythonPlacement(ipython) if ipython is not None else None
 
-        out = []
-        for f in findings:
-            fix = f.fix
-            if fix is not None and fix.edits and any(_touches(ipython, e.span) for e in fix.edits):
-                f = replace(f, fix=Fix(Applicability.DISPLAY_ONLY, f"{fix.message} (not applied automatically: it would edit IPython syntax)"))
-            out.append(f)
-        return out
+
+class IPythonPlacement(Placement):
+    """Spans stay where they are; edits that touch IPython syntax cannot be applied."""
+
+    def __init__(self, ipython: Transformed):
+        self.ipython = ipython
+
+    def edits(self, edits: list[Edit]) -> list[Edit]:
+        if any(_touches(self.ipython, e.span) for e in edits):
+            raise ValueError("it would edit IPython syntax")
+        return edits
 
 
 def _touches(ipython: Transformed, span) -> bool:

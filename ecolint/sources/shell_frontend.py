@@ -21,8 +21,7 @@ import re
 from typing import Iterator, Mapping, Optional
 
 from ecolint.facts import FileFacts
-from ecolint.sources import SourceError
-from ecolint.sources import launch
+from ecolint.sources import SourceError, launch
 from ecolint.sources.comments import shell_comments
 from ecolint.sources.frontend import FrontEnd
 from ecolint.sources.launch import Setting

@@ -185,7 +185,7 @@ class _Scanner:
         cur = root
         if not keys:
             return root
-        for name, end, start in keys[:-1]:
+        for name, _end, start in keys[:-1]:
             cur = self.child_map(cur, name, start)
         name, end, start = keys[-1]
         if array:

@@ -33,7 +33,7 @@ import re
 from typing import Callable, ClassVar, Iterable, Optional
 
 from ecolint import bnb
-from ecolint.facts import CERTAIN, Edit, FileFacts, FixCandidate, GpuHint, ModelRef, QuantSpec, Value
+from ecolint.facts import CERTAIN, Edit, FileFacts, FixCandidate, GpuHint, ModelRef, Origin, QuantSpec, Value
 from ecolint.sources import launch
 from ecolint.sources.launch import Setting
 from ecolint.sources.tree import CEntry, CNode, Tree
@@ -286,7 +286,7 @@ def model_ref(ctx: Ctx, entry: Optional[CEntry]) -> Optional[ModelRef]:
     return ModelRef(v, CERTAIN, entry.span, info.params_b if info else None, info.how if info else "")
 
 
-def spec_from_entries(ctx: Ctx, origin: str, entries: dict[str, CEntry], fixable: bool, anchor: CEntry) -> QuantSpec:
+def spec_from_entries(ctx: Ctx, origin: Origin, entries: dict[str, CEntry], fixable: bool, anchor: CEntry) -> QuantSpec:
     """A quantization spec from bitsandbytes-named entries; ``fixable``: options can be set or inserted."""
     options = {name: Value(e.node.value, CERTAIN, e.span, text_of(e.node.value)) for name, e in entries.items()}
     spec = QuantSpec(span=anchor.span, origin=origin, options=options, engine="transformers")

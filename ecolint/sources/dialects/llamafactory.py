@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Optional
 
-from ecolint.facts import CERTAIN, DEFAULT, BatchSetting, DtypeUse, FixCandidate, ModelLoad, QuantSpec, Value
+from ecolint.facts import CERTAIN, DEFAULT, BatchSetting, DtypeUse, Engine, FixCandidate, ModelLoad, QuantSpec, Value
 from ecolint.sources import launch
 from ecolint.sources.dialects.base import Ctx, Dialect, Tokens, local, model_ref, text_of, truthy
 from ecolint.sources.tree import CEntry, CNode
@@ -47,7 +47,7 @@ class LlamaFactory(Dialect):
         elif "stage" in e and not predicting and not (do_train is not None and do_train.value is False):
             ctx.training(f"LLaMA-Factory training config (`stage` on line {e['stage'].key_span.line})")
         backend = doc.scalar("infer_backend")
-        engine = "vllm" if isinstance(backend, str) and backend.lower() == "vllm" else "transformers"
+        engine: Engine = "vllm" if isinstance(backend, str) and backend.lower() == "vllm" else "transformers"
         load = ModelLoad(span=e[MODEL_KEY].span, api="llamafactory model_name_or_path", engine=engine, causal_lm=True, on_gpu=True)
         load.model = model_ref(ctx, e[MODEL_KEY])
         if DTYPE_KEY in e:

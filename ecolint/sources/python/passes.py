@@ -13,7 +13,7 @@ from typing import Callable, Optional, Union
 
 import libcst as cst
 
-from ecolint.facts import BatchSetting, FileFacts, Generation, Span, Value
+from ecolint.facts import BatchSetting, Engine, FileFacts, Generation, Span, Value
 from ecolint.sources.cst_positions import Positions
 from ecolint.sources.cst_walk import names_in, walk
 from ecolint.sources.python.context import Guards, file_role, model_purpose, receiver_kind
@@ -185,7 +185,8 @@ class _Extractor(cst.CSTVisitor):
         if any(w in t.lower() for t in targets for w in BATCH_WORDS):
             return True
         node = iter_node
-        while isinstance(node, cst.Call) and (self.a.dotted(node.func) or "").rsplit(".", 1)[-1] in ("enumerate", "zip", "tqdm", "list", "iter", "sorted", "reversed") and node.args:
+        wrappers = ("enumerate", "zip", "tqdm", "list", "iter", "sorted", "reversed")
+        while isinstance(node, cst.Call) and (self.a.dotted(node.func) or "").rsplit(".", 1)[-1] in wrappers and node.args:
             node = node.args[0].value
         if isinstance(node, cst.Call):
             last = (self.a.dotted(node.func) or "").rsplit(".", 1)[-1]
@@ -242,7 +243,7 @@ class _Extractor(cst.CSTVisitor):
         loop = _Loop(lambda: a.span(first), targets, set(targets), batched, self.scope, lambda: a.code(first).strip())
         self.loops.append(loop)
 
-    def _leave_comp(self, node) -> None:
+    def _leave_comp(self, original_node) -> None:
         self.loops.pop()
 
     visit_ListComp = _visit_comp
@@ -435,7 +436,7 @@ class _Extractor(cst.CSTVisitor):
         return None
 
 
-    def _generation(self, node: cst.Call, engine: str, api: str, kw: dict, in_loop: bool) -> Generation:
+    def _generation(self, node: cst.Call, engine: Engine, api: str, kw: dict, in_loop: bool) -> Generation:
         a = self.a
         gen = a.generation(node, engine, api, kw)
         if in_loop and self.loops:

@@ -18,13 +18,16 @@ from ecolint.dtypes import dtype_name, torch_dtype_name
 from ecolint.facts import (
     UNKNOWN,
     BatchSetting,
+    Certainty,
     DtypeUse,
+    Engine,
     FileFacts,
     FixCandidate,
     Generation,
     GpuHint,
     ModelLoad,
     ModelRef,
+    Origin,
     QuantSpec,
     Ref,
     Serving,
@@ -88,7 +91,7 @@ class Analyzer(Resolver):
             kw, opaque = self.kwargs_of(call, scope)
             opaque = opaque or "**" in items or not call.args
             items = {**items, **{k: v for k, v in kw.items() if k != "return_unused_kwargs"}}
-            origin = "from_dict"
+            origin: Origin = "from_dict"
         else:
             items, opaque = self.kwargs_of(call, scope)
             origin = "BitsAndBytesConfig"
@@ -98,7 +101,7 @@ class Analyzer(Resolver):
         self.facts.quant_specs.append(spec)
         return spec
 
-    def make_spec(self, call: cst.Call, origin: str, items: dict) -> QuantSpec:
+    def make_spec(self, call: cst.Call, origin: Origin, items: dict) -> QuantSpec:
         options = {k: it.value for k, it in items.items() if k in BNB_OPTIONS}
         for name, it in items.items():
             if name in BNB_OPTIONS:
@@ -146,7 +149,8 @@ class Analyzer(Resolver):
     # -- calls ------------------------------------------------------------------------------------------
     def model_load(self, node: cst.Call, q: str, owner: str, target: Optional[str], scope: Scope) -> ModelLoad:
         kw, opaque = self.kwargs_of(node, scope)
-        model_node = node.args[0].value if node.args and node.args[0].keyword is None else (kw["pretrained_model_name_or_path"].expression if "pretrained_model_name_or_path" in kw else None)
+        named = kw["pretrained_model_name_or_path"].expression if "pretrained_model_name_or_path" in kw else None
+        model_node = node.args[0].value if node.args and node.args[0].keyword is None else named
         load = ModelLoad(span=self.span(node), api=q if "." in q else f"transformers.{owner}.from_pretrained", engine="transformers")
         load.model = self.model_ref(model_node, scope)
         load.causal_lm = bool(CAUSAL.search(owner))
@@ -372,7 +376,7 @@ class Analyzer(Resolver):
         self.facts.model_loads.append(load)
         self.facts.servings.append(Serving(self.span(node), "vllm", load.model))
 
-    def generation(self, node: cst.Call, engine: str, api: str, kw: dict) -> Generation:
+    def generation(self, node: cst.Call, engine: Engine, api: str, kw: dict) -> Generation:
         """A generation call (or config) with its options; the caller places it among the loops and records it."""
         gen = Generation(span=self.span(node), engine=engine, api=api)
         uc = kw.get("use_cache")
@@ -433,7 +437,7 @@ class Analyzer(Resolver):
         from ecolint.sources import launch
 
         kws = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
-        certainty = None
+        certainty: Optional[Certainty] = None
         if name == "add_argument":
             first = node.args[0].value if node.args and node.args[0].keyword is None else None
             if not isinstance(first, cst.SimpleString) or first.evaluated_value not in ("--model_args", "--model-args"):
@@ -538,7 +542,7 @@ def foreign(q: str) -> bool:
 def template(receiver: Optional[str]) -> bool:
     """``compiled_template.generate(...)``: Jinja2 rendering a template piece by piece (the template passed in
     as a parameter, so its origin is unknown here), not a model."""
-    return bool(receiver) and "template" in receiver.rsplit(".", 1)[-1].lower()
+    return receiver is not None and "template" in receiver.rsplit(".", 1)[-1].lower()
 
 
 def training_reason(a: Resolver, node: cst.Call) -> str:

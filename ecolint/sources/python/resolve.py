@@ -22,6 +22,7 @@ from ecolint.facts import (
     CERTAIN,
     DEFAULT,
     UNKNOWN,
+    Certainty,
     QuantSpec,
     Ref,
     Span,
@@ -29,6 +30,7 @@ from ecolint.facts import (
     unknown,
 )
 from ecolint.sources.cst_walk import names_in
+from ecolint.sources.python.item import Item
 from ecolint.sources.python.vocab import MUTATORS
 
 MAX_DEPTH = 12  # resolution depth (names referring to names ...)
@@ -42,24 +44,6 @@ class Scope:
     params: dict[str, Optional[cst.BaseExpression]] = field(default_factory=dict)
     name: str = "<module>"
     returns: list[Optional[cst.BaseExpression]] = field(default_factory=list)
-
-
-@dataclass(eq=False)
-class Item:
-    """A resolved option of a call or dict literal: its value, the syntax element that holds it (an ``Arg`` or a
-    ``DictElement``, whose ``value`` is the expression as written) and the call or dict it belongs to."""
-
-    value: Value
-    element: Any  # cst.Arg | cst.DictElement | cst.StarredDictElement (the use site, for a value from elsewhere)
-    container: cst.CSTNode
-    elsewhere: str = ""  # the file the value is written in, when it is another module of the project
-
-    @property
-    def expression(self) -> cst.BaseExpression:
-        """The option's expression as written (``torch.float16`` in ``torch_dtype=torch.float16``); for a value
-        from another module, the expression that uses it here."""
-        inner = getattr(self.element, "value", None)
-        return inner if isinstance(inner, cst.BaseExpression) else self.element
 
 
 class Resolver:
@@ -332,7 +316,7 @@ def import_hook():
 _STRENGTH = {CERTAIN: 0, DEFAULT: 1, UNKNOWN: 2}
 
 
-def weakest(*values: Value) -> str:
+def weakest(*values: Value) -> Certainty:
     """The least certain of the values' certainties."""
     return max((v.certainty for v in values), key=_STRENGTH.__getitem__)
 
