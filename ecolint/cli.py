@@ -253,7 +253,8 @@ def _add_noqa(args, result: "Result") -> int:
     if args.quiet < 2:
         for refusal in done.refusals:
             f = refusal.finding
-            print(f"{f.filename}:{f.span.line}:{f.span.col}: {f.code} not suppressed: {refusal.reason}")
+            cell = f"cell {f.span.cell}:" if f.span.cell is not None else ""
+            print(f"{f.filename}:{cell}{f.span.line}:{f.span.col}: {f.code} not suppressed: {refusal.reason}")
     if not args.quiet:
         n, files = done.suppressed, done.files
         print(f"Added noqa comments for {n} finding{'s' if n != 1 else ''} in {files} file{'s' if files != 1 else ''}.")

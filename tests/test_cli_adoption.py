@@ -256,9 +256,10 @@ def test_add_noqa_on_the_fixtures_leaves_exactly_what_it_refused(tmp_path, monke
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ECOLINT_NO_CACHE", "1")
     _, out, _ = check(capsys, "--add-noqa", "fx")
-    refused = {line.split(" not suppressed: ")[0] for line in out.splitlines() if " not suppressed: " in line}
+    where = re.compile(r"^(.*?: ECO\d{3}) ")  # path[:cell N]:line:col: CODE
+    refused = {where.match(line).group(1) for line in out.splitlines() if " not suppressed: " in line}
     _, remaining, _ = check(capsys, "--output-format", "concise", "-q", "fx")
-    left = {" ".join(line.split(" ")[:2]) for line in remaining.splitlines()}
+    left = {where.match(line).group(1) for line in remaining.splitlines()}
     assert refused and left == refused
 
 
