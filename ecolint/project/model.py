@@ -14,6 +14,7 @@ per process.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from functools import lru_cache
 from typing import Optional
@@ -45,6 +46,10 @@ class Project:
         self._summaries: dict[str, Optional[ModuleSummary]] = {}
         self._data: dict[str, Optional[bytes]] = {}
         self._imports: dict[str, list[str]] = {}
+        self._deps: dict[str, tuple[str, ...]] = {}
+        self._reach: dict[tuple[str, int], frozenset[str]] = {}
+        self._digests: dict[str, bytes] = {}
+        self._isfiles: dict[str, bool] = {}
         self._files: dict[tuple[str, str], Optional[str]] = {}
 
     # -- where a module is -----------------------------------------------------------------------------
@@ -83,9 +88,23 @@ class Project:
         for base in bases:
             stem = os.path.join(base, *parts) if parts else base
             for cand in (stem + ".py", os.path.join(stem, "__init__.py")):
-                if self.inside(cand) and os.path.isfile(cand) and os.path.realpath(cand) != os.path.realpath(importer):
+                if self.inside(cand) and self._isfile(cand) and cand != importer and not self._same_file(cand, importer):
                     return cand
         return None
+
+    def _isfile(self, path: str) -> bool:
+        hit = self._isfiles.get(path)
+        if hit is None:
+            hit = self._isfiles[path] = os.path.isfile(path)
+        return hit
+
+    @staticmethod
+    def _same_file(a: str, b: str) -> bool:
+        """Two names of one file (a symlinked module importing itself); only asked when the names differ."""
+        try:
+            return os.path.samestat(os.stat(a), os.stat(b))
+        except OSError:
+            return False
 
     def split_target(self, importer: str, target: str) -> Optional[tuple[str, list[str]]]:
         """``config.MODEL_ID`` -> (the file of ``config``, ``["MODEL_ID"]``): the longest leading part of the dotted
@@ -127,6 +146,34 @@ class Project:
             data = self.data(path)
             self._imports[path] = local_imports(data.decode("utf-8", "replace")) if data is not None else []
         return self._imports[path]
+
+    def deps(self, importer: str, targets: list[str]) -> tuple[str, ...]:
+        """The module files the dotted ``targets`` (as imported by ``importer``) resolve to, in order, once each."""
+        found = (self.split_target(importer, t) for t in targets)
+        return tuple(dict.fromkeys(f[0] for f in found if f is not None))
+
+    def reach(self, path: str, depth: int) -> frozenset[str]:
+        """``path`` and the modules it reaches through at most ``depth`` more imports (memoised per module and
+        depth, so a run over a large project walks each import edge a bounded number of times)."""
+        key = (path, depth)
+        hit = self._reach.get(key)
+        if hit is None:
+            if path not in self._deps:
+                self._deps[path] = self.deps(path, self.imports(path))
+            out = {path}
+            if depth > 0:
+                for dep in self._deps[path]:
+                    out |= self.reach(dep, depth - 1)
+            hit = self._reach[key] = frozenset(out)
+        return hit
+
+    def digest(self, path: str) -> bytes:
+        """A short hash of the module file's bytes (b"<unreadable>" when it cannot be read)."""
+        hit = self._digests.get(path)
+        if hit is None:
+            data = self.data(path)
+            hit = self._digests[path] = hashlib.blake2b(data, digest_size=16).digest() if data is not None else b"<unreadable>"
+        return hit
 
     def _summarise(self, path: str) -> Optional[ModuleSummary]:
         data = self.data(path)

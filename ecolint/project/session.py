@@ -64,24 +64,15 @@ _GENERATION_WORD = re.compile(rb"generate|chat")
 
 
 def _reached(path: str, text: str) -> list[str]:
-    """The project modules ``path`` may read values from: its local imports and theirs, depth-limited."""
+    """The project modules ``path`` may read values from: its local imports and theirs, up to ``MAX_DEPTH`` imports
+    away (a text scan of each module's imports: reaching a module parses nothing)."""
     project = project_for(path)
     importer = os.path.abspath(path)
-    seen: dict[str, None] = {}
-    frontier = [(importer, t) for t in local_imports(text)]
-    for _ in range(MAX_DEPTH):
-        nxt: list[tuple[str, str]] = []
-        for who, target in frontier:
-            found = project.split_target(who, target)
-            if found is None or found[0] in seen:
-                continue
-            dep = found[0]
-            seen[dep] = None
-            nxt.extend((dep, t) for t in project.imports(dep))  # a text scan: reaching a module parses nothing
-        if not nxt:
-            break
-        frontier = nxt
-    return list(seen)
+    seen: set[str] = set()
+    for dep in project.deps(importer, local_imports(text)):
+        seen |= project.reach(dep, MAX_DEPTH - 1)
+    seen.discard(importer)
+    return sorted(seen)
 
 
 def dependency_stamp(path: str, kind: str, data: bytes, settings) -> str:
@@ -93,10 +84,9 @@ def dependency_stamp(path: str, kind: str, data: bytes, settings) -> str:
         return ""
     project = project_for(path)
     h = hashlib.blake2b(digest_size=16)
-    for dep in sorted(deps):
+    for dep in deps:  # sorted by _reached
         h.update(dep.encode("utf-8", "surrogatepass"))
-        dep_data = project.data(dep)
-        h.update(hashlib.blake2b(dep_data, digest_size=16).digest() if dep_data is not None else b"<unreadable>")
+        h.update(project.digest(dep))
     return h.hexdigest()
 
 
