@@ -60,7 +60,7 @@ def current() -> Optional[Session]:
 
 # What a generating function's module must spell: the generation calls the summaries follow (``.generate(``,
 # ``.chat(``). Used on the bytes before any module is parsed.
-_GENERATION_WORD = re.compile(rb"generate|chat")
+_GENERATION_WORD = re.compile(rb"\.(?:generate|chat)\s*\(")
 
 
 def _reached(path: str, text: str) -> list[str]:
@@ -101,6 +101,13 @@ def keeps_file(path: str, text: str, kind: str, settings) -> bool:
         if data is None or _GENERATION_WORD.search(data) is None:
             continue  # a module whose text never names a generation call has no generating function: no parse
         s = project.summary(dep)
-        if s is not None and (s.generating or s.generating_calls):
+        if s is None:
+            continue
+        # The file must name the helper to call it (an import line names it even under an alias).
+        if any(_names(text, name) for name in (*s.generating, *s.generating_calls)):
             return True
     return False
+
+
+def _names(text: str, name: str) -> bool:
+    return re.search(rf"\b{re.escape(name)}\b", text) is not None
