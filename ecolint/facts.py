@@ -193,6 +193,9 @@ class Serving:
     span: Span
     engine: Engine  # vllm | tgi
     model: Optional[ModelRef] = None
+    # vLLM switches as written (`--enforce-eager`, `enable_prefix_caching=False`, `enforce-eager: true`); None when absent.
+    enforce_eager: Optional[Value] = None
+    prefix_caching: Optional[Value] = None
 
 
 @dataclass

@@ -221,9 +221,9 @@ def _synonym_documents() -> list[tuple[str, str, str]]:
         docs.append(("gpu_hints", key, f"{key}: ml.g4dn.xlarge\n"))
     for key, setting in vllm_config.SETTINGS.items():
         value = {"model": "m", "dtype": "float32", "max_batch": "1", "quantize": "bitsandbytes", "load_format": "bitsandbytes",
-                 "max_concurrent": "1"}[setting]
+                 "max_concurrent": "1", "enforce_eager": "true", "prefix_caching": "false"}[setting]
         fact = {"model": "servings", "dtype": "dtype_uses", "max_batch": "batch_settings", "quantize": "quant_specs", "load_format": "quant_specs",
-                "max_concurrent": "batch_settings"}[setting]
+                "max_concurrent": "batch_settings", "enforce_eager": "servings", "prefix_caching": "servings"}[setting]
         docs.append((fact, key, f"model: m\nmax-num-seqs: 8\n{key}: {value}\n" if key != "model" else "model: m\nmax-num-seqs: 8\n"))
     for name, setting in launch.TGI_ENV.items():
         value = {"model": "m", "dtype": "bfloat16", "max_batch": "1", "quantize": "bitsandbytes", "max_concurrent": "1"}[setting]

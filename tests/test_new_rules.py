@@ -7,12 +7,12 @@ from pathlib import Path
 from helpers import lint_snippet
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "new_rules"
-NEW_CODES = ("ECO105",)
+NEW_CODES = ("ECO105", "ECO203", "ECO302")
 
 
-def pinned(name: str, filename: str = "", **kw) -> list[tuple[str, int, int]]:
+def pinned(name: str, filename: str = "", select_codes: tuple[str, ...] = NEW_CODES, **kw) -> list[tuple[str, int, int]]:
     text = (FIXTURES / name).read_text(encoding="utf-8")
-    found = lint_snippet(text, filename=filename or name, select=NEW_CODES, **kw)
+    found = lint_snippet(text, filename=filename or name, select=select_codes, **kw)
     return sorted((f.code, f.span.line, f.span.col) for f in found)
 
 
@@ -30,3 +30,28 @@ def test_bnb_4bit_fix_uses_float16_on_a_pre_ampere_gpu():
 def test_bnb_4bit_is_silent_when_transformers_loads_the_checkpoint_dtype():
     code = "from transformers import BitsAndBytesConfig\nb = BitsAndBytesConfig(load_in_4bit=True)\n"
     assert lint_snippet(code, select=("ECO105",), transformers_version="5.0.0") == []
+
+
+def test_eager_and_no_prefix_caching_are_flagged_in_the_serving_fixture():
+    assert pinned("serve_chat.sh", select_codes=("ECO203", "ECO302")) == [("ECO203", 6, 3), ("ECO302", 7, 3)]
+
+
+def test_the_same_launch_in_a_ci_job_or_test_directory_is_silent():
+    for name in (".github/workflows/serve_chat.sh", "tests/e2e/serve_chat.sh", ".gitlab-ci.yml"):
+        text = (FIXTURES / "serve_chat.sh").read_text(encoding="utf-8")
+        if name.endswith(".yml"):
+            text = "smoke:\n  script:\n    - vllm serve Qwen/Qwen2.5-7B-Instruct --enforce-eager --no-enable-prefix-caching\n"
+        assert lint_snippet(text, filename=name, select=("ECO203", "ECO302")) == [], name
+
+
+def test_switches_written_false_or_as_flags_are_not_findings():
+    code = ("import argparse\nfrom vllm import LLM\np = argparse.ArgumentParser()\np.add_argument('--eager', action='store_true')\n"
+            "args = p.parse_args()\nllm = LLM(model='Qwen/Qwen2.5-7B-Instruct', enforce_eager=args.eager, enable_prefix_caching=True)\n")
+    assert lint_snippet(code, select=("ECO203", "ECO302")) == []
+
+
+def test_engine_kwargs_switches_are_read():
+    text = ("applications:\n  - args:\n      llm_configs:\n        - model_loading_config:\n            model_id: qwen\n"
+            "            model_source: Qwen/Qwen2.5-7B-Instruct\n          engine_kwargs:\n            enforce_eager: true\n")
+    found = lint_snippet(text, filename="serve_config.yaml", select=("ECO203",))
+    assert [(f.code, f.span.line) for f in found] == [("ECO203", 8)]
