@@ -17,7 +17,7 @@ from ecolint.sources.dialects import axolotl, base, compose, engines, fly, gener
 from ecolint.sources.dialects.base import Ctx
 
 ROOT = Path(__file__).resolve().parent.parent
-FACT_LISTS = ("model_loads", "quant_specs", "generations", "batch_settings", "dtype_uses", "servings", "gpu_hints")
+FACT_LISTS = ("model_loads", "quant_specs", "generations", "batch_settings", "dtype_uses", "servings", "gpu_hints", "cache_flushes")
 
 
 def _facts(text: str, path: str = "config.yaml") -> FileFacts:

@@ -55,3 +55,14 @@ def test_engine_kwargs_switches_are_read():
             "            model_source: Qwen/Qwen2.5-7B-Instruct\n          engine_kwargs:\n            enforce_eager: true\n")
     found = lint_snippet(text, filename="serve_config.yaml", select=("ECO203",))
     assert [(f.code, f.span.line) for f in found] == [("ECO203", 8)]
+
+
+def test_empty_cache_per_request_and_per_generated_item_in_the_fixture():
+    assert pinned("chat_server.py", select_codes=("ECO303",)) == [("ECO303", 16, 5), ("ECO303", 31, 9)]
+
+
+def test_empty_cache_between_models_of_a_sweep_is_silent():
+    code = ("import torch\nfrom transformers import AutoModelForCausalLM\nfor name in ['gpt2', 'distilgpt2']:\n"
+            "    m = AutoModelForCausalLM.from_pretrained(name)\n    del m\n    torch.cuda.empty_cache()\n"
+            "out = model.generate(**inputs)\n")
+    assert lint_snippet(code, select=("ECO303",)) == []

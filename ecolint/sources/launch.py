@@ -759,6 +759,7 @@ def _launch_tokens() -> dict[str, tuple[str, ...]]:
         "batch_settings": flags("max_batch") + flags("max_concurrent") + [*DJL_ENV, *DJL_PROPERTIES],
         "dtype_uses": flags("dtype") + ["model_args", "model-args"],
         "generations": [],
+        "cache_flushes": [],
         "training": [],
     }
     return {fact: tuple(dict.fromkeys(t)) for fact, t in tokens.items()}
