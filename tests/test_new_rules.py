@@ -66,3 +66,20 @@ def test_empty_cache_between_models_of_a_sweep_is_silent():
             "    m = AutoModelForCausalLM.from_pretrained(name)\n    del m\n    torch.cuda.empty_cache()\n"
             "out = model.generate(**inputs)\n")
     assert lint_snippet(code, select=("ECO303",)) == []
+
+
+def test_fp32_chosen_by_an_off_by_default_flag_is_reported_as_the_default():
+    code = ("import argparse\nimport torch\nfrom transformers import AutoModelForCausalLM\np = argparse.ArgumentParser()\n"
+            "p.add_argument('--fp16', action='store_true')\nargs = p.parse_args()\n"
+            "m = AutoModelForCausalLM.from_pretrained('mistralai/Mistral-7B-v0.1', "
+            "torch_dtype=torch.float16 if args.fp16 else torch.float32, device_map='auto')\n")
+    found = lint_snippet(code, select=("ECO401",))
+    assert [(f.code, f.span.line) for f in found] == [("ECO401", 7)]
+    assert found[0].message.startswith("by default (without --fp16)") and found[0].fix is None
+
+
+def test_a_flag_choosing_between_non_dtypes_stays_unknown():
+    code = ("import argparse\nfrom transformers import BitsAndBytesConfig\np = argparse.ArgumentParser()\n"
+            "p.add_argument('--q', action='store_true')\nargs = p.parse_args()\n"
+            "b = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=6.0 if args.q else 0.0)\n")
+    assert [f.code for f in lint_snippet(code, select=("ECO101",))] == []
