@@ -193,6 +193,20 @@ class Serving:
     span: Span
     engine: Engine  # vllm | tgi
     model: Optional[ModelRef] = None
+    # vLLM switches as written (`--enforce-eager`, `enable_prefix_caching=False`, `enforce-eager: true`); None when absent.
+    enforce_eager: Optional[Value] = None
+    prefix_caching: Optional[Value] = None
+
+
+@dataclass
+class CacheFlush:
+    """``torch.cuda.empty_cache()`` where it runs once per generated batch: in a loop whose body also generates
+    (``where="loop"``) or in a web request handler that generates (``where="handler"``)."""
+
+    span: Span
+    where: str
+    context: Optional[Span] = None  # the loop header or the handler's ``def`` line
+    detail: str = ""  # "for p in prompts", "POST /generate handler `chat`"
 
 
 @dataclass
@@ -212,6 +226,7 @@ class FileFacts:
     batch_settings: list[BatchSetting] = field(default_factory=list)
     dtype_uses: list[DtypeUse] = field(default_factory=list)
     servings: list[Serving] = field(default_factory=list)
+    cache_flushes: list[CacheFlush] = field(default_factory=list)
     training: bool = False  # the file trains (Trainer, .train(), optimizer steps, training configs)
     training_reason: str = ""
     # What the file is, when it is not deployed code: "test" (a test module) or "benchmark" (a measurement

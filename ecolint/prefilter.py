@@ -126,6 +126,7 @@ _PY_CALLS: dict[str, frozenset[str]] = {
         "to", "bfloat16", "half", "float", "autocast", "set_default_dtype",
     }),
     "servings": frozenset({"LLM"}),
+    "cache_flushes": frozenset({"empty_cache"}),
 }
 
 def _with_serving_calls() -> None:

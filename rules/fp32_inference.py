@@ -34,7 +34,8 @@ class Fp32Inference(Rule):
     **Unsafe**: changing precision changes numerics. An explicit float32 is replaced by float16; a missing dtype
     gets `torch_dtype="auto"` (the checkpoint's own precision, usually bf16 or fp16).
 
-    A dtype that is a run-time default (`--dtype` flag) is reported one level lower and never rewritten; a call
+    A dtype that is a run-time default (`--dtype` flag, or `torch.float16 if args.fp16 else torch.float32` with
+    `--fp16` off by default: reported "by default (without --fp16)") is reported one level lower and never rewritten; a call
     with an opaque `**kwargs` (which may carry the dtype) is not flagged and never gets a second `torch_dtype`.
 
     ## Evidence
@@ -52,6 +53,11 @@ class Fp32Inference(Rule):
     reads = ("model_loads",)
 
     VALID = (
+        Example(
+            "import argparse\nimport torch\nfrom transformers import AutoModelForCausalLM\np = argparse.ArgumentParser()\n"
+            "p.add_argument('--fp32', action='store_true')\nargs = p.parse_args()\n"
+            "m = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype=torch.float32 if args.fp32 else torch.float16, device_map='cuda')\n"
+        ),
         Example(
             "import torch\nfrom transformers import AutoModelForCausalLM, AutoConfig, AutoTokenizer\n"
             "cfg = AutoConfig.from_pretrained('gpt2')\ntok = AutoTokenizer.from_pretrained('gpt2')\n"
@@ -127,6 +133,12 @@ class Fp32Inference(Rule):
             line=6,
             severity=Severity.INFO,
         ),
+        Example(
+            "import argparse\nimport torch\nfrom transformers import AutoModelForCausalLM\np = argparse.ArgumentParser()\n"
+            "p.add_argument('--fp16', action='store_true')\nargs = p.parse_args()\n"
+            "m = AutoModelForCausalLM.from_pretrained('gpt2', torch_dtype=torch.float16 if args.fp16 else torch.float32, device_map='cuda')\n",
+            line=7, message="by default (without --fp16)", severity=Severity.INFO,
+        ),
     )
 
     def check(self, facts: FileFacts, ctx: RuleContext):
@@ -152,7 +164,7 @@ class Fp32Inference(Rule):
         new = "float16"
         fix = self.make_fix(load.set_dtype(new) if load.set_dtype and offer_fix else None, "Load in float16")
         # a default the user may change at run time (``--dtype`` flag): one level lower, never rewritten
-        cond = "" if load.dtype.certain else f"when `{load.dtype.source}` keeps its default, "
+        cond = "" if load.dtype.certain else _when_default(load.dtype.source)
         severity = self.severity if load.dtype.certain else self.severity.lower()
         note = ""
         if facts.role == "benchmark":
@@ -193,6 +205,14 @@ class Fp32Inference(Rule):
             fix=fix,
             advice='Pass torch_dtype="auto" (the checkpoint precision) or torch.float16.',
         )
+
+
+def _when_default(source: str) -> str:
+    """How a run-time default is named: "by default (without --fp16), " for a dtype a flag switches, else the
+    expression that keeps its default."""
+    if source.startswith("without --"):
+        return f"by default ({source}), "
+    return f"when `{source}` keeps its default, "
 
 
 def _is_fp32(value) -> bool:

@@ -17,7 +17,7 @@ from ecolint.sources.dialects import axolotl, base, compose, engines, fly, gener
 from ecolint.sources.dialects.base import Ctx
 
 ROOT = Path(__file__).resolve().parent.parent
-FACT_LISTS = ("model_loads", "quant_specs", "generations", "batch_settings", "dtype_uses", "servings", "gpu_hints")
+FACT_LISTS = ("model_loads", "quant_specs", "generations", "batch_settings", "dtype_uses", "servings", "gpu_hints", "cache_flushes")
 
 
 def _facts(text: str, path: str = "config.yaml") -> FileFacts:
@@ -221,9 +221,9 @@ def _synonym_documents() -> list[tuple[str, str, str]]:
         docs.append(("gpu_hints", key, f"{key}: ml.g4dn.xlarge\n"))
     for key, setting in vllm_config.SETTINGS.items():
         value = {"model": "m", "dtype": "float32", "max_batch": "1", "quantize": "bitsandbytes", "load_format": "bitsandbytes",
-                 "max_concurrent": "1"}[setting]
+                 "max_concurrent": "1", "enforce_eager": "true", "prefix_caching": "false"}[setting]
         fact = {"model": "servings", "dtype": "dtype_uses", "max_batch": "batch_settings", "quantize": "quant_specs", "load_format": "quant_specs",
-                "max_concurrent": "batch_settings"}[setting]
+                "max_concurrent": "batch_settings", "enforce_eager": "servings", "prefix_caching": "servings"}[setting]
         docs.append((fact, key, f"model: m\nmax-num-seqs: 8\n{key}: {value}\n" if key != "model" else "model: m\nmax-num-seqs: 8\n"))
     for name, setting in launch.TGI_ENV.items():
         value = {"model": "m", "dtype": "bfloat16", "max_batch": "1", "quantize": "bitsandbytes", "max_concurrent": "1"}[setting]

@@ -164,7 +164,8 @@ MERGE = (
 def test_live_options_are_not_dead(code, filename):
     findings = lint_snippet(code, filename)
     assert not _codes(findings, "ECO104")
-    assert _fixed(code, filename, unsafe=True) == code
+    fixed = _fixed(code, filename, unsafe=True)
+    assert all(line in fixed.splitlines() for line in code.splitlines())  # nothing live is removed (ECO105 may add a compute dtype)
 
 
 def test_shared_dict_of_two_8bit_configs_is_advice_only():

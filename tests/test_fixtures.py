@@ -25,18 +25,27 @@ EXPECTED_PYTHON = [
     ("fixtures/issue14/sagemaker/deploy_tgi.py", 7, 6, "ECO202", "yellow"),
     ("fixtures/legacy_fp32_default.py", 8, 9, "ECO401", "yellow"),
     # A Colab "Download .py" export: analysed through its IPython-blanked text (its `!pip` line kept in place).
+    # issue 18: a 4-bit config without its compute dtype (tests/test_new_rules.py)
+    ("fixtures/new_rules/chat_server.py", 16, 5, "ECO303", "info"),
+    ("fixtures/new_rules/chat_server.py", 30, 24, "ECO201", "yellow"),
+    ("fixtures/new_rules/chat_server.py", 31, 9, "ECO303", "info"),
+    ("fixtures/new_rules/qlora_infer.py", 5, 27, "ECO105", "info"),
     ("fixtures/notebooks/colab_export.py", 16, 35, "ECO101", "red"),
     ("fixtures/notebooks/colab_export.py", 31, 57, "ECO301", "yellow"),
     # issue 13 (tests/test_precision.py): what the code is decides the finding
     ("fixtures/precision/generate_receivers.py", 51, 13, "ECO201", "info"),
     ("fixtures/precision/generate_receivers.py", 56, 22, "ECO201", "yellow"),
     ("fixtures/precision/quant_factory.py", 11, 35, "ECO101", "info"),
+    ("fixtures/precision/quant_factory.py", 13, 35, "ECO105", "info"),
     ("fixtures/precision/shared_dtype.py", 11, 89, "ECO401", "yellow"),
     ("fixtures/precision/shared_dtype.py", 12, 92, "ECO401", "yellow"),
     ("fixtures/small_model_nf4.py", 15, 5, "ECO102", "yellow"),
     ("fixtures/suppressed.py", 7, 72, "ECO902", "info"),
     ("fixtures/traps.py", 23, 37, "ECO101", "red"),
+    ("fixtures/traps.py", 29, 32, "ECO105", "info"),
+    ("fixtures/traps.py", 34, 44, "ECO105", "info"),
     ("fixtures/traps.py", 64, 74, "ECO102", "yellow"),
+    ("fixtures/traps.py", 64, 74, "ECO105", "info"),
     ("fixtures/vllm_offline.py", 7, 45, "ECO202", "yellow"),
     ("fixtures/vllm_offline.py", 15, 14, "ECO201", "yellow"),
 ]
@@ -80,7 +89,7 @@ def test_clean_fixtures_exit_zero():
 
 def test_traps_only_flag_the_real_problems():
     _, findings = _json("fixtures/traps.py")
-    assert [(f["location"]["row"], f["code"]) for f in findings] == [(23, "ECO101"), (64, "ECO102")]
+    assert [(f["location"]["row"], f["code"]) for f in findings] == [(23, "ECO101"), (29, "ECO105"), (34, "ECO105"), (64, "ECO102"), (64, "ECO105")]
 
 
 def test_full_output_reads_like_a_linter():

@@ -27,6 +27,7 @@ EXPECTED = [
     ("generate_receivers.py", 56, 22, "ECO201", "yellow"),  # a causal LM, one prompt at a time
     ("helm/templates/deployment.yaml", 1, 1, "ECO905", "info"),  # a real Helm template that does not parse
     ("quant_factory.py", 11, 35, "ECO101", "info"),  # built only when the caller asks
+    ("quant_factory.py", 13, 35, "ECO105", "info"),  # 4-bit without its compute dtype (issue 18)
     ("shared_dtype.py", 11, 89, "ECO401", "yellow"),  # at each load, not on the constant
     ("shared_dtype.py", 12, 92, "ECO401", "yellow"),
     ("vllm-config.yaml", 3, 1, "ECO401", "yellow"),  # {{ }} inside a string: the file is still analysed

@@ -98,6 +98,12 @@ FLAG_SETTINGS = {
     "tgi": {"--model-id": "model", "--quantize": "quantize", "--dtype": "dtype", "--max-batch-size": "max_batch",
             "--max-concurrent-requests": "max_concurrent"},
 }
+# Valueless vLLM switches -> (setting, value): CUDA graphs off, prefix caching on or off.
+SWITCHES = {
+    "vllm": {"--enforce-eager": ("enforce_eager", True), "--no-enforce-eager": ("enforce_eager", False),
+             "--enable-prefix-caching": ("prefix_caching", True), "--no-enable-prefix-caching": ("prefix_caching", False)},
+    "tgi": {},
+}
 # Quantization methods that are bitsandbytes, per engine and width (TGI: 8-bit unless nf4/fp4; vLLM: 4-bit).
 TGI_BNB8 = ("bitsandbytes", "bnb", "bitsandbytes-8bit")
 TGI_BNB4 = ("bitsandbytes-nf4", "bitsandbytes-fp4")
@@ -267,6 +273,10 @@ def parse_args(engine: str, words: list[Word], variables: Optional[dict[str, str
             k += 1
             continue
         norm = t.replace("_", "-") if t.startswith("--") else t
+        if norm in SWITCHES[engine]:
+            out[SWITCHES[engine][norm][0]] = _switch(w, engine, norm)
+            k += 1
+            continue
         key = names.get(norm)
         if key and k + 1 < len(words):
             out[key] = _setting(words[k + 1], 0, len(words[k + 1].text), w, variables, norm)
@@ -274,6 +284,12 @@ def parse_args(engine: str, words: list[Word], variables: Optional[dict[str, str
             continue
         k += 2 if norm in valued and k + 1 < len(words) and not words[k + 1].text.startswith("--") else 1
     return out
+
+
+def _switch(word: Word, engine: str, norm: str) -> Setting:
+    """A valueless switch (``--enforce-eager``) as the setting it turns on or off."""
+    span = word.source.span(word.begin, word.end)
+    return Setting(Value(SWITCHES[engine][norm][1], CERTAIN, span, word.text), span, None, norm)
 
 
 def _setting(value_word: Word, i: int, j: int, flag_word: Word, variables, how: str) -> Setting:
@@ -368,8 +384,24 @@ def emit(facts: FileFacts, engine: Engine, api: str, span: Span, settings: dict[
         if s.related is not None:
             facts.note(s.span, "", s.related)
     facts.model_loads.append(load)
-    facts.servings.append(Serving(span, engine, load.model))
+    facts.servings.append(with_switches(Serving(span, engine, load.model), settings))
     return load
+
+
+def with_switches(serving: Serving, settings: dict[str, Setting]) -> Serving:
+    """The serving with the vLLM switches its settings write (``enforce_eager``, ``prefix_caching``)."""
+    for name in ("enforce_eager", "prefix_caching"):
+        s = settings.get(name)
+        if s is not None:
+            setattr(serving, name, switch_value(s.value))
+    return serving
+
+
+def switch_value(v: Value) -> Value:
+    """A switch's value as a bool when written as one in text (``"true"``, ``"False"``)."""
+    if v.known and isinstance(v.value, str) and v.value.strip().lower() in ("true", "false"):
+        return Value(v.value.strip().lower() == "true", v.certainty, v.span, v.source)
+    return v
 
 
 def int_value(val: Value) -> Value:
@@ -744,6 +776,7 @@ def _launch_tokens() -> dict[str, tuple[str, ...]]:
         "batch_settings": flags("max_batch") + flags("max_concurrent") + [*DJL_ENV, *DJL_PROPERTIES],
         "dtype_uses": flags("dtype") + ["model_args", "model-args"],
         "generations": [],
+        "cache_flushes": [],
         "training": [],
     }
     return {fact: tuple(dict.fromkeys(t)) for fact, t in tokens.items()}

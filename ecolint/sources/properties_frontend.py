@@ -48,7 +48,7 @@ class PropertiesFrontEnd(FrontEnd):
     def tokens(self) -> Mapping[str, tuple[str, ...]]:
         keys = tuple(launch.DJL_PROPERTIES)
         return {"batch_settings": keys, "servings": keys, "model_loads": (), "quant_specs": (), "dtype_uses": (),
-                "generations": (), "gpu_hints": ()}
+                "generations": (), "gpu_hints": (), "cache_flushes": ()}
 
     def may_name_gpu(self, text: str) -> bool:
         return False

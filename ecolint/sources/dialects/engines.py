@@ -22,7 +22,8 @@ from ecolint.sources.tree import CEntry, CNode, walk
 
 # camelCase / snake_case keys of chart values and engine kwargs -> launch settings
 KEY_SETTINGS = {"maxNumSeqs": "max_batch", "max_num_seqs": "max_batch", "max-num-seqs": "max_batch", "dtype": "dtype",
-                "quantization": "quantize", "load_format": "load_format", "loadFormat": "load_format"}
+                "quantization": "quantize", "load_format": "load_format", "loadFormat": "load_format",
+                "enforce_eager": "enforce_eager", "enable_prefix_caching": "prefix_caching"}
 _RECOGNISED = ("vllm", "engine_kwargs", "huggingface")
 _KEY_FACTS = {"batch_settings": ("max_batch",), "dtype_uses": ("dtype",), "quant_specs": ("quantize", "load_format")}
 _URL = re.compile(r"^(hf|huggingface|s3|gs|pvc|oss)://")
@@ -59,7 +60,8 @@ class Engines(Dialect):
     name = "engines"
     tokens: ClassVar[Tokens] = merge_tokens(LAUNCH_TOKENS, {
         # what recognises one: ``engine: VLLM`` / ``vllmConfig``, ``engine_kwargs``, KServe ``modelFormat: huggingface``
-        "model_loads": _RECOGNISED, "servings": _RECOGNISED,
+        "model_loads": _RECOGNISED,
+        "servings": _RECOGNISED + tuple(k for k, v in KEY_SETTINGS.items() if v in ("enforce_eager", "prefix_caching")),
         **{fact: tuple(k for k, v in KEY_SETTINGS.items() if v in settings) for fact, settings in _KEY_FACTS.items()},
         "gpu_hints": ("nvidia-gpu-",),
     })

@@ -14,7 +14,9 @@ ENGINE_KEYS = frozenset({"max-num-seqs", "max_num_seqs", "quantization", "tensor
                          "enforce-eager", "load-format", "load_format", "enable-prefix-caching", "max-num-batched-tokens", "dtype"})
 # Config key -> the launch setting it is (see ecolint.sources.launch.emit).
 SETTINGS = {"model": "model", "dtype": "dtype", "max-num-seqs": "max_batch", "max_num_seqs": "max_batch",
-            "quantization": "quantize", "load-format": "load_format", "load_format": "load_format"}
+            "quantization": "quantize", "load-format": "load_format", "load_format": "load_format",
+            "enforce-eager": "enforce_eager", "enforce_eager": "enforce_eager",
+            "enable-prefix-caching": "prefix_caching", "enable_prefix_caching": "prefix_caching"}
 _SIGNATURE = ENGINE_KEYS - {"dtype"}  # ``dtype`` alone is no sign of vLLM
 
 
@@ -26,7 +28,7 @@ class VllmConfig(Dialect):
     name = "vllm_config"
     tokens: ClassVar[Tokens] = {
         "model_loads": tuple(sorted(_SIGNATURE)),  # every launch is recognised by one of these keys
-        "servings": tuple(sorted(_SIGNATURE)),
+        "servings": tuple(sorted(_SIGNATURE)) + _keys_for("enforce_eager") + _keys_for("prefix_caching"),
         "quant_specs": _keys_for("quantize") + _keys_for("load_format"),
         "dtype_uses": _keys_for("dtype"),
         "batch_settings": _keys_for("max_batch"),

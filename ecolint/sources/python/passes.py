@@ -26,6 +26,7 @@ from ecolint.sources.python.recognise import (
     template,
     training_reason,
 )
+from ecolint.sources.python.flushes import FLUSH_CALL, PendingFlush, place_flushes
 from ecolint.sources.python.resolve import Item, Scope, ScopeCollector, target_names
 from ecolint.sources.python.vocab import (
     BATCH_WORDS,
@@ -141,6 +142,7 @@ class _Extractor(cst.CSTVisitor):
         self.pending: list[_Pending] = []
         self.guards = Guards(a.code)  # the enclosing `if` branches
         self.foreign_calls: list[tuple[int, str]] = []  # enclosing calls into libraries whose models are not LLMs
+        self.flushes: list[PendingFlush] = []  # torch.cuda.empty_cache() calls, placed once the generations are known
 
     # -- branches ------------------------------------------------------------------------------------
     def visit_If(self, node: cst.If) -> None:
@@ -316,6 +318,8 @@ class _Extractor(cst.CSTVisitor):
             self.foreign_calls.append((id(node), q))
         target = a.assigned_to.get(id(node))
         a.serving_call(node, q, self.scope)
+        if q == FLUSH_CALL:
+            self.flushes.append(PendingFlush(a.span(node), list(self.loops), self.scope))
         if target and self.a.foreign_object(node):
             self.kinds[target] = "foreign"  # jinja2.Environment(...), env.from_string(...): nothing of it generates
         if last == "BitsAndBytesConfig" or (last == "from_dict" and owner == "BitsAndBytesConfig"):
@@ -475,6 +479,7 @@ def extract(path: str, text: str, overrides: Optional[dict] = None) -> FileFacts
             receiver=inner.receiver,
         )
         analyzer.facts.generations.append(gen)
+    place_flushes(analyzer, extractor.flushes, extractor.loop_generations, extractor.pending)
     for load, name, scope in analyzer.loads_by_target:
         load.purpose = model_purpose(scope.node or module, name, analyzer.code)
     return analyzer.facts

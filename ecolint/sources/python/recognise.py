@@ -374,7 +374,15 @@ class Analyzer(Resolver):
         if mns is not None and mns.value.known and mns.value.value == 1:
             self.facts.batch_settings.append(BatchSetting(self.span(mns.element), mns.value, "vllm max_num_seqs"))
         self.facts.model_loads.append(load)
-        self.facts.servings.append(Serving(self.span(node), "vllm", load.model))
+        self.facts.servings.append(self.vllm_switches(Serving(self.span(node), "vllm", load.model), kw))
+
+    def vllm_switches(self, serving: Serving, kw: dict) -> Serving:
+        """``LLM(enforce_eager=..., enable_prefix_caching=...)`` on the serving, each with the span of its argument."""
+        for arg, name in (("enforce_eager", "enforce_eager"), ("enable_prefix_caching", "prefix_caching")):
+            it = kw.get(arg)
+            if it is not None:
+                setattr(serving, name, Value(it.value.value, it.value.certainty, self.span(it.element), it.value.source))
+        return serving
 
     def generation(self, node: cst.Call, engine: Engine, api: str, kw: dict) -> Generation:
         """A generation call (or config) with its options; the caller places it among the loops and records it."""

@@ -13,11 +13,13 @@ answers for any expression.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import libcst as cst
 
+from ecolint.dtypes import dtype_name
 from ecolint.facts import (
     CERTAIN,
     DEFAULT,
@@ -201,8 +203,25 @@ class Resolver:
             b = self.resolve(node.orelse, scope, depth + 1)
             if a.known and b.known and same(a.value, b.value):
                 return Value(a.value, weakest(a, b), span, src)
-            return unknown(span, src)
+            return self.dtype_by_flag(node, a, b, scope, depth) or unknown(span, src)
         return unknown(span, src)
+
+    def dtype_by_flag(self, node: cst.IfExp, a: Value, b: Value, scope: Scope, depth: int) -> Value | None:
+        """``torch.float16 if args.fp16 else torch.float32`` with ``--fp16`` a flag that is off by default: the
+        default branch's dtype, as a DEFAULT (the flag changes it at run time); its source says which flag.
+        Only dtypes: other values chosen by a flag stay unknown."""
+        if not (a.known and b.known and isinstance(a.value, str) and isinstance(b.value, str)):
+            return None
+        if dtype_name(a.value) == "other" or dtype_name(b.value) == "other":
+            return None
+        test = self.resolve(node.test, scope, depth + 1)
+        if test.certainty != DEFAULT or not isinstance(test.value, bool):
+            return None
+        chosen = a if test.value else b
+        flag = self.code(node.test).strip()
+        attr = re.fullmatch(r"[A-Za-z_]\w*\.([A-Za-z_]\w*)", flag)
+        source = f"without --{attr.group(1).replace('_', '-')}" if attr and not test.value else self.code(node).strip()
+        return Value(chosen.value, DEFAULT, self.span(node), source)
 
     def dict_items(self, node: cst.Dict, scope: Scope, depth: int) -> dict[str, Item]:
         out: dict[str, Item] = {}
