@@ -17,6 +17,7 @@ from ecolint.facts import BatchSetting, Engine, FileFacts, Generation, Span, Val
 from ecolint.sources.cst_positions import Positions
 from ecolint.sources.cst_walk import names_in, walk
 from ecolint.sources.python.context import Guards, file_role, model_purpose, receiver_kind
+from ecolint.sources.python.flushes import FLUSH_CALL, PendingFlush, place_flushes
 from ecolint.sources.python.recognise import (
     Analyzer,
     chain_root,
@@ -26,7 +27,6 @@ from ecolint.sources.python.recognise import (
     template,
     training_reason,
 )
-from ecolint.sources.python.flushes import FLUSH_CALL, PendingFlush, place_flushes
 from ecolint.sources.python.resolve import Item, Scope, ScopeCollector, target_names
 from ecolint.sources.python.vocab import (
     BATCH_WORDS,
