@@ -168,3 +168,11 @@ def test_gpu_named_in_comment_is_a_hint():
         import torch
     """)
     assert [h.gpu for h in f.gpu_hints] == ["v100"]
+
+
+def test_a_pipeline_task_that_resolves_to_a_dict_is_no_crash():
+    """``pipeline(task)`` where ``task`` is a dict (seen in a real notebook) was a TypeError in the front end."""
+    from helpers import lint_snippet
+
+    code = "from transformers import pipeline\ntask = {'name': 'text-to-image'}\npipe = pipeline(task, model='gpt2', batch_size=1)\n"
+    assert all(f.code != "ECO903" for f in lint_snippet(code))

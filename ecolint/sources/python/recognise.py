@@ -332,7 +332,7 @@ class Analyzer(Resolver):
         task_node = node.args[0].value if node.args and node.args[0].keyword is None else (kw["task"].expression if "task" in kw else None)
         task = self.resolve(task_node, scope).value if task_node is not None else None
         model_node = kw["model"].expression if "model" in kw else (node.args[1].value if len(node.args) > 1 and node.args[1].keyword is None else None)
-        generative = task in GENERATIVE_TASKS or not isinstance(task, str)
+        generative = not isinstance(task, str) or task in GENERATIVE_TASKS  # a task resolved to a non-string (a dict, a list) is unknown
         if target and generative:
             self.kinds[target] = "pipeline"
         load = ModelLoad(span=self.span(node), api="transformers.pipeline", engine="transformers")
