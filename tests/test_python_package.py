@@ -118,7 +118,7 @@ def test_every_package_is_shipped():
     except ImportError:  # Python 3.10
         import tomli as tomllib
 
-    root = PACKAGE.parents[2]
+    root = Path(__file__).resolve().parents[1]  # the checkout (the installed package may live in site-packages)
     listed = set(tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
     on_disk = {".".join(p.parent.relative_to(root).parts) for p in (root / "ecolint").rglob("__init__.py")}
     assert on_disk <= listed
