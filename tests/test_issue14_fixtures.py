@@ -111,3 +111,13 @@ def test_shell_arrays_and_here_documents_are_read():
 def test_swift_training_and_lm_eval_non_hf_models_are_not_loads():
     assert not _lint("t.sh", "swift sft --model Qwen/Qwen2.5-0.5B --quant_method bnb --quant_bits 4\n")
     assert not _lint("t.sh", "lm_eval --model vllm --model_args pretrained=x,load_in_8bit=True\n")
+
+
+def test_json_with_nan_and_infinity_is_read(tmp_path):
+    """Python's json module accepts NaN / Infinity; the position-keeping scanner must too (an ECO903 on a real
+    results file in huggingface/peft)."""
+    from helpers import lint_snippet
+
+    text = '{"base_model": "meta-llama/Llama-2-7b-hf", "drift": NaN, "hi": Infinity, "lo": -Infinity, "load_in_8bit": true, "lora_r": 8}\n'
+    codes = {f.code for f in lint_snippet(text, filename="run.json")}
+    assert "ECO903" not in codes

@@ -23,7 +23,8 @@ from ecolint.sources.words import Source, align_word, literal_word
 
 _MAX_NODES = 200_000
 _NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
-_LITERALS = {"true": True, "false": False, "null": None}
+# Python's json module (which decides validity) also accepts NaN, Infinity and -Infinity.
+_LITERALS = {"true": True, "false": False, "null": None, "NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
 _SPACE = " \t\r\n"
 
 
@@ -89,7 +90,9 @@ class _Scanner:
                 node.word = literal_word(self.source, i, i + len(word))
                 return node, i + len(word)
         m = _NUMBER.match(self.text, i)
-        assert m is not None
+        if m is None:  # json.loads accepted the text, so this is a spelling the scanner does not know
+            line, col = self.source.pos(i)
+            raise SourceError("cannot read this JSON value", line, col)
         raw = m.group(0)
         node = CNode("scalar", i, m.end(), self.source, value=float(raw) if any(ch in raw for ch in ".eE") else int(raw), tag="number")
         node.word = literal_word(self.source, i, m.end())
