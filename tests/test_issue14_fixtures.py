@@ -121,3 +121,13 @@ def test_json_with_nan_and_infinity_is_read(tmp_path):
     text = '{"base_model": "meta-llama/Llama-2-7b-hf", "drift": NaN, "hi": Infinity, "lo": -Infinity, "load_in_8bit": true, "lora_r": 8}\n'
     codes = {f.code for f in lint_snippet(text, filename="run.json")}
     assert "ECO903" not in codes
+
+
+def test_json_lines_data_is_not_a_syntax_error():
+    """A data set in JSON Lines with a .json name (artidoro/qlora's MMLU files) is not a config: no ECO900."""
+    from helpers import lint_snippet
+
+    rows = '{"subject": "algebra", "input": "x"}\n{"subject": "anatomy", "input": "y"}\n'
+    assert lint_snippet(rows, filename="mmlu_val.json") == []
+    broken = '{"load_in_8bit": true,\n'
+    assert [f.code for f in lint_snippet(broken, filename="cfg.json")] == ["ECO900"]

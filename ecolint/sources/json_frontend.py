@@ -43,6 +43,8 @@ def parse(text: str) -> Tree:
     except RecursionError:
         raise SourceError("JSON nested too deeply to analyse", code="ECO904") from None
     except ValueError as exc:
+        if getattr(exc, "msg", "") == "Extra data" and _json_lines(text):
+            return Tree(Source(text), "json")  # JSON Lines (a data set, one record a line): not a config, no facts
         line, col = getattr(exc, "lineno", 1), getattr(exc, "colno", 1)
         raise SourceError(f"cannot parse JSON: {getattr(exc, 'msg', exc)} at line {line}, column {col}", line, col) from None
     source = Source(text)
@@ -140,6 +142,22 @@ def _key_begin(text: str, key_end: int) -> int:
                 return j + 1
         j -= 1
     return 0
+
+
+def _json_lines(text: str, sample: int = 100) -> bool:
+    """True when the first ``sample`` non-empty lines (two at least) are each a JSON value: a JSON Lines file."""
+    seen = 0
+    for line in text.split("\n"):
+        if not line.strip():
+            continue
+        try:
+            json.loads(line)
+        except (ValueError, RecursionError):
+            return False
+        seen += 1
+        if seen >= sample:
+            break
+    return seen >= 2
 
 
 class JsonFrontEnd(FrontEnd):
