@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, Iterator, Optional
 
 from ecolint.errors import UsageError
 from ecolint.files import read_text
@@ -174,20 +174,36 @@ def _number(text: str, kind: type, where: str, name: str = ""):
     return value
 
 
-def _parse_measurements(lines: Iterable[str], origin: str) -> list[Measurement]:
+@dataclass
+class TableRow:
+    """One non-blank record of a measurement table, with where each cell is (for file:line:col messages)."""
+
+    origin: str
+    line: int
+    index: dict[str, int]
+    cells: dict[str, str]
+
+    def where(self, name: str) -> str:
+        return f"{self.origin}:{self.line}:{self.index[name] + 1} ({name})"
+
+
+def read_table(lines: Iterable[str], origin: str, columns: list[str], required: set[str], what: str, *,
+               only_known: bool = False) -> Iterator[TableRow]:
+    """The records of a CSV table (the built-in and user measurement tables, the serving table): the header must
+    name every column (and, with ``only_known``, nothing else), every record has the header's width, required
+    cells are not empty, and ``row_id`` is unique. Blank records are skipped."""
     reader = csv.reader(lines)
     try:
         header = next(reader)
     except StopIteration:
-        raise DataError(f"{origin}:1:1: empty measurement table") from None
-    missing = [c for c in _MEASUREMENT_COLUMNS if c not in header]
+        raise DataError(f"{origin}:1:1: empty {what}") from None
+    missing = [c for c in columns if c not in header]
     if missing:
         raise DataError(f"{origin}:1:1: missing column(s): {', '.join(missing)}")
-    unknown = [c for c in header if c not in _MEASUREMENT_COLUMNS]
-    if unknown:
+    unknown = [c for c in header if c not in columns]
+    if only_known and unknown:
         raise DataError(f"{origin}:1:{header.index(unknown[0]) + 1}: unknown column {unknown[0]!r}")
-    index = {name: header.index(name) for name in _MEASUREMENT_COLUMNS}
-    rows: list[Measurement] = []
+    index = {name: header.index(name) for name in columns}
     seen: set[str] = set()
     for record in reader:
         line = reader.line_num
@@ -195,13 +211,25 @@ def _parse_measurements(lines: Iterable[str], origin: str) -> list[Measurement]:
             continue
         if len(record) != len(header):
             raise DataError(f"{origin}:{line}:1: expected {len(header)} fields, found {len(record)}")
+        row = TableRow(origin, line, index, {name: record[index[name]].strip() for name in columns})
+        for name in columns:
+            if name in required and not row.cells[name]:
+                raise DataError(f"{row.where(name)}: value required")
+        yield row
+        row_id = row.cells.get("row_id", "")
+        if row_id in seen:
+            raise DataError(f"{row.where('row_id')}: duplicate row_id {row_id!r}")
+        seen.add(row_id)
+
+
+def _parse_measurements(lines: Iterable[str], origin: str) -> list[Measurement]:
+    rows: list[Measurement] = []
+    for row in read_table(lines, origin, _MEASUREMENT_COLUMNS, _REQUIRED, "measurement table", only_known=True):
+        line, index = row.line, row.index
         values: dict = {}
         for name in _MEASUREMENT_COLUMNS:
-            col = index[name]
-            text = record[col].strip()
-            where = f"{origin}:{line}:{col + 1} ({name})"
-            if name in _REQUIRED and not text:
-                raise DataError(f"{where}: value required")
+            text = row.cells[name]
+            where = row.where(name)
             if name == "params_b":
                 values[name] = _number(text, float, where, name)
             elif name in _INT_COLUMNS:
@@ -222,9 +250,6 @@ def _parse_measurements(lines: Iterable[str], origin: str) -> list[Measurement]:
         if values["energy_j_per_1k_tok"] is not None and not values["energy_basis"]:
             col = index["energy_basis"] + 1
             raise DataError(f"{origin}:{line}:{col} (energy_basis): required when energy_j_per_1k_tok is given")
-        if values["row_id"] in seen:
-            raise DataError(f"{origin}:{line}:{index['row_id'] + 1} (row_id): duplicate row_id {values['row_id']!r}")
-        seen.add(values["row_id"])
         rows.append(Measurement(**values, origin=origin))
     return rows
 

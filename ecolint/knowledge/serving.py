@@ -9,14 +9,14 @@ collide with the eager table's integer ids. Like the eager loader, a row that do
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Iterable, Optional
 
 from ecolint.dtypes import precision_name
-from ecolint.knowledge.data import DataError, read_builtin
+from ecolint.knowledge.data import DataError, read_builtin, read_table
+from ecolint.text import split_lines
 
 SERVING_ENGINES = ("vllm", "tgi")
 CITATION = ('ML.ENERGY Benchmark v3 (Chung et al., "The ML.ENERGY Benchmark", NeurIPS Datasets and Benchmarks '
@@ -85,63 +85,41 @@ _REQUIRED = {"row_id", "engine", "task", "model_id", "total_params_b", "active_p
 
 
 def parse_serving(lines: Iterable[str], origin: str) -> list[ServingRow]:
-    reader = csv.reader(lines)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise DataError(f"{origin}:1:1: empty serving table") from None
-    missing = [c for c in _COLUMNS if c not in header]
-    if missing:
-        raise DataError(f"{origin}:1:1: missing column(s): {', '.join(missing)}")
-    index = {name: header.index(name) for name in _COLUMNS}
     rows: list[ServingRow] = []
-    seen: set[str] = set()
-    for record in reader:
-        line = reader.line_num
-        if not any(cell.strip() for cell in record):
-            continue
-        if len(record) != len(header):
-            raise DataError(f"{origin}:{line}:1: expected {len(header)} fields, found {len(record)}")
+    for row in read_table(lines, origin, _COLUMNS, _REQUIRED, "serving table"):
         values: dict = {}
         for name in _COLUMNS:
-            col = index[name]
-            text = record[col].strip()
-            where = f"{origin}:{line}:{col + 1} ({name})"
-            if name in _REQUIRED and not text:
-                raise DataError(f"{where}: value required")
+            text = row.cells[name]
+            where = row.where(name)
             if name in _INTS or name in _FLOATS:
-                if not text:
-                    values[name] = None
-                    continue
-                try:
-                    number = float(text)
-                except ValueError:
-                    raise DataError(f"{where}: expected a number, got {text!r}") from None
-                if not math.isfinite(number) or number <= 0:
-                    raise DataError(f"{where}: expected a positive finite number, got {text!r}")
-                if name in _INTS:
-                    if number != int(number):
-                        raise DataError(f"{where}: expected a whole number, got {text!r}")
-                    number = int(number)
-                values[name] = number
+                values[name] = _positive(text, where, whole=name in _INTS) if text else None
             else:
                 values[name] = text
-        if values["row_id"] in seen:
-            raise DataError(f"{origin}:{line}:{index['row_id'] + 1} (row_id): duplicate row_id {values['row_id']!r}")
         if values["engine"] not in SERVING_ENGINES:
-            raise DataError(f"{origin}:{line}:{index['engine'] + 1} (engine): expected one of "
-                            f"{', '.join(SERVING_ENGINES)}, got {values['engine']!r}")
+            raise DataError(f"{row.where('engine')}: expected one of {', '.join(SERVING_ENGINES)}, got {values['engine']!r}")
         if values["active_params_b"] > values["total_params_b"]:
-            raise DataError(f"{origin}:{line}:{index['active_params_b'] + 1} (active_params_b): larger than "
-                            "total_params_b")
-        seen.add(values["row_id"])
+            raise DataError(f"{row.where('active_params_b')}: larger than total_params_b")
         rows.append(ServingRow(**values))
     return rows
 
 
+def _positive(text: str, where: str, whole: bool) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        raise DataError(f"{where}: expected a number, got {text!r}") from None
+    if not math.isfinite(number) or number <= 0:
+        raise DataError(f"{where}: expected a positive finite number, got {text!r}")
+    if whole:
+        if number != int(number):
+            raise DataError(f"{where}: expected a whole number, got {text!r}")
+        return int(number)
+    return number
+
+
 @lru_cache(maxsize=None)
 def builtin_serving() -> tuple[ServingRow, ...]:
-    return tuple(parse_serving(read_builtin("serving.csv").splitlines(), "serving.csv"))
+    return tuple(parse_serving(split_lines(read_builtin("serving.csv")), "serving.csv"))
 
 
 def model_base(model: str) -> str:
