@@ -366,6 +366,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\ndebatable ({len(comparison.debatable)}):")
         for f, j in comparison.debatable:
             print(f"  {f.repo}:{f.path}:{f.line} {f.code}  {j.reason}")
+    wrong = [(f, j) for f, j in comparison.rows if j is not None and j.verdict == "wrong"]
+    if wrong:
+        print(f"\nwrong ({len(wrong)}; still reported):")
+        for f, j in wrong:
+            print(f"  {f.repo}:{f.path}:{f.line} {f.code}  {j.reason}")
     if comparison.gone:
         print(f"\ngone since judging ({len(comparison.gone)}; judged but no longer reported):")
         for j in comparison.gone:

@@ -63,7 +63,7 @@ def add_noqa_files(findings: list[Finding], texts: Mapping[str, str], settings_f
 def _add_to_file(display: str, findings: list[Finding], text: "str | None", settings: "Settings", run: NoqaRun) -> None:
     from ecolint.files import read_regular
     from ecolint.fix import source_encoding, write_atomic
-    from ecolint.runner import decode
+    from ecolint.runner import decode, read_limit
     from ecolint.sources import kind_for
 
     kind = kind_for(Path(display))
@@ -76,7 +76,7 @@ def _add_to_file(display: str, findings: list[Finding], text: "str | None", sett
     failure = None
     if new != text:
         try:
-            data = read_regular(Path(display), settings.max_file_size)
+            data = read_regular(Path(display), read_limit(kind, settings))
             if decode(data, kind) != text:
                 failure = f"{display} changed on disk during the run; no noqa comment was added"
             else:

@@ -424,8 +424,11 @@ def _check_stdin(args) -> int:
         raise UsageError(f"the output file {args.output_file} is the file named by --stdin-filename; refusing to overwrite it with the report")
     baseline = _load_baseline(args.baseline)
     resolver = _resolver(args)
-    limit = resolver.for_file(name).max_file_size
-    data = sys.stdin.buffer.read(limit + 1)  # never more than max-file-size (+1 to know it is over)
+    from ecolint.runner import read_limit
+    from ecolint.sources import kind_for
+
+    limit = read_limit(kind_for(name), resolver.for_file(name))
+    data = sys.stdin.buffer.read(limit + 1)  # never more than the limit (+1 to know it is over)
     result = api.lint_bytes(name, data, resolver, _options(args), fix=args.fix or args.diff)
     over = len(data) > limit
     if over:

@@ -292,9 +292,9 @@ def fix_file(
     """Fix one file. ``expected_text`` is the text the findings were computed on: if the file no longer holds
     it, nothing is written. With ``write=False`` (``--diff``) the result is computed but never written."""
     from ecolint.files import read_regular
-    from ecolint.runner import decode
+    from ecolint.runner import decode, read_limit
 
-    limit = engine.settings.max_file_size
+    limit = read_limit(kind, engine.settings)
     try:
         data = read_regular(path, limit)
         text = decode(data, kind)

@@ -181,24 +181,37 @@ def wants_parse(text: str, kind: str, engine: Engine) -> bool:
     return _wants(text, kind, engine)
 
 
-def too_large(path: str, size: int, settings: Settings) -> Finding:
-    return engine_finding(
-        "ECO904", path, f"file is {size:,} bytes, over the {settings.max_file_size:,}-byte limit; not analysed (raise max-file-size to include it)"
-    )
+def read_limit(kind: Optional[str], settings: Settings) -> int:
+    """How many bytes a file of ``kind`` may hold on disk to be read (max-file-size, or more for a kind whose
+    limit applies to the part it analyses: a notebook's code cells)."""
+    from ecolint.sources import front_end
+
+    if kind is None:
+        return settings.max_file_size
+    return front_end(kind).read_limit(settings.max_file_size)
+
+
+def too_large(path: str, size: int, limit: int, what: str = "file is") -> Finding:
+    return engine_finding("ECO904", path, f"{what} {size:,} bytes, over the {limit:,}-byte limit; not analysed (raise max-file-size to include it)")
 
 
 def lint_bytes(path: str, data: bytes, kind: str, engine: Engine, project_dir: Optional[Path] = None) -> FileResult:
-    from ecolint.sources import SourceError
+    from ecolint.sources import SourceError, front_end
 
     settings = engine.settings
     result = FileResult(path)
-    if len(data) > settings.max_file_size:
-        result.findings.append(too_large(path, len(data), settings))
+    limit = read_limit(kind, settings)
+    if len(data) > limit:
+        result.findings.append(too_large(path, len(data), limit))
         return _filter(result, settings)
     try:
         text = decode(data, kind)
+        analysed = front_end(kind).analysed_size(data, text)
     except SourceError as exc:
         result.findings.append(engine_finding(exc.code, path, exc.message, exc.line, exc.col))
+        return _filter(result, settings)
+    if analysed is not None and analysed > settings.max_file_size:
+        result.findings.append(too_large(path, analysed, settings.max_file_size, "its code cells hold"))
         return _filter(result, settings)
     result.text = text
     if not wants_parse(text, kind, engine) and not _project_keeps(path, text, kind, settings):
@@ -380,6 +393,7 @@ def lint_paths(
     """
     from ecolint import files
     from ecolint.discovery import discover
+    from ecolint.sources import front_end
     from ecolint.project.model import forget
 
     forget()  # modules read by an earlier run in this process may have changed
@@ -406,12 +420,14 @@ def lint_paths(
         try:
             # Only regular files are read (a FIFO or /dev/zero must not hang the run), and a file over
             # max-file-size is refused from its size, without being read.
-            data = files.read_regular(cand.path, settings.max_file_size)
+            data = files.read_regular(cand.path, read_limit(cand.kind, settings))
         except IsADirectoryError:
             run.findings.append(engine_finding("ECO901", display, "is a directory, not a file"))
             continue
         except files.FileTooLarge as exc:
-            run.findings.extend(_filter(FileResult(display, [too_large(display, exc.size, settings)]), settings).findings)
+            if front_end(cand.kind).oversize_is_data and not cand.explicit:
+                continue
+            run.findings.extend(_filter(FileResult(display, [too_large(display, exc.size, exc.limit)]), settings).findings)
             continue
         except OSError as exc:
             run.findings.append(engine_finding("ECO901", display, f"cannot read file: {exc.strerror or exc}"))

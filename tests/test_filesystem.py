@@ -177,6 +177,40 @@ def test_three_gigabyte_sparse_file_is_quick(tmp_path):
     assert (code, name) == ("ECO904", "big.py") and "3,221,225,472 bytes" in message
 
 
+# -- the limit applies to what is analysed: a notebook's code cells; big JSON is data ------------------------------
+def _notebook(code: bytes, output_bytes: int) -> bytes:
+    cell = {"cell_type": "code", "execution_count": 1, "metadata": {}, "source": code.decode(),
+            "outputs": [{"output_type": "display_data", "metadata": {}, "data": {"image/png": "A" * output_bytes}}]}
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [cell]}, indent=1).encode()
+
+
+def test_notebook_large_only_from_outputs_is_analysed(tmp_path):
+    write(tmp_path, "demo.ipynb", _notebook(PY_FIXABLE, 5000))
+    found = lint(tmp_path, max_file_size=1000)
+    assert [(f.code, f.span.cell) for f in found] == [("ECO301", 1)]
+
+
+def test_notebook_whose_code_cells_are_over_the_limit_is_skipped(tmp_path):
+    write(tmp_path, "demo.ipynb", _notebook(PY_FIXABLE * 100, 10))
+    [found] = lint(tmp_path, max_file_size=1000)
+    assert found.code == "ECO904" and found.message.startswith("its code cells hold ") and "over the 1,000-byte limit" in found.message
+
+
+def test_notebook_over_its_read_allowance_is_never_opened(tmp_path):
+    write(tmp_path, "demo.ipynb", _notebook(PY_FIXABLE, 20_000))
+    [found] = lint(tmp_path, max_file_size=1000)
+    assert found.code == "ECO904" and "over the 16,000-byte limit" in found.message
+
+
+def test_big_json_found_in_a_directory_is_data_not_reported(tmp_path):
+    write(tmp_path, "payload.json", json.dumps({"instances": [[0.5] * 2000]}).encode())
+    assert lint(tmp_path, max_file_size=1000) == []
+    write(tmp_path, "pyproject.toml", b"[tool.ecolint]\nmax-file-size = 1000\n")
+    proc = run_cli("check", "--no-cache", "--output-format", "json", "payload.json", cwd=tmp_path, timeout=60)
+    [(code, name, _message)] = json_findings(proc)  # named on the command line: still said
+    assert (code, name) == ("ECO904", "payload.json")
+
+
 # -- E1: .gitignore inside the walked tree, whatever the path looks like ------------------------------------
 @needs_git
 def test_nested_gitignore_is_honoured_for_relative_paths(tmp_path):

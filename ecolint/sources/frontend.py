@@ -82,6 +82,22 @@ class FrontEnd:
         """The codec that writes text decoded from ``data`` back byte-for-byte (a BOM is kept)."""
         return "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
 
+    # -- max-file-size ------------------------------------------------------------------------------------------
+
+    # A file of this kind over the limit is data, not something ecolint analyses (a JSON request payload or
+    # dataset): found by walking a directory it is skipped without a finding; named on the command line it is
+    # still reported (ECO904).
+    oversize_is_data: ClassVar[bool] = False
+
+    def read_limit(self, max_file_size: int) -> int:
+        """How many bytes a file of this kind may hold on disk to be read at all (the default: max-file-size)."""
+        return max_file_size
+
+    def analysed_size(self, data: bytes, text: str) -> "Optional[int]":
+        """The size max-file-size is compared with once the file is read and decoded, when that is not the
+        file's own size (which was compared before reading): None by default."""
+        return None
+
     def rejects(self, text: str) -> "Optional[SourceError]":
         """Why fixed ``text`` must not be written (beyond what its own findings say), or None."""
         return None

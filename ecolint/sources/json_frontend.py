@@ -164,6 +164,9 @@ class JsonFrontEnd(FrontEnd):
     """JSON configs: the config dialects over the position-keeping tree."""
 
     kind = "json"
+    # Deployment configs in JSON are small; a JSON file over max-file-size found in a directory is a dataset or
+    # a request payload (a base64 image, a tensor), so it is skipped without a note.
+    oversize_is_data = True
 
     def extract(self, path: str, text: str, settings) -> FileFacts:
         return extract(path, text, settings)

@@ -35,6 +35,7 @@ from ecolint.text import split_lines
 _ESCAPED_ASCII = re.compile(r"\\u00[2-7][0-9a-fA-F]")
 _GPU_METADATA = re.compile(r'"(?:accelerator|gpuType|isGpuEnabled)"')
 METADATA_SOURCE = "notebook metadata"
+OUTPUT_ALLOWANCE = 16  # a notebook may be this many times max-file-size on disk; the limit applies to its code
 _LINE_NOTE = re.compile(r" \(line \d+\)")  # CPython's "(line N)": a line of the virtual module
 _LINE_REF = re.compile(r"\(line (\d+)\)")  # a rule's "(line N)" pointing at another place in the module
 
@@ -82,6 +83,14 @@ class NotebookFrontEnd(FrontEnd):
         text = decode(data)
         notebook_of(text)  # a broken notebook is reported now, whatever the prefilter would say
         return text
+
+    def read_limit(self, max_file_size: int) -> int:
+        # Outputs (images, logs) are not analysed: a notebook may hold OUTPUT_ALLOWANCE times the limit on
+        # disk, and the limit itself applies to its code cells (analysed_size).
+        return max_file_size * OUTPUT_ALLOWANCE
+
+    def analysed_size(self, data: bytes, text: str) -> int:
+        return sum(len(c.source.encode("utf-8", "surrogatepass")) for c in notebook_of(text).cells)
 
     def extract(self, path: str, text: str, settings) -> FileFacts:
         nb = notebook_of(text)
