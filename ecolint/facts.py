@@ -236,6 +236,10 @@ class FileFacts:
     gpu_hints: list[GpuHint] = field(default_factory=list)
     transformers_default_dtype: Optional[str] = None  # "fp32" | "auto" | None (unknown), from project pins
     transformers_pin: str = ""
+    # The file's own install of transformers (a notebook's ``!pip install transformers==4.44.0`` cell):
+    # (specifier as written, default dtype of what it installs, where), which the runner prefers to the
+    # project's requirements files.
+    transformers_install: Optional[tuple[str, str, str]] = None
     # Per span a finding may point at: what the reader should know about how it was inferred (appended to the
     # message: "TGI inferred from ...", "model size from a label"), and other places that explain it.
     notes: dict[Span, str] = field(default_factory=dict)

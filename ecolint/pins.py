@@ -1,7 +1,7 @@
 """The project's transformers pin, read from requirements files and pyproject.toml next to the code.
 
 Transformers before 5.0 load weights in float32 unless a dtype is given; 5.0 made ``dtype="auto"`` the
-default. ECO401 needs to know which side of that line a project is on.
+default. ECO401 needs to know which side of that line a project is on (:mod:`ecolint.versions`).
 """
 
 from __future__ import annotations
@@ -13,49 +13,6 @@ from typing import Optional
 from ecolint.files import read_text
 
 _REQ = re.compile(r"^\s*transformers\s*(?:\[[^\]]*\])?\s*(?P<spec>[<>=!~][^;#]*)?", re.IGNORECASE)
-_CLAUSE = re.compile(r"(==|~=|>=|<=|!=|<|>)\s*([0-9][0-9A-Za-z.*+!-]*)")
-
-
-def _version(text: str) -> tuple[int, ...]:
-    nums = []
-    for part in text.split("."):
-        m = re.match(r"\d+", part)
-        if not m:
-            break
-        nums.append(int(m.group()[:9]))  # int() refuses more than 4,300 digits; no real version has 10
-    return tuple(nums) or (0,)
-
-
-def default_dtype_for(spec: str) -> Optional[str]:
-    """``"fp32"`` if every version the specifier allows is < 5, ``"auto"`` if every one is >= 5, else None."""
-    lo: tuple = (0,)
-    hi: Optional[tuple] = None  # exclusive upper bound
-    clauses = _CLAUSE.findall(spec or "")
-    if not clauses:
-        return None
-    for op, ver in clauses:
-        v = _version(ver.rstrip(".*"))
-        if op == "==":
-            if "*" in ver:
-                lo, hi = max(lo, v), (v[0] + 1,) if len(v) == 1 else v[:-1] + (v[-1] + 1,)
-            else:
-                return "fp32" if v < (5,) else "auto"
-        elif op in (">=", ">"):
-            lo = max(lo, v)
-        elif op == "<":
-            hi = v if hi is None else min(hi, v)
-        elif op == "<=":
-            bound = v[:-1] + (v[-1] + 1,)
-            hi = bound if hi is None else min(hi, bound)
-        elif op == "~=":
-            lo = max(lo, v)
-            bound = (v[0] + 1,) if len(v) <= 2 else v[:-2] + (v[-2] + 1,)
-            hi = bound if hi is None else min(hi, bound)
-    if hi is not None and hi <= (5,):
-        return "fp32"
-    if lo >= (5,):
-        return "auto"
-    return None
 
 
 def _from_requirements(path: Path) -> Optional[str]:

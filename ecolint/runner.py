@@ -309,7 +309,8 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 
 def _project_facts(facts: FileFacts, path: str, settings: Settings, project_dir: Optional[Path]) -> None:
-    from ecolint.pins import default_dtype_for, transformers_pin
+    from ecolint.pins import transformers_pin
+    from ecolint.versions import default_dtype_for
 
     if settings.transformers_version:
         spec = settings.transformers_version
@@ -317,6 +318,11 @@ def _project_facts(facts: FileFacts, path: str, settings: Settings, project_dir:
             spec = "==" + spec
         facts.transformers_pin = f"transformers{spec} ([tool.ecolint] transformers-version)"
         facts.transformers_default_dtype = default_dtype_for(spec)
+        return
+    if facts.transformers_install is not None:  # the file installs its own transformers
+        spec, dtype, where = facts.transformers_install
+        facts.transformers_pin = f"transformers{spec or ' (unpinned: the newest release)'} ({where})"
+        facts.transformers_default_dtype = dtype
         return
     directory = project_dir or Path(path).resolve().parent
     spec, where = transformers_pin(directory)
@@ -393,8 +399,8 @@ def lint_paths(
     """
     from ecolint import files
     from ecolint.discovery import discover
-    from ecolint.sources import front_end
     from ecolint.project.model import forget
+    from ecolint.sources import front_end
 
     forget()  # modules read by an earlier run in this process may have changed
     engines = engine if isinstance(engine, Engines) else Engines.of(engine)

@@ -12,7 +12,9 @@ class Fp32Inference(Rule):
     Flags a causal language model loaded for GPU inference in float32: an explicit `torch_dtype=torch.float32`
     (`dtype="float32"`, vLLM `--dtype float32` or `dtype: float32` in its config, LLaMA-Factory
     `infer_dtype: float32`), or no dtype at all where the project's transformers pin is
-    older than 5.0 (those versions load float32 unless told otherwise; 5.0 defaults to `"auto"`).
+    older than 5.0 (those versions load float32 unless told otherwise; 5.0 defaults to `"auto"`). A notebook
+    that installs its own transformers (`!pip install transformers==4.44.2`) is judged by that install, not by
+    the project's requirements; an unpinned install gets the newest release (5.x), so no dtype is fine there.
 
     ## Why is this bad?
     Token-by-token decoding is bound by memory bandwidth: each step reads every weight once. float32 weights
@@ -189,7 +191,7 @@ class Fp32Inference(Rule):
         severity = self.severity if default == "fp32" else Severity.INFO
         pin = facts.transformers_pin or "no transformers pin found"
         why = (
-            f"the project pins {facts.transformers_pin}, which loads float32 when no dtype is given"
+            f"{'the file installs' if facts.transformers_install else 'the project pins'} {facts.transformers_pin}, which loads float32 when no dtype is given"
             if default == "fp32"
             else f"transformers < 5 loads float32 when no dtype is given ({pin})"
         )

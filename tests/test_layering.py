@@ -30,6 +30,7 @@ LAYERS = {
     "ecolint.dtypes": FACTS,
     "ecolint.bnb": FACTS,
     "ecolint.pins": SETTINGS,
+    "ecolint.versions": FACTS,
     "ecolint.knowledge": KNOWLEDGE,
     "ecolint.sources": SOURCES,
     "ecolint.project": SOURCES,  # the Python front end's view of the other modules of a file's project

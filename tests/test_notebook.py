@@ -265,7 +265,11 @@ def test_expected_csv_is_what_the_virtual_modules_give(tmp_path):
 
     from ecolint.sources.ipython import transform
 
-    expected = [(r["path"], r["cell"], int(r["row"]), int(r["col"]), r["code"]) for r in csv.DictReader((NOTEBOOKS / "expected.csv").open())]
+    # A notebook's own `pip install transformers...` is a fact of the notebook, which the virtual module as a .py
+    # file does not carry (its install lines are blanked): those notebooks are checked only through the CLI.
+    installs = {p.relative_to(ROOT).as_posix() for p in NOTEBOOKS.glob("install_*.ipynb")}
+    expected = [(r["path"], r["cell"], int(r["row"]), int(r["col"]), r["code"]) for r in csv.DictReader((NOTEBOOKS / "expected.csv").open())
+                if r["path"] not in installs]
 
     def lint(text, gpu):
         f = tmp_path / "virtual.py"
@@ -276,6 +280,8 @@ def test_expected_csv_is_what_the_virtual_modules_give(tmp_path):
     got = []
     for path in sorted(NOTEBOOKS.rglob("*.ipynb")):
         rel = path.relative_to(ROOT).as_posix()
+        if rel in installs:
+            continue
         try:
             nb = load(path.read_bytes())
         except NotebookError as err:

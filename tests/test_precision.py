@@ -10,6 +10,7 @@ import textwrap
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from helpers import lint_snippet
 
 from ecolint.config import Settings
@@ -18,6 +19,7 @@ from ecolint.runner import Engine, lint_paths
 from ecolint.sources import SourceError
 from ecolint.sources.python import extract
 from ecolint.sources.yaml_frontend import parse_untemplated
+from ecolint.versions import install_pin
 
 ROOT = Path(__file__).resolve().parent.parent
 PRECISION = ROOT / "fixtures" / "precision"
@@ -181,3 +183,32 @@ def test_templates_in_yaml_strings_are_text():
             assert (err.code, err.line) == ("ECO905", line)
         else:
             raise AssertionError(structural)
+
+
+# -- a notebook's own `pip install transformers...` decides the default dtype (ECO401 without a dtype) --------------
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("!pip install -q -U transformers accelerate", ("", "auto")),  # unpinned: the newest release (5.x)
+        ("%pip install transformers==4.44.2", ("==4.44.2", "fp32")),
+        ('!pip install "transformers>=4.40,<5" peft', (">=4.40,<5", "fp32")),
+        ("!pip install transformers>=4.40", (">=4.40", "auto")),  # pip takes the newest the specifier allows
+        ("!cd repo && pip install -qU transformers[torch]~=4.46.0", ("~=4.46.0", "fp32")),
+        ("!pip install git+https://github.com/huggingface/transformers", (" from its main branch", "auto")),
+        ("!pip install git+https://github.com/huggingface/transformers.git@v4.37.2", ("@v4.37.2", "fp32")),
+        ("!uv pip install transformers==5.1.0", ("==5.1.0", "auto")),
+    ],
+)
+def test_install_pin_reads_the_install_line(line, expected):
+    assert install_pin([(3, line)]) == (*expected, 3)
+
+
+@pytest.mark.parametrize("line", ["!pip install sentence-transformers", "!pip install transformers-stream-generator", "import transformers",
+                                  "# pip install transformers==4.30 (see the README)"])
+def test_install_pin_ignores_other_packages_and_prose(line):
+    assert install_pin([(1, line)]) is None
+
+
+def test_the_last_install_wins():
+    assert install_pin([(1, "!pip install transformers==4.44.2"), (4, "!pip install -U transformers")]) == ("", "auto", 4)

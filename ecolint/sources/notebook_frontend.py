@@ -30,6 +30,7 @@ from ecolint.sources.notebook import (
     write_back,
 )
 from ecolint.text import split_lines
+from ecolint.versions import install_pin
 
 # JSON may spell an ASCII letter as ``\u0061``: substring search cannot see tokens written that way.
 _ESCAPED_ASCII = re.compile(r"\\u00[2-7][0-9a-fA-F]")
@@ -99,6 +100,10 @@ class NotebookFrontEnd(FrontEnd):
         virtual = nb.virtual
         inner = _python_facts(path, virtual, settings)
         facts = NotebookFacts(**{f.name: getattr(inner, f.name) for f in dataclasses.fields(FileFacts)}, notebook=nb)
+        installed = install_pin([(c.index, c.source) for c in nb.cells])
+        if installed is not None:
+            spec, dtype, cell = installed
+            facts.transformers_install = (spec, dtype, f"`pip install` in cell {cell}")
         known = {h.gpu for h in facts.gpu_hints}
         for hint in nb.gpu_hints:
             if hint.gpu is not None and hint.gpu not in known:
