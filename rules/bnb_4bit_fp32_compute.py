@@ -9,7 +9,7 @@ from ecolint.rule import Applicability, Example, Rule, RuleContext, Severity
 
 # Where the compute dtype is the tool's business: axolotl and LLaMA-Factory derive it from their own `bf16`/`fp16`
 # keys; a launch command or evaluation harness option set passes the switch on, not a whole config.
-_TOOL_SETS_IT = frozenset({"axolotl", "llamafactory", "lm_eval", "swift", "vllm", "tgi"})
+_TOOL_SETS_IT = frozenset({"axolotl", "llamafactory", "lm_eval", "swift", "vllm", "tgi", "unsloth"})
 # Where an added option is a plain keyword of the config being built (from_pretrained's own `load_in_4bit=` is
 # deprecated in transformers; its kwargs are not rewritten).
 _FIXABLE = frozenset({"BitsAndBytesConfig", "from_dict", "dict"})
@@ -41,9 +41,10 @@ class Bnb4bitFp32Compute(Rule):
 
     Not flagged: a model loaded with `torch_dtype=torch.bfloat16` or `torch.float32` (bitsandbytes then computes in
     the input's dtype), axolotl and LLaMA-Factory configs (they derive the compute dtype from their `bf16`/`fp16`
-    keys), training scripts (their autocast sets the input dtype), a config that also asks for 8-bit (ECO103),
-    options that may arrive through `**kwargs`, test modules. A `load_in_4bit` from a flag or default is reported
-    without a fix.
+    keys), unsloth's `FastLanguageModel.from_pretrained` (it builds the bitsandbytes config with its own dtype),
+    training scripts (their autocast sets the input dtype), a config that also asks for 8-bit (ECO103), options
+    that may arrive through `**kwargs`, test modules. A `load_in_4bit` from a flag or default is reported without
+    a fix.
 
     ## Fix safety
     The fix adds `bnb_4bit_compute_dtype="bfloat16"` (`"float16"` when the model loads in float16 or the GPU is

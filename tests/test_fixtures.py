@@ -35,6 +35,7 @@ EXPECTED_PYTHON = [
     # issue 13 (tests/test_precision.py): what the code is decides the finding
     ("fixtures/precision/generate_receivers.py", 51, 13, "ECO201", "info"),
     ("fixtures/precision/generate_receivers.py", 56, 22, "ECO201", "yellow"),
+    ("fixtures/precision/input_cast.py", 18, 87, "ECO402", "yellow"),
     ("fixtures/precision/quant_factory.py", 11, 35, "ECO101", "info"),
     ("fixtures/precision/quant_factory.py", 13, 35, "ECO105", "info"),
     ("fixtures/precision/shared_dtype.py", 11, 89, "ECO401", "yellow"),

@@ -25,9 +25,11 @@ ROOT = Path(__file__).resolve().parent.parent
 PRECISION = ROOT / "fixtures" / "precision"
 
 EXPECTED = [
+    ("finetune_job.json", 6, 8, "ECO101", "yellow"),  # an axolotl payload nested in a job request: training
     ("generate_receivers.py", 51, 13, "ECO201", "info"),  # backend.generate: receiver unknown
     ("generate_receivers.py", 56, 22, "ECO201", "yellow"),  # a causal LM, one prompt at a time
     ("helm/templates/deployment.yaml", 1, 1, "ECO905", "info"),  # a real Helm template that does not parse
+    ("input_cast.py", 18, 87, "ECO402", "yellow"),  # the model cast, not the pixel_values casts
     ("quant_factory.py", 11, 35, "ECO101", "info"),  # built only when the caller asks
     ("quant_factory.py", 13, 35, "ECO105", "info"),  # 4-bit without its compute dtype (issue 18)
     ("shared_dtype.py", 11, 89, "ECO401", "yellow"),  # at each load, not on the constant

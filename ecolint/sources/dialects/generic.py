@@ -25,6 +25,12 @@ QUANT_METHOD_KEYS = ("quant_method", "quantization_method", "quantization", "qua
 BNB8_NAMES = frozenset({"bnb_8bit", "bnb-8bit", "bnb8", "bitsandbytes_8bit", "bitsandbytes-8bit", "llm.int8", "llm_int8", "int8_bnb"})
 BNB4_NAMES = frozenset({"bnb_4bit", "bnb-4bit", "bnb4", "bitsandbytes_4bit", "bitsandbytes-4bit", "bitsandbytes-nf4", "bitsandbytes-fp4", "bnb_nf4", "bnb_fp4"})
 DTYPE_KEYS = ("torch_dtype", "dtype")
+# Hyperparameters only a training run has: two of them in the mapping that holds a quantized model (or one
+# or two mappings above it) make the document a training config (an axolotl payload nested in a job request,
+# a fine-tuning studio's presets), whatever tool reads it.
+TRAINING_KEYS = frozenset({"learning_rate", "lr", "num_epochs", "num_train_epochs", "epochs", "micro_batch_size",
+                           "gradient_accumulation_steps", "lora_r", "lora_alpha", "lora_dropout", "warmup_steps",
+                           "warmup_ratio", "weight_decay", "lr_scheduler", "lr_scheduler_type", "optimizer", "optim"})
 GPU_LABELS = ("nvidia.com/gpu.product", "cloud.google.com/gke-accelerator", "karpenter.k8s.aws/instance-gpu-name", "accelerator",
               "gpu-type", "gpu_type", "node.kubernetes.io/instance-type", "beta.kubernetes.io/instance-type", "karpenter.k8s.aws/instance-family")
 _INSTANCE_STEMS = ("instance", "machine", "vm", "gpu", "accelerator")
@@ -107,6 +113,8 @@ def _quant_or_model(ctx: Ctx, node: CNode) -> None:
             if v is method:
                 spec.options[k] = Value(True, CERTAIN, v.span, f"{v.key}: {v.node.value}")
         ctx.facts.quant_specs.append(spec)
+    if spec is not None or model_entry is not None:
+        _training_beside(ctx, node)
     if model_entry is None:
         return
     load = ModelLoad(span=model_entry.span, api="config", engine="transformers", causal_lm=True, quant=spec)
@@ -124,6 +132,19 @@ def _quant_or_model(ctx: Ctx, node: CNode) -> None:
     else:
         load.dtype = Value(None, "unknown")
     ctx.facts.model_loads.append(load)
+
+
+def _training_beside(ctx: Ctx, node: CNode) -> None:
+    cur: Optional[CNode] = node
+    for _ in range(3):
+        if cur is None or cur.kind != "map":
+            return
+        keys = sorted(TRAINING_KEYS.intersection(cur.entries))
+        if len(keys) >= 2:
+            e = cur.entries[keys[0]]
+            ctx.training(f"training hyperparameters beside the model (`{keys[0]}` on line {e.key_span.line}, `{keys[1]}`)")
+            return
+        cur = ctx.parents.get(id(cur))
 
 
 def _nearby_model(ctx: Ctx, node: CNode) -> Optional[CEntry]:

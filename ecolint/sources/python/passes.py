@@ -328,6 +328,12 @@ class _Extractor(cst.CSTVisitor):
             return
         if last == "from_pretrained" and MODEL_CLASS.match(owner) and not NOT_MODEL.search(owner) and not foreign(q):
             load = a.model_load(node, q, owner, target, self.scope)
+            if q.startswith("unsloth."):
+                # unsloth's loaders pick the dtype themselves (dtype=None: bf16 where supported, else fp16) and
+                # build the bitsandbytes config with that compute dtype
+                load.engine = "unsloth"
+                if load.quant is not None and load.quant.origin == "from_pretrained":
+                    load.quant.origin = "unsloth"
             if load.quant is not None and load.quant.origin in ("from_pretrained", "dict"):
                 self._context(load.quant)
             cpu = self.guards.cpu()

@@ -44,6 +44,8 @@ from ecolint.sources.python.vocab import (
     FOREIGN_ROOTS,
     GENERATIVE_TASKS,
     GPU_WORDS,
+    INPUT_NAMES,
+    MODEL_NAMES,
     PASS_THROUGH,
     PREQUANTIZED,
     TARGET_WORDS,
@@ -308,6 +310,8 @@ class Analyzer(Resolver):
             load.converted = True
 
     def dtype_call(self, node: cst.Call, q: str, method: str, scope: Scope) -> None:
+        if isinstance(node.func, cst.Attribute) and input_tensor(node.func.value, self.dotted(node.func.value)):
+            return  # ``batch["pixel_values"].to(torch.bfloat16)``: the inputs' dtype, not the model's compute dtype
         if method == "bfloat16" and not node.args:
             use = DtypeUse(self.span(node), "bf16", ".bfloat16()")
             self.facts.dtype_uses.append(use)
@@ -551,6 +555,15 @@ def template(receiver: Optional[str]) -> bool:
     """``compiled_template.generate(...)``: Jinja2 rendering a template piece by piece (the template passed in
     as a parameter, so its origin is unknown here), not a model."""
     return receiver is not None and "template" in receiver.rsplit(".", 1)[-1].lower()
+
+
+def input_tensor(receiver: cst.BaseExpression, dotted: Optional[str]) -> bool:
+    """Is ``receiver`` (of ``.to(...)``/``.bfloat16()``) a model input rather than a model: an item of a batch
+    or encoding (``inputs["pixel_values"]``) or a name that says so (``pixel_values``, ``input_ids``)?"""
+    if isinstance(receiver, cst.Subscript):
+        return True
+    last = (dotted or "").rsplit(".", 1)[-1]
+    return bool(last) and not MODEL_NAMES.search(last) and bool(INPUT_NAMES.search(last))
 
 
 def training_reason(a: Resolver, node: cst.Call) -> str:

@@ -24,7 +24,8 @@ GENERATIVE_TASKS = {None, "text-generation", "text2text-generation", "summarizat
 
 # What marks a file as training code.
 TRAINER_CLASSES = {"Trainer", "Seq2SeqTrainer", "SFTTrainer", "DPOTrainer", "PPOTrainer", "ORPOTrainer", "KTOTrainer", "RewardTrainer", "GRPOTrainer"}
-TRAIN_CALLS = {"gradient_checkpointing_enable", "prepare_model_for_kbit_training", "backward", "zero_grad"}
+TRAIN_CALLS = {"gradient_checkpointing_enable", "prepare_model_for_kbit_training", "backward", "zero_grad",
+               "get_peft_model"}  # get_peft_model: new, untrained adapters on the model (inference loads PeftModel)
 
 # Loops over batches rather than single prompts: helpers that cut a list into batches, words in the names.
 BATCHING_CALLS = {"chunked", "batched", "batch", "chunks", "ichunked", "array_split", "grouper", "sliced", "batchify", "iter_batches", "make_batches", "get_batches"}
@@ -54,6 +55,8 @@ TARGET_WORDS = re.compile(
 NON_LLM_KEYWORDS = {"num_inference_steps", "guidance_scale", "negative_prompt", "height", "width", "num_frames",
                     "cfg_scale", "sample_steps", "sampler_name", "strength", "image_guidance_scale"}
 # Receivers whose name says they hold a language model (``model``, ``llm``, ``base_model``, ``self.lm``).
+# Names of model inputs (their ``.to(dtype)`` casts the data, not the model).
+INPUT_NAMES = re.compile(r"(?i)^(?:\w*_)?(?:inputs?|pixel_values|input_ids|attention_mask|\w*embeds|tensors?|batch|images?|audio|features|encodings?|tokenized|x)$")
 MODEL_NAMES = re.compile(r"(?:^|[._])(?:\w*model|llm|lm|\w*_lm|generator|policy)$", re.IGNORECASE)
 # Receivers that are clients of a server, whose ``generate`` sends requests (no decoding here).
 CLIENT_NAMES = re.compile(r"client|api|session|endpoint", re.IGNORECASE)
