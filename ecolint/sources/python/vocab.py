@@ -25,7 +25,7 @@ GENERATIVE_TASKS = {None, "text-generation", "text2text-generation", "summarizat
 # What marks a file as training code.
 TRAINER_CLASSES = {"Trainer", "Seq2SeqTrainer", "SFTTrainer", "DPOTrainer", "PPOTrainer", "ORPOTrainer", "KTOTrainer", "RewardTrainer", "GRPOTrainer"}
 TRAIN_CALLS = {"gradient_checkpointing_enable", "prepare_model_for_kbit_training", "backward", "zero_grad",
-               "get_peft_model"}  # get_peft_model: new, untrained adapters on the model (inference loads PeftModel)
+               "get_peft_model", "setup_chat_format"}  # new, untrained adapters or chat tokens: fine-tuning set-up
 
 # Loops over batches rather than single prompts: helpers that cut a list into batches, words in the names.
 BATCHING_CALLS = {"chunked", "batched", "batch", "chunks", "ichunked", "array_split", "grouper", "sliced", "batchify", "iter_batches", "make_batches", "get_batches"}
