@@ -33,6 +33,7 @@ from ecolint.sources.python.vocab import (
     BATCHING_CALLS,
     INPUT_KEYWORDS,
     MODEL_CLASS,
+    NON_LLM_CLASS,
     NOT_MODEL,
 )
 
@@ -328,6 +329,10 @@ class _Extractor(cst.CSTVisitor):
             return
         if last == "from_pretrained" and MODEL_CLASS.match(owner) and not NOT_MODEL.search(owner) and not foreign(q):
             load = a.model_load(node, q, owner, target, self.scope)
+            if NON_LLM_CLASS.match(owner):
+                load.causal_lm = False
+                if load.quant is not None and not load.quant.non_llm:
+                    load.quant.non_llm = owner
             if q.startswith("unsloth."):
                 # unsloth's loaders pick the dtype themselves (dtype=None: bf16 where supported, else fp16) and
                 # build the bitsandbytes config with that compute dtype

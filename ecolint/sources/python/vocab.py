@@ -18,6 +18,9 @@ MODEL_CLASS = re.compile(r"^(Auto)?[A-Za-z0-9]*(Model|ForCausalLM|LMHeadModel|Fo
 NOT_MODEL = re.compile(r"(Tokenizer|Config|Processor|FeatureExtractor|ImageProcessor|PeftModel)")
 # Model classes that generate text.
 CAUSAL = re.compile(r"(CausalLM|LMHeadModel|ForConditionalGeneration|Seq2SeqLM)$")
+# Model classes of speech and vision architectures: they may be "ForConditionalGeneration", but the energy rows
+# measure LLM decoding, so their quantization and dtype are not judged.
+NON_LLM_CLASS = re.compile(r"^(?:Whisper|Wav2Vec2|Hubert|Speech\w*|Seamless\w*|Musicgen\w*|Bark|Clap|Clip|CLIP|Siglip|ViT|Detr|Sam|Dinov2)[A-Z]")
 
 # ``pipeline(task)`` tasks that generate text (None: no task given).
 GENERATIVE_TASKS = {None, "text-generation", "text2text-generation", "summarization", "translation", "conversational", "image-text-to-text"}
