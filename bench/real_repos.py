@@ -12,10 +12,13 @@ with plain ``git``; there is no network access at run time. Blobs a snapshot lac
 are skipped and counted.
 
 ecolint runs as ``python -m ecolint check --no-cache --output-format json --exit-zero <paths>`` in each checkout;
-every finding becomes (repo, commit, path relative to the checkout, line, code) and is looked up in the judged
-file (CSV columns ``repo, commit, path, line, code, verdict, reason``; verdict one of right / wrong / debatable,
-empty for "not judged yet"). A judged row matches a finding on (repo, path, line, code); the commit is kept in
-the file so that a verdict is read against the code it was given for.
+every finding becomes (repo, commit, path relative to the checkout, cell, line, code) and is looked up in the
+judged file (CSV columns ``repo, commit, path, cell, line, code, verdict, reason``; ``cell`` is the notebook cell
+of a finding in a notebook, empty elsewhere, and ``line`` counts inside that cell; verdict one of right / wrong /
+debatable, empty for "not judged yet"). A judged row matches a finding on (repo, path, cell, line, code); the
+commit is kept in the file so that a verdict is read against the code it was given for. ``--migrate-cells``
+fills in the cell of notebook rows judged before cells were told apart (a row that matches findings in several
+cells is split, and the copies lose their verdict: they must be judged again).
 
 It prints a table per rule and overall (findings, right, wrong, debatable, unjudged, precision = right /
 (right + wrong); debatable findings are counted apart and listed), the judged rows no longer found ("gone": the
@@ -44,7 +47,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 HERE = Path(__file__).resolve().parent
 VERDICTS = ("right", "wrong", "debatable")
-COLUMNS = ("repo", "commit", "path", "line", "code", "verdict", "reason")
+COLUMNS = ("repo", "commit", "path", "cell", "line", "code", "verdict", "reason")
 STRICT_MIN_FINDINGS = 5
 STRICT_MIN_PRECISION = 0.9
 
@@ -73,10 +76,15 @@ class Finding:
     code: str
     severity: str = ""
     message: str = ""
+    cell: int = 0  # the notebook cell (``line`` counts inside it); 0 outside notebooks
 
     @property
-    def key(self) -> tuple[str, str, int, str]:
-        return (self.repo, self.path, self.line, self.code)
+    def key(self) -> tuple[str, str, int, int, str]:
+        return (self.repo, self.path, self.cell, self.line, self.code)
+
+    @property
+    def where(self) -> str:
+        return f"{self.repo}:{self.path}{f'[cell {self.cell}]' if self.cell else ''}:{self.line}"
 
 
 @dataclass
@@ -88,10 +96,18 @@ class Judgement:
     code: str
     verdict: str
     reason: str
+    cell: int = 0
 
     @property
-    def key(self) -> tuple[str, str, int, str]:
-        return (self.repo, self.path, self.line, self.code)
+    def key(self) -> tuple[str, str, int, int, str]:
+        return (self.repo, self.path, self.cell, self.line, self.code)
+
+    @property
+    def where(self) -> str:
+        return f"{self.repo}:{self.path}{f'[cell {self.cell}]' if self.cell else ''}:{self.line}"
+
+    def row(self) -> list:
+        return [self.repo, self.commit, self.path, self.cell or "", self.line, self.code, self.verdict, self.reason]
 
 
 @dataclass
@@ -239,9 +255,9 @@ def parse_findings(repo: Repo, checkout: Path, text: str) -> list[Finding]:
         line = (item.get("location") or {}).get("row") or 0
         findings.append(
             Finding(repo.name, repo.commit, path.as_posix().removeprefix("./"), int(line), item["code"],
-                    item.get("severity", ""), item.get("message", ""))
+                    item.get("severity", ""), item.get("message", ""), int(item.get("cell") or 0))
         )
-    return sorted(set(findings), key=lambda f: (f.path, f.line, f.code))
+    return sorted(set(findings), key=lambda f: (f.path, f.cell, f.line, f.code))
 
 
 # --- the judged file ----------------------------------------------------------------------------------------
@@ -258,7 +274,7 @@ def load_judged(path: Path) -> list[Judgement]:
                 raise SystemExit(f"{path}: unknown verdict {verdict!r} for {row}")
             rows.append(
                 Judgement(row["repo"].strip(), row["commit"].strip(), row["path"].strip(), int(row["line"]),
-                          row["code"].strip(), verdict, (row.get("reason") or "").strip())
+                          row["code"].strip(), verdict, (row.get("reason") or "").strip(), int(row.get("cell") or 0))
             )
         return rows
 
@@ -274,6 +290,11 @@ def compare(findings: list[Finding], judged: list[Judgement], repos_run: set[str
     seen = set()
     for f in findings:
         j = by_key.get(f.key)
+        if j is None and f.cell:  # a notebook row judged before cells were told apart (see --migrate-cells)
+            legacy = (f.repo, f.path, 0, f.line, f.code)
+            j = by_key.get(legacy)
+            if j is not None:
+                seen.add(legacy)
         result.rows.append((f, j))
         seen.add(f.key)
     result.gone = [j for k, j in by_key.items() if k[0] in repos_run and k not in seen and j.verdict]
@@ -281,27 +302,59 @@ def compare(findings: list[Finding], judged: list[Judgement], repos_run: set[str
 
 
 def append_unjudged(path: Path, findings: list[Finding]) -> int:
-    """Append rows with an empty verdict for ``findings`` not already in the file; returns how many."""
-    known = {j.key for j in load_judged(path)}
+    """Add rows with an empty verdict for ``findings`` not already in the file; returns how many. The file is
+    written back whole, in today's columns."""
+    rows = load_judged(path)
+    known = {j.key for j in rows}
     new = [f for f in findings if f.key not in known]
-    fresh = not path.exists() or path.stat().st_size == 0
-    with path.open("a", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        if fresh:
-            writer.writerow(COLUMNS)
-        for f in new:
-            writer.writerow([f.repo, f.commit, f.path, f.line, f.code, "", ""])
+    rows.extend(Judgement(f.repo, f.commit, f.path, f.line, f.code, "", "", f.cell) for f in new)
+    write_judged(path, rows)
     return len(new)
+
+
+def write_judged(path: Path, rows: list[Judgement]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(COLUMNS)
+        writer.writerows(j.row() for j in rows)
+
+
+def migrate_cells(path: Path, findings: list[Finding], repos_run: set[str]) -> tuple[int, int]:
+    """Give notebook rows of the repositories run the cell of the finding they judged; returns (rows given a
+    cell, rows split because findings in several cells matched). The file is rewritten with the cell column."""
+    cells: dict[tuple, list[int]] = defaultdict(list)
+    for f in findings:
+        if f.cell:
+            cells[(f.repo, f.path, f.line, f.code)].append(f.cell)
+    out: list[Judgement] = []
+    given = split = 0
+    for j in load_judged(path):
+        found = sorted(set(cells.get((j.repo, j.path, j.line, j.code), ()))) if j.repo in repos_run and not j.cell else []
+        if not found:
+            out.append(j)
+            continue
+        given += 1
+        j.cell = found[0]
+        out.append(j)
+        if len(found) > 1:
+            split += 1
+            out.extend(Judgement(j.repo, j.commit, j.path, j.line, j.code, "", "", cell) for cell in found[1:])
+    write_judged(path, out)
+    return given, split
 
 
 # --- printing -----------------------------------------------------------------------------------------------
 
 
-def source_line(checkout: Path, rel: str, line: int) -> str:
+def source_line(checkout: Path, rel: str, line: int, cell: int = 0) -> str:
     try:
-        lines = (checkout / rel).read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
+        text = (checkout / rel).read_text(encoding="utf-8", errors="replace")
+        if cell:
+            source = json.loads(text)["cells"][cell - 1]["source"]
+            text = source if isinstance(source, str) else "".join(source)
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
         return ""
+    lines = text.splitlines()
     return lines[line - 1].strip() if 0 < line <= len(lines) else ""
 
 
@@ -344,6 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ecolint-args", default="", help="extra ecolint arguments in one string (or put them after --)")
     ap.add_argument("--write-unjudged", type=Path, metavar="FILE", help="append unjudged findings (empty verdict) to FILE")
     ap.add_argument("--strict", action="store_true", help="exit 1 on unjudged findings or a rule below 0.9 precision")
+    ap.add_argument("--migrate-cells", action="store_true", help="give judged notebook rows the cell of their finding (rewrites --judged)")
     args = ap.parse_args(argv)
     extra = args.ecolint_args.split() + extra
 
@@ -359,27 +413,30 @@ def main(argv: list[str] | None = None) -> int:
         findings.extend(found)
         print(f"  {repo.name:<45} {repo.kind:<24} {len(found):>4} findings  {time.perf_counter() - t0:6.1f} s", file=sys.stderr)
 
+    if args.migrate_cells:
+        given, split = migrate_cells(args.judged, findings, {r.name for r in repos})
+        print(f"{given} notebook row(s) given a cell, {split} split (their copies must be judged again)", file=sys.stderr)
     comparison = compare(findings, load_judged(args.judged), {r.name for r in repos})
     print(f"\n{len(repos)} repositories, {len(findings)} findings, {time.perf_counter() - start:.0f} s\n")
     print(format_table(comparison))
     if comparison.debatable:
         print(f"\ndebatable ({len(comparison.debatable)}):")
         for f, j in comparison.debatable:
-            print(f"  {f.repo}:{f.path}:{f.line} {f.code}  {j.reason}")
+            print(f"  {f.where} {f.code}  {j.reason}")
     wrong = [(f, j) for f, j in comparison.rows if j is not None and j.verdict == "wrong"]
     if wrong:
         print(f"\nwrong ({len(wrong)}; still reported):")
         for f, j in wrong:
-            print(f"  {f.repo}:{f.path}:{f.line} {f.code}  {j.reason}")
+            print(f"  {f.where} {f.code}  {j.reason}")
     if comparison.gone:
         print(f"\ngone since judging ({len(comparison.gone)}; judged but no longer reported):")
         for j in comparison.gone:
-            print(f"  {j.repo}:{j.path}:{j.line} {j.code} [{j.verdict}] {j.reason}")
+            print(f"  {j.where} {j.code} [{j.verdict}] {j.reason}")
     if comparison.unjudged:
         print(f"\nunjudged ({len(comparison.unjudged)}):")
         for f in comparison.unjudged:
-            print(f"  {f.repo}:{f.path}:{f.line} {f.code} [{f.severity}]")
-            print(f"      {source_line(checkouts[f.repo], f.path, f.line)[:160]}")
+            print(f"  {f.where} {f.code} [{f.severity}]")
+            print(f"      {source_line(checkouts[f.repo], f.path, f.line, f.cell)[:160]}")
     if args.write_unjudged:
         n = append_unjudged(args.write_unjudged, comparison.unjudged)
         print(f"\n{n} unjudged row(s) appended to {args.write_unjudged}")

@@ -114,3 +114,20 @@ def test_committed_judged_file_parses_and_names_listed_repositories(rr):
     for row in rows:
         assert row.verdict in rr.VERDICTS and row.reason
         assert repos.get(row.repo) == row.commit
+
+
+def test_notebook_findings_in_different_cells_are_judged_apart(rr, tmp_path):
+    f1 = rr.Finding("o/n", "c" * 40, "demo.ipynb", 3, "ECO401", cell=2)
+    f2 = rr.Finding("o/n", "c" * 40, "demo.ipynb", 3, "ECO401", cell=5)
+    judged = tmp_path / "judged.csv"
+    rr.write_judged(judged, [rr.Judgement("o/n", "c" * 40, "demo.ipynb", 3, "ECO401", "right", "before cells", 0)])
+    # a row without a cell still matches (both findings), until --migrate-cells splits it
+    assert [j.verdict for _, j in rr.compare([f1, f2], rr.load_judged(judged), {"o/n"}).rows] == ["right", "right"]
+    assert rr.migrate_cells(judged, [f1, f2], {"o/n"}) == (1, 1)
+    rows = rr.load_judged(judged)
+    assert [(j.cell, j.verdict) for j in rows] == [(2, "right"), (5, "")]
+    comparison = rr.compare([f1, f2], rows, {"o/n"})
+    assert [(f.cell, j.verdict) for f, j in comparison.rows] == [(2, "right"), (5, "")]
+    assert comparison.unjudged == [f2] and comparison.gone == []
+    with judged.open(newline="") as fh:
+        assert next(csv.reader(fh)) == list(rr.COLUMNS)
