@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecolint.facts import CERTAIN, FileFacts, QuantSpec
+from ecolint.facts import CERTAIN, DEFAULT, FileFacts, QuantSpec
 from ecolint.knowledge import Knowledge
 from ecolint.knowledge.evidence import describe_pair, evidence_rows, next_command, pair_lines, select
 from ecolint.rule import Applicability, Example, Rule, RuleContext, Severity
@@ -19,8 +19,10 @@ class Int8DefaultThreshold(Rule):
     Flags bitsandbytes 8-bit loading (`load_in_8bit=True`, TGI `--quantize bitsandbytes` or `QUANTIZE=bitsandbytes`,
     SageMaker `HF_MODEL_QUANTIZE`, `load_in_8bit: true` in an axolotl or TOML config, LLaMA-Factory
     `quantization_bit: 8`) where `llm_int8_threshold` is absent (default 6.0) or above zero. In a training
-    config (axolotl, LLaMA-Factory `do_train`) the finding is yellow. TGI cannot set the threshold, so a TGI
-    finding has no fix: serve FP16, or an AWQ/GPTQ checkpoint.
+    config (axolotl, LLaMA-Factory `do_train`) the finding is yellow. A config built inside a helper only when
+    its caller asks (`if args.load_in_8bit:`, or a parameter's default `def load(load_in_8bit=True)`) is info:
+    the caller decides. TGI cannot set the threshold, so a TGI finding has no fix: serve FP16, or an AWQ/GPTQ
+    checkpoint.
 
     ## Why is this bad?
     With a threshold above zero, LLM.int8() splits every matrix multiplication into an INT8 part and an FP16
@@ -98,6 +100,12 @@ class Int8DefaultThreshold(Rule):
             "    if args.load_in_8bit:\n        return BitsAndBytesConfig(load_in_8bit=True)\n",
             line=4,
             severity=Severity.INFO,
+        ),
+        # a helper's parameter default: its callers choose (llama-recipes' llm_eval(load_in_8bit=True))
+        Example(
+            "from transformers import BitsAndBytesConfig\ndef quant_config(load_in_8bit=True):\n"
+            "    return BitsAndBytesConfig(load_in_8bit=load_in_8bit)\n",
+            line=3, message="when `load_in_8bit` is true", severity=Severity.INFO,
         ),
         Example("lm_eval --model hf --model_args pretrained=meta-llama/Llama-2-7b-hf,load_in_8bit=True --tasks piqa\n",
                 filename="eval.sh", line=1, severity=Severity.RED),
@@ -188,7 +196,10 @@ class Int8DefaultThreshold(Rule):
         # Run-time values and overridable defaults that are off (``--eight-bit`` flags) may be switched on: the
         # finding is one level lower and phrased "when ...". A threshold the user may set at run time is never
         # rewritten either.
-        uncertain = not eight.is_true(or_default=True)
+        # A function parameter's default (``def load(load_in_8bit=True)``) is its caller's to change: unlike a
+        # script's own flag default, it does not say what the deployment runs.
+        parameter_default = eight.certainty == DEFAULT and eight.source.isidentifier() and bool(spec.helper)
+        uncertain = not eight.is_true(or_default=not parameter_default)
         runtime_threshold = thr is not None and not thr.certain
         if uncertain or runtime_threshold or spec.guard:
             severity = severity.lower()
