@@ -292,7 +292,8 @@ def _served(a: Analyzer, requests: Requests) -> None:
             gen.served = Repetition(where, _header(a, node), detail, at=call.span, via=site.defs[-1].name.value)
         elif a.streamlit:
             gen.served = Repetition("rerun", None, "a Streamlit app")
-        elif gen.api.endswith(("GenerationConfig", ".num_beams")) and requests.handlers:
+        elif requests.handlers and (gen.api.endswith(".num_beams") or gen.api.endswith("GenerationConfig") and not site.defs):
+            # the model's default (`generation_config.num_beams = N`) or a module-level config the handlers use
             where, node, detail = requests.handlers[0]
             gen.served = Repetition("module", _header(a, node), f"{detail}, line {a.span(node).line}")
 
