@@ -308,6 +308,8 @@ def python_sites(text: str, needed: frozenset[str]) -> bool:
         func = call.func
         dotted = _dotted(func)
         if dotted is None:
+            if isinstance(func, ast.Attribute) and func.attr == "generate" and "generate" in names:
+                return True  # get_model().generate(...): the front end records it with an unnamed receiver
             continue  # a call on a call or subscript: the front end cannot name it either
         root, _, rest = dotted.partition(".")
         spellings = [dotted] + [f"{full}.{rest}" if rest else full for full in aliases.get(root, ())]

@@ -54,7 +54,8 @@ class ModelLoadPerCall(Rule):
     it loads (a benchmark sweep `for name in MODELS: AutoModel.from_pretrained(name)`, one replica per device), a
     retry loop that stops at the first load that works, a handler that loads the model its request names (a
     model-switch endpoint), tokenizers, processors and configs, models loaded only for their weights (merged,
-    converted, saved), and tests. `while` loops and functions of other modules are not followed.
+    converted, saved), a loop in training code (each run it compares needs fresh weights, since training changes
+    them), and tests. `while` loops and functions of other modules are not followed.
 
     Severity: yellow when the model's size is known from its id (the cost is estimated from its bytes), info when
     it is not or in a measurement script (where loading may be what is measured).
@@ -133,6 +134,12 @@ class ModelLoadPerCall(Rule):
             "from transformers import AutoModelForCausalLM\nreplicas = [AutoModelForCausalLM.from_pretrained('gpt2').to(f'cuda:{i}') "
             "for i in range(4)]\n"
         ),
+        # training code: each optimizer it compares starts from fresh weights
+        Example(
+            "import torch\nfrom transformers import AutoModelForCausalLM\nfor opt in ['adamw', 'sgd']:\n"
+            "    model = AutoModelForCausalLM.from_pretrained('gpt2')\n    optimizer = make(opt, model)\n"
+            "    loss = model(**batch).loss\n    loss.backward()\n    optimizer.step()\n"
+        ),
         # a test
         Example(
             "from transformers import AutoModelForCausalLM\nfor _ in range(2):\n    m = AutoModelForCausalLM.from_pretrained('gpt2')\n",
@@ -187,6 +194,8 @@ class ModelLoadPerCall(Rule):
                 continue
             seen = set()
             for rep in load.repeats:
+                if rep.where == "loop" and facts.training:
+                    continue  # training code loads fresh weights for each run it compares (the run changes them)
                 span = rep.at or load.span
                 if span in seen:
                     continue

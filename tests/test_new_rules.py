@@ -154,3 +154,14 @@ def test_old_vllm_beam_search_sampling_params_in_a_handler():
             "    return llm.generate(req['p'], SamplingParams(use_beam_search=True, best_of=4, temperature=0))\n")
     found = lint_snippet(code, select=("ECO304",))
     assert [(f.code, f.span.line) for f in found] == [("ECO304", 7)] and "`best_of=4`" in found[0].message
+
+
+def test_beam_default_of_a_helper_the_handler_overrides_is_silent():
+    helper = ("from fastapi import FastAPI\nfrom transformers import GenerationConfig\napp = FastAPI()\n\n"
+              "def stream_predict(text, num_beams=4):\n    cfg = GenerationConfig(num_beams=num_beams)\n"
+              "    return model.generate(**tok(text, return_tensors='pt'), generation_config=cfg)\n\n"
+              "@app.post('/v1/completions')\ndef complete(req: dict):\n")
+    assert lint_snippet(helper + "    return stream_predict(req['prompt'], num_beams=req['num_beams'])\n", select=("ECO304",)) == []
+    found = lint_snippet(helper + "    return stream_predict(req['prompt'])\n", select=("ECO304",))
+    assert [(f.code, f.span.line) for f in found] == [("ECO304", 6)]
+    assert "which the POST /v1/completions handler `complete` calls on line 11" in found[0].message

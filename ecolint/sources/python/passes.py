@@ -464,7 +464,9 @@ class _Extractor(cst.CSTVisitor):
         if name in self.a.functions or name in self.a.classes:
             func = node.func
             if isinstance(func, cst.Name) or isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
-                self.requests.calls.append(self._site(node, set(), callee=name))
+                keywords = frozenset(arg.keyword.value for arg in node.args if arg.keyword is not None)
+                positional = sum(1 for arg in node.args if arg.keyword is None and not arg.star)
+                self.requests.calls.append(self._site(node, set(), callee=name, keywords=keywords, positional=positional))
         if self.loops and name not in self.a.functions:
             name = self._imported_generating(node) or ""
         if not self.loops or name not in self.a.functions and name not in self.a.generating_functions:

@@ -52,6 +52,8 @@ class Site:
     load: Optional[ModelLoad] = None
     callee: str = ""  # a local function or class called here
     generation: Optional[Generation] = None
+    keywords: frozenset[str] = frozenset()  # keywords the call passes
+    positional: int = 0  # positional arguments it passes
 
 
 @dataclass
@@ -289,6 +291,8 @@ def _served(a: Analyzer, requests: Requests) -> None:
             gen.served = Repetition(where, _header(a, node), detail)
         elif site.defs and site.defs[-1].name.value in called:
             call, (where, node, detail) = called[site.defs[-1].name.value]
+            if _passed(gen, site.defs[-1], call):
+                continue  # the handler passes the number of beams itself: the function's default does not serve
             gen.served = Repetition(where, _header(a, node), detail, at=call.span, via=site.defs[-1].name.value)
         elif a.streamlit:
             gen.served = Repetition("rerun", None, "a Streamlit app")
@@ -296,6 +300,17 @@ def _served(a: Analyzer, requests: Requests) -> None:
             # the model's default (`generation_config.num_beams = N`) or a module-level config the handlers use
             where, node, detail = requests.handlers[0]
             gen.served = Repetition("module", _header(a, node), f"{detail}, line {a.span(node).line}")
+
+
+def _passed(gen: Generation, func: cst.FunctionDef, call: Site) -> bool:
+    """Does ``call`` pass the parameter of ``func`` whose default gives ``gen`` its number of beams?"""
+    beams = gen.num_beams
+    if beams is None or beams.certain:
+        return False
+    names = [p.name.value for p in [*func.params.posonly_params, *func.params.params]]
+    if beams.source in call.keywords:
+        return True
+    return beams.source in names and names.index(beams.source) - (names[:1] == ["self"]) < call.positional
 
 
 def _seq2seq(a: Analyzer, gen: Generation) -> str:

@@ -75,7 +75,10 @@ RUN_METHODS = {"generate", "forward", "__call__", "chat", "stream_chat", "sample
 # ``name not in cache``, ``"llm" not in st.session_state``, ``hasattr(self, "model")``, ``name != current``.
 MEMO_TEST = re.compile(r"\bis\s+None\b|\bis\s+not\s+None\b|\bnot\s+in\b|\bin\b|^\s*not\b|\bhasattr\(|!=|==\s*None\b")
 # Encoder-decoder translation/summarisation models (their checkpoints decode with beam search by design).
-SEQ2SEQ = re.compile(r"Seq2SeqLM$|^(?:T5|MT5|UMT5|Bart|MBart|Marian|MarianMT|Pegasus|PegasusX|M2M100|Nllb|NllbMoe|LED|FSMT|ProphetNet|BigBirdPegasus|Blenderbot|BlenderbotSmall|LongT5|SwitchTransformers)(?:ForConditionalGeneration|MTModel|Model)$")
+SEQ2SEQ = re.compile(
+    r"Seq2SeqLM$|^(?:T5|MT5|UMT5|Bart|MBart|Marian|MarianMT|Pegasus|PegasusX|M2M100|Nllb|NllbMoe|LED|FSMT|ProphetNet|"
+    r"BigBirdPegasus|Blenderbot|BlenderbotSmall|LongT5|SwitchTransformers)(?:ForConditionalGeneration|MTModel|Model)$"
+)
 SEQ2SEQ_TASKS = {"translation", "summarization", "text2text-generation"}
 
 # Checkpoints quantized before upload (GPTQ, AWQ, ...): transformers loads them in half precision.
