@@ -127,6 +127,21 @@ class QuantSpec:
 
 
 @dataclass
+class Repetition:
+    """Where a piece of code runs again and again: ``where`` is "loop" (the body of a loop), "handler" (a web
+    request handler), "callback" (a UI callback: Gradio), "call" (a ``__call__`` method) or "rerun" (a Streamlit
+    script, run again from the top on every interaction). ``context`` is the loop header or the ``def`` line,
+    ``detail`` says which ("for d in dialogs", "POST /chat handler `chat`"). ``at`` is set when the code runs
+    through a local function or class that a loop or handler calls: the span of that call (``via`` names it)."""
+
+    where: str
+    context: Optional[Span]
+    detail: str
+    at: Optional[Span] = None
+    via: str = ""
+
+
+@dataclass
 class ModelRef:
     id: Optional[str]
     certainty: Certainty
@@ -150,6 +165,10 @@ class ModelLoad:
     purpose: str = ""  # "weights" when the model is loaded only for its weights (diff, merge, save, push, send)
     prequantized: bool = False  # a GPTQ/AWQ/... checkpoint: quantized weights, loaded in half precision
     dtype_origin: Optional[Span] = None  # where a dtype passed through a name (a module constant) is written
+    # Where the load runs once per request or item (a loop body, a request handler, a callback, a function such a
+    # place calls), when nothing caches it; a load whose arguments change with the loop item (a sweep over models)
+    # or the request (a model-switch endpoint) is not repeated work and has none.
+    repeats: list[Repetition] = field(default_factory=list)
     add_dtype: Optional[Callable[[str], Optional[FixCandidate]]] = None
     set_dtype: Optional[Callable[[str], Optional[FixCandidate]]] = None
 
@@ -168,6 +187,13 @@ class Generation:
     # What the receiver is: "causal-lm" (a from_pretrained load), "vllm", "pipeline", "non-llm" (image/audio
     # arguments such as num_inference_steps, a diffusers pipeline) or "unknown" (a parameter, an attribute).
     receiver: str = "unknown"
+    # The number of beams (``num_beams=``; vLLM ``BeamSearchParams(beam_width=)``, ``SamplingParams(use_beam_search=True,
+    # best_of=)``), None when not written.
+    num_beams: Optional[Value] = None
+    # Where the generation (or generation config) serves requests: a request handler or UI callback it is in, or
+    # the module's first handler for a config set in a module that serves; None elsewhere.
+    served: Optional[Repetition] = None
+    seq2seq: str = ""  # why the model is an encoder-decoder translation/summarisation model ("AutoModelForSeq2SeqLM")
 
 
 @dataclass

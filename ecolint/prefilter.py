@@ -119,7 +119,7 @@ def wants_parse(text: str, kind: str, engine: "Engine") -> bool:
 _PY_CALLS: dict[str, frozenset[str]] = {
     "model_loads": frozenset({"from_pretrained", "pipeline", "LLM"}),
     "quant_specs": frozenset({"BitsAndBytesConfig", "from_dict", "from_pretrained", "pipeline", "LLM"}),
-    "generations": frozenset({"generate", "chat", "GenerationConfig", "pipeline", "LLM"}),
+    "generations": frozenset({"generate", "chat", "GenerationConfig", "pipeline", "LLM", "BeamSearchParams", "SamplingParams"}),
     "batch_settings": frozenset({"pipeline", "LLM", "DataLoader"}),
     "dtype_uses": frozenset({
         "from_pretrained", "pipeline", "LLM", "BitsAndBytesConfig", "from_dict",
@@ -140,7 +140,7 @@ def _with_serving_calls() -> None:
 
 _with_serving_calls()
 # Attribute assignments that are facts: ``model.generation_config.use_cache = False``.
-_PY_ATTR_ASSIGN: dict[str, frozenset[str]] = {"generations": frozenset({"use_cache"})}
+_PY_ATTR_ASSIGN: dict[str, frozenset[str]] = {"generations": frozenset({"use_cache", "num_beams"})}
 _ATTR_OWNER_SUFFIX = "generation_config"
 
 _SHAPES: dict[str, "re.Pattern[str]"] = {}
@@ -308,6 +308,8 @@ def python_sites(text: str, needed: frozenset[str]) -> bool:
         func = call.func
         dotted = _dotted(func)
         if dotted is None:
+            if isinstance(func, ast.Attribute) and func.attr == "generate" and "generate" in names:
+                return True  # get_model().generate(...): the front end records it with an unnamed receiver
             continue  # a call on a call or subscript: the front end cannot name it either
         root, _, rest = dotted.partition(".")
         spellings = [dotted] + [f"{full}.{rest}" if rest else full for full in aliases.get(root, ())]

@@ -26,9 +26,13 @@ EXPECTED_PYTHON = [
     ("fixtures/legacy_fp32_default.py", 8, 9, "ECO401", "yellow"),
     # A Colab "Download .py" export: analysed through its IPython-blanked text (its `!pip` line kept in place).
     # issue 18: a 4-bit config without its compute dtype (tests/test_new_rules.py)
+    ("fixtures/new_rules/beam_server.py", 10, 1, "ECO304", "info"),
+    ("fixtures/new_rules/beam_server.py", 17, 36, "ECO304", "info"),
     ("fixtures/new_rules/chat_server.py", 16, 5, "ECO303", "info"),
     ("fixtures/new_rules/chat_server.py", 30, 24, "ECO201", "yellow"),
     ("fixtures/new_rules/chat_server.py", 31, 9, "ECO303", "info"),
+    ("fixtures/new_rules/load_per_request.py", 17, 13, "ECO204", "yellow"),
+    ("fixtures/new_rules/load_per_request.py", 40, 19, "ECO204", "yellow"),
     ("fixtures/new_rules/qlora_infer.py", 5, 27, "ECO105", "info"),
     ("fixtures/notebooks/colab_export.py", 16, 35, "ECO101", "red"),
     ("fixtures/notebooks/colab_export.py", 31, 57, "ECO301", "yellow"),

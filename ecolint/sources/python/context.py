@@ -20,6 +20,7 @@ from ecolint.sources.python.vocab import (
     CLIENT_NAMES,
     CPU_TEST,
     GPU_TEST,
+    MEMO_TEST,
     MODEL_NAMES,
     NON_LLM_KEYWORDS,
     QUANT_TEST,
@@ -88,6 +89,14 @@ class Guards:
                 return f"`if {test}`"
             if not positive and GPU_TEST.search(lowered) and not CPU_TEST.search(lowered) and not lowered.startswith("not "):
                 return f"the else branch of `if {test}`"
+        return ""
+
+    def memo(self) -> str:
+        """The innermost enclosing condition that checks whether something was loaded before (``if _model is
+        None``, ``if name not in cache``), as ``if ...``; empty when none does."""
+        for test, _positive in reversed(self.stack):
+            if MEMO_TEST.search(test):
+                return f"if {test}"
         return ""
 
     def opt_in(self) -> str:

@@ -10,14 +10,13 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from ecolint.facts import CacheFlush, Generation, Span
+from ecolint.sources.python import per_request
 from ecolint.sources.python.resolve import Scope
 
 if TYPE_CHECKING:
     from ecolint.sources.python.recognise import Analyzer
 
 FLUSH_CALL = "torch.cuda.empty_cache"
-# Decorator methods that register a web route (FastAPI/Starlette routers, Flask apps and blueprints, Quart, Sanic).
-ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "route", "api_route", "websocket"})
 
 
 @dataclass
@@ -50,7 +49,7 @@ def _in_handler(a: Analyzer, flush: PendingFlush) -> CacheFlush | None:
     node = flush.scope.node
     if not isinstance(node, cst.FunctionDef):
         return None
-    route = next((r for r in (_route(a, d) for d in node.decorators) if r), "")
+    route = next((r for r in (per_request.route(a, d) for d in node.decorators) if r), "")
     if not route:
         return None
     where = a.span(node)
@@ -58,18 +57,3 @@ def _in_handler(a: Analyzer, flush: PendingFlush) -> CacheFlush | None:
         return None  # the handler does not generate (a health check, an admin endpoint)
     header = Span(where.line, where.col, where.line, where.col + 3 + len(node.name.value) + 1)
     return CacheFlush(flush.span, "handler", header, f"{route} handler `{node.name.value}`")
-
-
-def _route(a: Analyzer, decorator: cst.Decorator) -> str:
-    """``POST /generate`` for ``@app.post("/generate")``; "" when the decorator registers no web route."""
-    call = decorator.decorator
-    if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
-        return ""
-    method = call.func.attr.value
-    if method not in ROUTE_METHODS:
-        return ""
-    path = ""
-    if call.args and isinstance(call.args[0].value, cst.SimpleString):
-        path = " " + call.args[0].value.evaluated_value if isinstance(call.args[0].value.evaluated_value, str) else ""
-    verb = method.upper() if method not in ("route", "api_route") else "route"
-    return f"{verb}{path}"

@@ -18,6 +18,8 @@ from ecolint.sources.cst_positions import Positions
 from ecolint.sources.cst_walk import names_in, walk
 from ecolint.sources.python.context import Guards, file_role, model_purpose, receiver_kind
 from ecolint.sources.python.flushes import FLUSH_CALL, PendingFlush, place_flushes
+from ecolint.sources.python.per_request import LOAD_APIS, Requests, Site, handler, note_callback, stored
+from ecolint.sources.python.per_request import place as place_requests
 from ecolint.sources.python.recognise import (
     Analyzer,
     chain_root,
@@ -43,7 +45,7 @@ class _Loop:
     a fact); either may be given as a callable. ``dataloader`` names the DataLoader a ``for`` loop iterates
     over directly (``for batch in loader``), if any."""
 
-    __slots__ = ("_desc", "_header", "batched", "dataloader", "scope", "tainted", "targets")
+    __slots__ = ("_desc", "_header", "batched", "breaks", "dataloader", "scope", "tainted", "targets")
 
     def __init__(self, header: Union[Span, Callable[[], Span]], targets: set[str], tainted: set[str], batched: bool,
                  scope: Scope, desc: Union[str, Callable[[], str]], dataloader: Optional[str] = None):
@@ -54,6 +56,7 @@ class _Loop:
         self.scope = scope
         self._desc = desc
         self.dataloader = dataloader
+        self.breaks = False  # the body has a `break` (a retry loop ends after the first attempt that works)
 
     @property
     def header(self) -> Span:
@@ -93,6 +96,7 @@ class _Collector(ScopeCollector):
 
     def visit_Call(self, node: cst.Call) -> None:
         super().visit_Call(node)
+        note_callback(self.a, node)
         if not self.a.facts.training:
             reason = training_reason(self.a, node)
             if reason:
@@ -109,6 +113,7 @@ class _Collector(ScopeCollector):
         if "TestCase" in bases or node.name.value.startswith("Test"):
             self.a.test_definitions += 1
         name = node.name.value
+        self.a.classes.add(name)
         if not self.a.facts.training and (name.endswith("Trainer") or any(b.endswith("Trainer") for b in bases)):
             self.a.facts.training = True
             self.a.facts.training_reason = f"class {name} on line {self.a.span(node).line}"
@@ -144,6 +149,10 @@ class _Extractor(cst.CSTVisitor):
         self.guards = Guards(a.code)  # the enclosing `if` branches
         self.foreign_calls: list[tuple[int, str]] = []  # enclosing calls into libraries whose models are not LLMs
         self.flushes: list[PendingFlush] = []  # torch.cuda.empty_cache() calls, placed once the generations are known
+        self.requests = Requests()  # loads, local calls and beam settings, placed once the module is known
+        self.defs: list[cst.FunctionDef] = []  # the enclosing functions, innermost last
+        self.statements: list[cst.SimpleStatementLine] = []
+        self.loads_seen = 0  # model loads already given their site
 
     # -- branches ------------------------------------------------------------------------------------
     def visit_If(self, node: cst.If) -> None:
@@ -174,11 +183,38 @@ class _Extractor(cst.CSTVisitor):
         self.func_stack.append(node.name.value)
         self.saved_loops.append(self.loops)
         self.loops = []
+        self.defs.append(node)
+        handler(self.a, node, self.requests)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.scope_stack.pop()
         self.func_stack.pop()
         self.loops = self.saved_loops.pop()
+        self.defs.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        for stmt in node.body.body if isinstance(node.body, cst.IndentedBlock) else ():
+            if isinstance(stmt, cst.FunctionDef):
+                self.requests.method_of[id(stmt)] = node.name.value
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self.statements.append(node)
+
+    def leave_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self.statements.pop()
+
+    def visit_Break(self, node: cst.Break) -> None:
+        if self.loops:
+            self.loops[-1].breaks = True
+
+    def _site(self, node: Union[cst.Call, cst.Assign], used: set[str], **kw) -> Site:
+        """Where a call is: its loops (of this function), functions, caching ``if`` and how its value is kept."""
+        stmt = self.statements[-1] if self.statements else None
+        args: set[str] = set()
+        for arg in node.args if isinstance(node, cst.Call) else ():
+            args |= names_in(arg.value)
+        loops = [loop for loop in self.loops if loop.scope is self.scope]
+        return Site(self.a.span(node), loops, used | args, args, list(self.defs), self.guards.memo(), stored(stmt, self.defs), **kw)
 
     def visit_Lambda(self, node: cst.Lambda) -> Optional[bool]:
         return False
@@ -286,6 +322,13 @@ class _Extractor(cst.CSTVisitor):
                     v = self.a.resolve(node.value, self.scope)
                     gen = Generation(self.a.span(node), "transformers", f"{base}.use_cache", use_cache=Value(v.value, v.certainty, self.a.span(node), v.source))
                     self.a.facts.generations.append(gen)
+            if isinstance(target, cst.Attribute) and target.attr.value == "num_beams":
+                base = self.a.dotted(target.value) or ""
+                if base.endswith("generation_config"):
+                    v = self.a.resolve(node.value, self.scope)
+                    gen = Generation(self.a.span(node), "transformers", f"{base}.num_beams", num_beams=Value(v.value, v.certainty, self.a.span(node), v.source))
+                    self.a.facts.generations.append(gen)
+                    self.requests.generations.append(self._site(node, set(), generation=gen))
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is None:
@@ -300,6 +343,19 @@ class _Extractor(cst.CSTVisitor):
     def leave_Call(self, node: cst.Call) -> None:
         if self.foreign_calls and self.foreign_calls[-1][0] == id(node):
             self.foreign_calls.pop()
+        loads = self.a.facts.model_loads
+        if len(loads) > self.loads_seen:
+            for load in loads[self.loads_seen:]:
+                if load.api.endswith(LOAD_APIS):
+                    used: set[str] = set()
+                    inner = node
+                    while id(inner) in self.a.chained:  # from_pretrained(...).to(device): the device counts too
+                        outer, _ = self.a.chained[id(inner)]
+                        for arg in outer.args:
+                            used |= names_in(arg.value)
+                        inner = outer
+                    self.requests.loads.append(self._site(node, used, load=load))
+            self.loads_seen = len(loads)
 
     def _context(self, spec) -> None:
         """Where a quantization config is built: the condition it is built under, the function, and what it
@@ -357,6 +413,12 @@ class _Extractor(cst.CSTVisitor):
             kw, _ = a.kwargs_of(node, self.scope)
             self._generation(node, "transformers", q, kw, in_loop=False)
             return
+        if last in ("BeamSearchParams", "SamplingParams") and q.startswith("vllm"):
+            beams = a.beam_params(node, q, self.scope)
+            if beams is not None:
+                a.facts.generations.append(beams)
+                self.requests.generations.append(self._site(node, set(), generation=beams))
+            return
         if last == "DataLoader":
             kw, _ = a.kwargs_of(node, self.scope)
             bs = kw.get("batch_size")
@@ -410,6 +472,12 @@ class _Extractor(cst.CSTVisitor):
             self._maybe_local_call(node, name)
 
     def _maybe_local_call(self, node: cst.Call, name: str) -> None:
+        if name in self.a.functions or name in self.a.classes:
+            func = node.func
+            if isinstance(func, cst.Name) or isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+                keywords = frozenset(arg.keyword.value for arg in node.args if arg.keyword is not None)
+                positional = sum(1 for arg in node.args if arg.keyword is None and not arg.star)
+                self.requests.calls.append(self._site(node, set(), callee=name, keywords=keywords, positional=positional))
         if self.loops and name not in self.a.functions:
             name = self._imported_generating(node) or ""
         if not self.loops or name not in self.a.functions and name not in self.a.generating_functions:
@@ -461,6 +529,8 @@ class _Extractor(cst.CSTVisitor):
                 gen.loop_detail = loop.desc
         for loop in self.loops:
             self.loop_generations.setdefault(id(loop), []).append(gen)
+        if gen.num_beams is not None:
+            self.requests.generations.append(self._site(node, set(), generation=gen))
         if in_loop and self.func_stack and not self.loops:
             # a function that generates once per call (one inside a loop of its own takes a list, not an item)
             a.generating_functions.setdefault(self.func_stack[-1], gen)
@@ -493,4 +563,5 @@ def extract(path: str, text: str, overrides: Optional[dict] = None) -> FileFacts
     place_flushes(analyzer, extractor.flushes, extractor.loop_generations, extractor.pending)
     for load, name, scope in analyzer.loads_by_target:
         load.purpose = model_purpose(scope.node or module, name, analyzer.code)
+    place_requests(analyzer, extractor.requests)
     return analyzer.facts

@@ -48,6 +48,8 @@ from ecolint.sources.python.vocab import (
     MODEL_NAMES,
     PASS_THROUGH,
     PREQUANTIZED,
+    SEQ2SEQ,
+    SEQ2SEQ_TASKS,
     TARGET_WORDS,
     TRAIN_CALLS,
     TRAINER_CLASSES,
@@ -72,6 +74,22 @@ class Analyzer(Resolver):
         self.chained: dict[int, tuple[cst.Call, str]] = {}  # id(inner call) -> (outer call, method)
         self.test_definitions = 0  # test_* functions and TestCase classes
         self.loads_by_target: list[tuple[ModelLoad, str, Scope]] = []  # (load, variable, scope) for its purpose
+        self.callbacks: dict[str, str] = {}  # local function -> the Gradio app or event that calls it per request
+        self.classes: set[str] = set()  # classes the module defines
+        self.seq2seq: dict[str, str] = {}  # variable -> why its model is an encoder-decoder translation/summarisation model
+        self.seq2seq_loads: set[int] = set()  # id() of those loads
+
+    def _imports(self, root: str) -> bool:
+        return any(v == root or v.startswith(root + ".") for v in self.aliases.values())
+
+    @property
+    def gradio(self) -> bool:
+        return self._imports("gradio")
+
+    @property
+    def streamlit(self) -> bool:
+        """A Streamlit script: it runs again from the top on every interaction."""
+        return self._imports("streamlit")
 
     # -- quantization configs -------------------------------------------------------------------------------
     def call_value(self, node: cst.Call, q: str, scope: Scope) -> Optional[Any]:
@@ -165,10 +183,14 @@ class Analyzer(Resolver):
             self.place(load, outer, method, scope)
             target = self.assigned_to.get(id(inner), target)
             inner = outer
+        if SEQ2SEQ.search(owner):
+            self.seq2seq_loads.add(id(load))
         if target:
             self.kinds[target] = "hf-model"
             self.model_targets[target] = load
             self.loads_by_target.append((load, target, scope))
+            if SEQ2SEQ.search(owner):
+                self.seq2seq[target] = owner
         if load.model is not None and load.model.id and PREQUANTIZED.search(load.model.id):
             load.prequantized = True
         return load
@@ -347,7 +369,12 @@ class Analyzer(Resolver):
         if model_node is not None and isinstance(model_node, cst.Name) and self.model_targets.get(model_node.value):
             # pipeline(model=<already loaded model>): the load is reported where it happened
             load = None  # type: ignore[assignment]
+        seq2seq = isinstance(task, str) and (task in SEQ2SEQ_TASKS or task.startswith("translation_"))
+        if seq2seq and target:
+            self.seq2seq[target] = f"a {task} pipeline"
         if load is not None:
+            if seq2seq:
+                self.seq2seq_loads.add(id(load))
             self.facts.model_loads.append(load)
             if target:
                 self.model_targets[target] = load
@@ -398,7 +425,30 @@ class Analyzer(Resolver):
         mnt = kw.get("max_new_tokens")
         if mnt is not None:
             gen.max_new_tokens = mnt.value
+        beams = kw.get("num_beams")
+        if beams is not None:
+            gen.num_beams = Value(beams.value.value, beams.value.certainty, self.span(beams.element), beams.value.source)
         return gen
+
+    def beam_params(self, node: cst.Call, q: str, scope: Scope) -> Optional[Generation]:
+        """vLLM ``BeamSearchParams(beam_width=4)`` and (before vLLM 0.6.3) ``SamplingParams(use_beam_search=True,
+        best_of=4)``: a generation setting with its number of beams, or None when it sets none."""
+        kw, _ = self.kwargs_of(node, scope)
+        if q.endswith("BeamSearchParams"):
+            width = kw.get("beam_width")
+            if width is None and node.args and node.args[0].keyword is None:
+                width = Item(self.resolve(node.args[0].value, scope), node.args[0], node)
+        else:
+            flag = kw.get("use_beam_search")
+            if flag is None or not flag.value.is_true(or_default=True):
+                return None
+            width = kw.get("best_of") or kw.get("n")
+            if width is None:
+                return None
+        if width is None:
+            return None
+        v = width.value
+        return Generation(self.span(node), "vllm", q, num_beams=Value(v.value, v.certainty, self.span(width.element), v.source))
 
     def config_attribute(self, obj: cst.Name, attr: str, value: cst.BaseExpression, scope: Scope) -> None:
         """``bnb.llm_int8_threshold = 0.0`` after ``bnb = BitsAndBytesConfig(...)`` updates the options; a

@@ -77,6 +77,16 @@ WEIGHT_FUNCTIONS = re.compile(r"weight|param|state_dict|save|push|merge|export|c
 # What a loaded model is used for when it runs: methods that decode or run forward.
 RUN_METHODS = {"generate", "forward", "__call__", "chat", "stream_chat", "sample", "greedy_search", "beam_search"}
 
+# An ``if`` test that checks whether something was loaded already: ``_model is None``, ``not self.model``,
+# ``name not in cache``, ``"llm" not in st.session_state``, ``hasattr(self, "model")``, ``name != current``.
+MEMO_TEST = re.compile(r"\bis\s+None\b|\bis\s+not\s+None\b|\bnot\s+in\b|\bin\b|^\s*not\b|\bhasattr\(|!=|==\s*None\b")
+# Encoder-decoder translation/summarisation models (their checkpoints decode with beam search by design).
+SEQ2SEQ = re.compile(
+    r"Seq2SeqLM$|^(?:T5|MT5|UMT5|Bart|MBart|Marian|MarianMT|Pegasus|PegasusX|M2M100|Nllb|NllbMoe|LED|FSMT|ProphetNet|"
+    r"BigBirdPegasus|Blenderbot|BlenderbotSmall|LongT5|SwitchTransformers)(?:ForConditionalGeneration|MTModel|Model)$"
+)
+SEQ2SEQ_TASKS = {"translation", "summarization", "text2text-generation"}
+
 # Checkpoints quantized before upload (GPTQ, AWQ, ...): transformers loads them in half precision.
 PREQUANTIZED = re.compile(r"(?i)[-_./](?:gptq|awq|exl2|gguf|int4|int8|fp8|bnb|4bit|8bit|w4a16|w8a8|nf4)(?:$|[-_./])")
 
