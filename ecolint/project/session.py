@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from ecolint.files import display_path
+from ecolint.project.configs import config_files
 from ecolint.project.model import Project, project_for
 from ecolint.project.summaries import MAX_DEPTH, Evaluator, local_imports
 
@@ -79,12 +80,14 @@ def dependency_stamp(path: str, kind: str, data: bytes, settings) -> str:
     """A hash of the contents of the project modules the file may read values from ("" when none or off)."""
     if kind != "python" or not enabled(settings):
         return ""
-    deps = _reached(path, data.decode("utf-8", "replace"))
+    text = data.decode("utf-8", "replace")
+    project = project_for(path)
+    # the modules it may import values from, and the YAML configs it may load (ecolint.project.configs)
+    deps = _reached(path, text) + config_files(project, os.path.abspath(path), text)
     if not deps:
         return ""
-    project = project_for(path)
     h = hashlib.blake2b(digest_size=16)
-    for dep in deps:  # sorted by _reached
+    for dep in deps:  # each part sorted
         h.update(dep.encode("utf-8", "surrogatepass"))
         h.update(project.digest(dep))
     return h.hexdigest()
