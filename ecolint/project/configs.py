@@ -34,6 +34,7 @@ import weakref
 from typing import TYPE_CHECKING, Optional
 
 from ecolint.facts import CERTAIN, DEFAULT, Certainty
+from ecolint.project.paths import inside_real
 from ecolint.project.summaries import SValue
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -65,7 +66,7 @@ def config_files(project: "Project", importer: str, text: str) -> list[str]:
     here = os.path.dirname(importer)
     out: set[str] = set()
     for m in _CONFIG_PATH.finditer(text):
-        d = _inside(project, os.path.normpath(os.path.join(here, m.group(2))))
+        d = inside_real(project, os.path.normpath(os.path.join(here, m.group(2))))
         if d is not None and os.path.isdir(d):
             out.update(_yaml_below(d))
     for m in _YAML_LITERAL.finditer(text):
@@ -81,19 +82,10 @@ def literal_candidates(project: "Project", importer: str, literal: str) -> list[
         return []
     out = []
     for base in (os.path.dirname(importer), project.root):
-        p = _inside(project, os.path.normpath(os.path.join(base, literal)))
+        p = inside_real(project, os.path.normpath(os.path.join(base, literal)))
         if p is not None and os.path.isfile(p) and p not in out:
             out.append(p)
     return out
-
-
-def _inside(project: "Project", path: str) -> Optional[str]:
-    """``path`` when it (symlinks resolved) is inside the project root, else None."""
-    if not project.inside(path):
-        return None
-    root = os.path.realpath(project.root)
-    real = os.path.realpath(path)
-    return path if real == root or real.startswith(root.rstrip(os.sep) + os.sep) else None
 
 
 def _yaml_below(directory: str) -> list[str]:
@@ -386,7 +378,7 @@ def hydra_config(
     cannot be followed. ``config_path`` is relative to ``importer``'s directory (as Hydra has it)."""
     if os.path.isabs(config_path) or "://" in config_path or config_path.startswith("pkg:"):
         return None
-    config_dir = _inside(project, os.path.normpath(os.path.join(os.path.dirname(importer), config_path)))
+    config_dir = inside_real(project, os.path.normpath(os.path.join(os.path.dirname(importer), config_path)))
     if config_dir is None:
         return None
     comp = Composition(project, config_dir, allowed, self_first)
