@@ -225,11 +225,9 @@ def _merge_named(base: CNode, patch: CNode) -> Optional[CNode]:
 
 
 # -- the linted file ------------------------------------------------------------------------------------------
-def patched_tree(project: "Project", path: str, tree: Tree, overlay: Optional[Overlay] = None) -> Optional[Tree]:
-    """``tree`` (the file ``path``) with each document that a kustomization applies as a strategic-merge patch
-    replaced by the manifest it produces; None when the file is no such patch or the overlay cannot be followed.
-    ``overlay.paths`` then names every file read (the results cache stamps them)."""
-    overlay = overlay or Overlay(project)
+def kustomization_of(project: "Project", path: str, overlay: Overlay) -> Optional[str]:
+    """The kustomization (in the file's directory or up to :data:`MAX_UP` above) that lists ``path`` as a
+    strategic-merge patch, or None."""
     real = os.path.realpath(path)
     directory = os.path.dirname(path)
     for _ in range(MAX_UP + 1):
@@ -239,13 +237,24 @@ def patched_tree(project: "Project", path: str, tree: Tree, overlay: Optional[Ov
         if kfile is not None:
             docs = overlay.docs(kfile, foreign=False)
             if docs and any(os.path.realpath(p) == real for p in smp_paths(docs[0], directory)):
-                bases = overlay.resources(kfile, 0, own_patches=False)
-                return _apply(bases, tree) if bases else None
+                return kfile
         parent = os.path.dirname(directory)
         if parent == directory:
             break
         directory = parent
     return None
+
+
+def patched_tree(project: "Project", path: str, tree: Tree, overlay: Optional[Overlay] = None) -> Optional[Tree]:
+    """``tree`` (the file ``path``) with each document that a kustomization applies as a strategic-merge patch
+    replaced by the manifest it produces; None when the file is no such patch or the overlay cannot be followed.
+    ``overlay.paths`` then names every file read (the results cache stamps them)."""
+    overlay = overlay or Overlay(project)
+    kfile = kustomization_of(project, path, overlay)
+    if kfile is None:
+        return None
+    bases = overlay.resources(kfile, 0, own_patches=False)
+    return _apply(bases, tree) if bases else None
 
 
 def _apply(bases: list[CNode], tree: Tree) -> Optional[Tree]:
@@ -269,6 +278,9 @@ def overlay_facts(path: str, text: str, facts: "FileFacts", settings) -> tuple["
     if not getattr(settings, "project", True) or "kind" not in text:
         return facts, []
     project = project_for(path)
+    overlay = Overlay(project)
+    if kustomization_of(project, os.path.abspath(path), overlay) is None:
+        return facts, overlay.paths  # not a patch: the file is read alone (no second parse)
     overlay = Overlay(project)
     try:
         from ecolint.sources.yaml_frontend import parse
