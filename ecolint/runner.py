@@ -231,6 +231,10 @@ def lint_text(path: str, text: str, kind: str, engine: Engine, project_dir: Opti
 
         with active(path, settings):
             facts = fe.extract(path, text, settings)
+            if kind == "yaml":  # a kustomize patch is read with the manifest it patches
+                from ecolint.project.kustomize import overlay_facts
+
+                facts = overlay_facts(path, text, facts, settings)[0]
     except SourceError as exc:
         result.findings.append(engine_finding(exc.code, path, exc.message, exc.line, exc.col))
         return _filter(result, settings)
@@ -253,6 +257,10 @@ def lint_text(path: str, text: str, kind: str, engine: Engine, project_dir: Opti
         except Exception as exc:  # noqa: BLE001
             findings.append(engine_finding("ECO903", path, f"internal error in rule {rule.code} ({rule.name}): {type(exc).__name__}: {exc}", detail=traceback.format_exc()))
     findings = _dedupe(findings)
+    if kind == "yaml":
+        from ecolint.project.kustomize import drop_foreign
+
+        findings = drop_foreign(findings)
     _relate(findings, facts)
     sup = parse_suppressions(fe.analysed_text(text, facts), kind)
     kept = [f for f in findings if f.code == "ECO903" or not sup.suppresses(f.code, f.span.line)]

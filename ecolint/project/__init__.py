@@ -13,13 +13,20 @@ without importing or running anything:
   :class:`~ecolint.sources.python.resolve.Resolver`), positioned at the use site with the place the value is
   written kept as a related location;
 * :mod:`.session` -- the project of the file being linted, its dependencies for the results cache and the
-  prefilter's question "does a dependency carry facts for this file".
+  prefilter's question "does a dependency carry facts for this file";
+* :mod:`.configs` -- YAML configs a Python file loads: Hydra composition of the default run (defaults list,
+  config groups, ``_self_``, packages, static ``${...}``) and ``OmegaConf.load`` / ``yaml.safe_load`` of a literal
+  path; the Python side (which name holds a config, which keys are read) is
+  :mod:`ecolint.sources.python.configs`;
+* :mod:`.kustomize` -- a kustomize strategic-merge patch read with the manifest it patches.
 
 Where findings go: a finding is always reported in the linted file, at the use site (the import's use, the call
 of the helper), and names the file and line where the value is written as a related location. A helper module
 shared by several scripts is thus reported once per script that uses it, a ``noqa`` comment goes where the
 finding is, and a partial (pre-commit) run reports exactly what a full run reports for the files it was given.
-No automatic fix edits a value written in another file (fixes there are advice only).
+No automatic fix edits a value written in another file (fixes there are advice only). A kustomize patch is itself
+a linted file: its findings are reported there, at the value the patch writes, with the base's model and GPU as
+related locations.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Optional
 
 from ecolint.facts import Span, Value, unknown
+from ecolint.project.configs import lookup
 from ecolint.project.session import Session, current
 from ecolint.project.summaries import Generating, SValue
 
@@ -36,6 +37,8 @@ class ImportHook:
     def __init__(self, session: Session):
         self.session = session
         self._specs: dict[int, object] = {}  # id(use node) -> the QuantSpec built for it (one per use)
+        self._configs: dict[tuple, Optional[tuple[SValue, str]]] = {}  # config source -> (its values, how composed)
+        self._allowed: Optional[frozenset[str]] = None  # the YAML files this file's text may load
 
     # -- what the resolver asks --------------------------------------------------------------------------
     def value(self, r: "Resolver", target: str, use: "cst.BaseExpression") -> Optional[Value]:
@@ -60,8 +63,52 @@ class ImportHook:
         if r_facts is not None:
             r_facts.imported_values.append((use_span, where, Span(gen.line, gen.col, gen.end_line, gen.end_col), f"`{gen.api}` runs once per call here"))
 
+    def config(self, r: "Resolver", source: tuple, keys: list[str], use: "cst.BaseExpression") -> Optional[Value]:
+        """The value at ``keys`` of the YAML config that ``source`` loads (see
+        :func:`ecolint.sources.python.configs.config_use`), used at ``use``; None when the config cannot be followed
+        or has no such key (the file is then analysed as without the project model)."""
+        found = self._configs.get(source)
+        if source not in self._configs:
+            found = self._configs[source] = self._load(r, source)
+        if found is None:
+            return None
+        root, how = found
+        sv = lookup(root, keys)
+        if sv is None or not sv.known:
+            return None
+        written = f"`{'.'.join(keys)}` is set here" if keys else "the config is written here"
+        return self.convert(r, sv, use, what=f"{written} ({how})" if how else written)
+
+    def _load(self, r: "Resolver", source: tuple) -> Optional[tuple[SValue, str]]:
+        from ecolint.project.configs import config_files, hydra_config, loaded_config
+
+        project, path = self.session.project, self.session.path
+        if path.endswith(".ipynb"):
+            return None  # a notebook's cache key does not stamp the configs it names
+        if self._allowed is None:
+            self._allowed = frozenset(config_files(project, path, r.module.code))
+        if not self._allowed:
+            return None
+        if source[0] == "hydra":
+            _, config_path, config_name, self_first = source
+            got = hydra_config(project, path, self._allowed, config_path, config_name, self_first)
+            if got is None:
+                return None
+            root, _files, primary = got
+            how = (
+                f"the value of Hydra's default run, composed from {self.session.display(primary)} and its defaults "
+                "list; a config outside that list (an experiment config) or a command-line override applies only "
+                "when given on the command line"
+            )
+            return root, how
+        _, literal, interpolate = source
+        loaded = loaded_config(project, path, self._allowed, literal, interpolate)
+        if loaded is None:
+            return None
+        return loaded[0], ""
+
     # -- conversion ---------------------------------------------------------------------------------------
-    def convert(self, r: "Resolver", sv: SValue, use: "cst.BaseExpression") -> Value:
+    def convert(self, r: "Resolver", sv: SValue, use: "cst.BaseExpression", what: str = "") -> Value:
         from ecolint.facts import Ref
         from ecolint.sources.python.item import Item
 
@@ -93,7 +140,7 @@ class ImportHook:
             return unknown(span, src)
 
         if sv.known:
-            what = "the quantization config is built here" if sv.kind == "quant" else f"`{src}` is written here"
+            what = what or ("the quantization config is built here" if sv.kind == "quant" else f"`{src}` is written here")
             note(sv, what)
         value = leaf(sv)
         facts = getattr(r, "facts", None)

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from ecolint.files import display_path
+from ecolint.project.configs import config_files
+from ecolint.project.kustomize import stamp_paths
 from ecolint.project.model import Project, project_for
 from ecolint.project.summaries import MAX_DEPTH, Evaluator, local_imports
 
@@ -77,14 +79,18 @@ def _reached(path: str, text: str) -> list[str]:
 
 def dependency_stamp(path: str, kind: str, data: bytes, settings) -> str:
     """A hash of the contents of the project modules the file may read values from ("" when none or off)."""
-    if kind != "python" or not enabled(settings):
+    if kind not in ("python", "yaml") or not enabled(settings):
         return ""
-    deps = _reached(path, data.decode("utf-8", "replace"))
+    text = data.decode("utf-8", "replace")
+    project = project_for(path)
+    if kind == "yaml":  # the kustomization and the bases a patch is read with (ecolint.project.kustomize)
+        deps = stamp_paths(path, text, settings)
+    else:  # the modules it may import values from, and the YAML configs it may load (ecolint.project.configs)
+        deps = _reached(path, text) + config_files(project, os.path.abspath(path), text)
     if not deps:
         return ""
-    project = project_for(path)
     h = hashlib.blake2b(digest_size=16)
-    for dep in deps:  # sorted by _reached
+    for dep in deps:  # each part sorted
         h.update(dep.encode("utf-8", "surrogatepass"))
         h.update(project.digest(dep))
     return h.hexdigest()

@@ -32,6 +32,7 @@ from ecolint.facts import (
     unknown,
 )
 from ecolint.sources.cst_walk import names_in
+from ecolint.sources.python.configs import config_use
 from ecolint.sources.python.item import Item
 from ecolint.sources.python.vocab import MUTATORS
 
@@ -69,6 +70,7 @@ class Resolver:
         # (relative imports keep their dots), and the hook that reads values from them (None: project model off).
         self.imported: dict[str, str] = {}
         self.imports = import_hook()
+        self.with_items: dict[str, list[cst.BaseExpression]] = {}  # name -> what ``with <item> as name`` opens
 
     # -- positions and names ------------------------------------------------------------------------------
     def span(self, node: cst.CSTNode) -> Span:
@@ -165,6 +167,10 @@ class Resolver:
                 return unknown(span, src)
             inner = self.resolve(default, owner.parent or self.module_scope, depth + 1)
             return Value(inner.value, DEFAULT if inner.known else UNKNOWN, inner.span, src)
+        if isinstance(node, (cst.Attribute, cst.Subscript)) and self.imports is not None:
+            found = config_use(self, node, scope)  # a key of a YAML config the file loads
+            if found is not None:
+                return found
         if isinstance(node, cst.Attribute):
             base = node.value
             if isinstance(base, cst.Name) and base.value in self.namespaces:
@@ -241,6 +247,10 @@ class Resolver:
         return out
 
     def resolve_call(self, node: cst.Call, scope: Scope, depth: int, span: Span, src: str) -> Value:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "get" and self.imports is not None:
+            found = config_use(self, node, scope)  # cfg.get("key") of a YAML config the file loads
+            if found is not None:
+                return found
         q = self.qualify(node.func) or ""
         last = q.rsplit(".", 1)[-1]
         if q in ("os.environ.get", "os.getenv") or q.endswith("environ.get"):
@@ -480,6 +490,8 @@ class ScopeCollector(cst.CSTVisitor):
         if node.asname is not None:
             for n in target_names(node.asname.name):
                 self._bind(n, None)
+            if isinstance(node.asname.name, cst.Name):
+                self.a.with_items.setdefault(node.asname.name.value, []).append(node.item)
 
     def visit_Global(self, node: cst.Global) -> None:
         # ``global X`` in a function: X at module level may be rebound by whoever calls the function
