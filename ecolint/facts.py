@@ -164,6 +164,9 @@ class ModelLoad:
     cpu: str = ""  # why the load is on the CPU on purpose (device_map={"": "cpu"}, an `if cpu:` branch); on_gpu is then False
     purpose: str = ""  # "weights" when the model is loaded only for its weights (diff, merge, save, push, send)
     prequantized: bool = False  # a GPTQ/AWQ/... checkpoint: quantized weights, loaded in half precision
+    # Who picks the dtype when none is given, when it is not transformers' default (the model's own code with
+    # ``trust_remote_code=True``, a quantization library's loader): why a missing dtype is not float32.
+    own_dtype: str = ""
     dtype_origin: Optional[Span] = None  # where a dtype passed through a name (a module constant) is written
     # Where the load runs once per request or item (a loop body, a request handler, a callback, a function such a
     # place calls), when nothing caches it; a load whose arguments change with the loop item (a sweep over models)

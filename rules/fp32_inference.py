@@ -42,8 +42,9 @@ class Fp32Inference(Rule):
 
     ## Evidence
     No measurement rows (no source measured fp32). Not flagged for tokenizers, configs, quantized loads,
-    models converted with `.half()`/`.to(torch.float16)` after loading (also `model.eval().half()`), or
-    CPU-only loads.
+    models converted with `.half()`/`.to(torch.float16)` after loading (also `model.eval().half()`),
+    CPU-only loads, and a missing dtype where something other than transformers picks it (`trust_remote_code=True`
+    model code, unsloth, auto_gptq, AutoAWQ).
     """
 
     code = "ECO401"
@@ -94,6 +95,11 @@ class Fp32Inference(Rule):
         ),
         Example("from transformers import AutoModelForCausalLM\nm = AutoModelForCausalLM.from_pretrained('gpt2', device_map={'': 'cpu'})\n"),
         Example("from transformers import AutoModelForCausalLM\nm = AutoModelForCausalLM.from_pretrained('TheBloke/Mistral-7B-v0.1-AWQ', device_map='auto')\n"),
+        # the model's own code picks the dtype (Qwen-7B's sets bf16 or fp16 when none is given)
+        Example("from transformers import AutoModelForCausalLM\n"
+                "m = AutoModelForCausalLM.from_pretrained('Qwen/Qwen-7B-Chat', device_map='auto', trust_remote_code=True)\n"),
+        # a quantization library's loader (auto_gptq loads the model to quantize in float16)
+        Example("from auto_gptq import AutoGPTQForCausalLM\nm = AutoGPTQForCausalLM.from_pretrained('Qwen/Qwen-7B', quantize_config, device_map='auto')\n"),
         Example(
             "import torch\nfrom transformers import AutoModelForCausalLM\nclass MyTrainer:\n    def __init__(self, name):\n"
             "        self.model = AutoModelForCausalLM.from_pretrained(name, dtype=torch.float32, device_map=None)\n"
@@ -159,7 +165,7 @@ class Fp32Inference(Rule):
                 if not load.dtype.known or not _is_fp32(load.dtype.value):
                     continue
                 yield self._explicit(facts, load, offer_fix=not weights)
-            elif load.engine == "transformers" and not load.prequantized:
+            elif load.engine == "transformers" and not load.prequantized and not load.own_dtype:
                 yield from self._implicit(facts, load, offer_fix=not weights)
 
     def _explicit(self, facts: FileFacts, load: ModelLoad, offer_fix: bool = True):

@@ -37,6 +37,7 @@ from ecolint.sources.python.vocab import (
     MODEL_CLASS,
     NON_LLM_CLASS,
     NOT_MODEL,
+    OWN_DTYPE_LOADERS,
 )
 
 
@@ -389,6 +390,8 @@ class _Extractor(cst.CSTVisitor):
                 load.causal_lm = False
                 if load.quant is not None and not load.quant.non_llm:
                     load.quant.non_llm = owner
+            if q.split(".", 1)[0] in OWN_DTYPE_LOADERS:
+                load.own_dtype = f"{q.split('.', 1)[0]} loads in its own default dtype"
             if q.startswith("unsloth."):
                 # unsloth's loaders pick the dtype themselves (dtype=None: bf16 where supported, else fp16) and
                 # build the bitsandbytes config with that compute dtype

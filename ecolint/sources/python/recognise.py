@@ -176,6 +176,10 @@ class Analyzer(Resolver):
         load.causal_lm = bool(CAUSAL.search(owner))
         load.quant = self.quant_from_kwargs(node, kw, opaque)
         self.dtype_and_device(load, node, kw, opaque, scope)
+        remote = kw.get("trust_remote_code")
+        if remote is not None and remote.value.is_true(or_default=True):
+            # Qwen-7B's modeling code, for one, picks bf16/fp16 itself when no dtype is given
+            load.own_dtype = "trust_remote_code=True: the model's own code may choose its dtype"
         self.facts.model_loads.append(load)
         inner = node
         while id(inner) in self.chained:  # from_pretrained(...).eval().half(): every method of the chain

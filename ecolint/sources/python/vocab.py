@@ -16,6 +16,9 @@ GPU_WORDS = re.compile(
 # ``Owner.from_pretrained(...)`` loads a model when the owner is a model class and not a tokenizer, config, ...
 MODEL_CLASS = re.compile(r"^(Auto)?[A-Za-z0-9]*(Model|ForCausalLM|LMHeadModel|ForConditionalGeneration|ForSeq2SeqLM|For[A-Za-z]+)$")
 NOT_MODEL = re.compile(r"(Tokenizer|Config|Processor|FeatureExtractor|ImageProcessor|PeftModel)")
+# Libraries whose from_pretrained loads in a dtype of their own choosing when none is given (auto_gptq and
+# AutoAWQ load the model to quantize in float16; unsloth picks bf16 or fp16).
+OWN_DTYPE_LOADERS = {"auto_gptq", "awq", "gptqmodel", "unsloth"}
 # Model classes that generate text.
 CAUSAL = re.compile(r"(CausalLM|LMHeadModel|ForConditionalGeneration|Seq2SeqLM)$")
 # Model classes of speech and vision architectures: they may be "ForConditionalGeneration", but the energy rows
