@@ -24,6 +24,7 @@ No automatic fix edits a value written in another file (fixes there are advice o
 
 from __future__ import annotations
 
-from ecolint.project.session import active, dependency_stamp, keeps_file
+from ecolint.project.model import still_valid, tracing
+from ecolint.project.session import active, keeps_file
 
-__all__ = ["active", "dependency_stamp", "keeps_file"]
+__all__ = ["active", "keeps_file", "still_valid", "tracing"]

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+from contextlib import contextmanager
 from functools import lru_cache
-from typing import Optional
+from typing import Iterator, Optional
 
-from ecolint.project.summaries import ModuleSummary, local_imports, summarise
+from ecolint.project.summaries import ModuleSummary, summarise
 
 ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 MAX_MODULE_BYTES = 1_000_000  # a bigger module is not summarised (unknown)
@@ -38,44 +39,108 @@ def project_root(directory: str) -> str:
         d = parent
 
 
+class Trace:
+    """What the analysis of one file consulted in its project: each module lookup with its answer, and each module
+    whose summary it read (see :func:`tracing`). The results cache keeps it with the file's findings and serves them
+    again only while every lookup gives the same answer and every module read has the same bytes."""
+
+    def __init__(self) -> None:
+        self.lookups: dict[tuple[str, str, str], Optional[str]] = {}  # (project root, importer, module) -> file
+        self.reads: dict[str, "Project"] = {}  # module file -> the project that read it
+
+    def to_json(self) -> Optional[dict]:
+        """The trace as the cache stores it (None when nothing was consulted): the module lookups and the content
+        hash of every module read (of the bytes that were analysed)."""
+        if not self.lookups and not self.reads:
+            return None
+        return {
+            "lookups": [[root, importer, module, answer] for (root, importer, module), answer in self.lookups.items()],
+            "reads": {path: project.digest(path).hex() for path, project in sorted(self.reads.items())},
+        }
+
+
+_TRACE: Optional[Trace] = None
+
+
+@contextmanager
+def tracing() -> Iterator[Trace]:
+    """Record what the project model is asked while the block runs (one linted file)."""
+    global _TRACE
+    previous, _TRACE = _TRACE, Trace()
+    try:
+        yield _TRACE
+    finally:
+        _TRACE = previous
+
+
+def still_valid(recorded: object) -> bool:
+    """True when a :meth:`Trace.to_json` record still holds now: every lookup gives the same answer and every
+    module read has the same content hash (anything malformed is False)."""
+    if recorded is None:
+        return True
+    try:
+        for root, importer, module, answer in recorded["lookups"]:  # type: ignore[index]
+            if _project_at(root).module_file(importer, module) != answer:
+                return False
+        for path, digest in recorded["reads"].items():  # type: ignore[index]
+            if _project_at(project_root(os.path.dirname(path))).digest(path).hex() != digest:
+                return False
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return False
+    return True
+
+
 class Project:
     """The modules of one project root: lookups and summaries, memoised."""
 
     def __init__(self, root: str):
         self.root = root
+        self._prefix = root.rstrip(os.sep) + os.sep
         self._summaries: dict[str, Optional[ModuleSummary]] = {}
         self._data: dict[str, Optional[bytes]] = {}
-        self._imports: dict[str, list[str]] = {}
-        self._deps: dict[str, tuple[str, ...]] = {}
-        self._reach: dict[tuple[str, int], frozenset[str]] = {}
         self._digests: dict[str, bytes] = {}
         self._isfiles: dict[str, bool] = {}
-        self._files: dict[tuple[str, str], Optional[str]] = {}
+        self._idents: dict[str, Optional[tuple[int, int]]] = {}
+        self._dirs: dict[str, list[str]] = {}
+        self._candidates: dict[tuple[str, str], tuple[str, ...]] = {}
 
     # -- where a module is -----------------------------------------------------------------------------
     def inside(self, path: str) -> bool:
-        return path == self.root or path.startswith(self.root.rstrip(os.sep) + os.sep)
+        return path == self.root or path.startswith(self._prefix)
 
     def search_dirs(self, importer: str) -> list[str]:
         here = os.path.dirname(importer)
-        top = here
-        while os.path.isfile(os.path.join(top, "__init__.py")) and os.path.dirname(top) != top and self.inside(os.path.dirname(top)):
-            top = os.path.dirname(top)
-        out = []
-        for d in (here, top, self.root, os.path.join(self.root, "src")):
-            if d not in out and self.inside(d):
-                out.append(d)
-        return out
+        hit = self._dirs.get(here)
+        if hit is None:
+            top = here
+            while self._isfile(os.path.join(top, "__init__.py")) and os.path.dirname(top) != top and self.inside(os.path.dirname(top)):
+                top = os.path.dirname(top)
+            hit = []
+            for d in (here, top, self.root, os.path.join(self.root, "src")):
+                if d not in hit and self.inside(d):
+                    hit.append(d)
+            self._dirs[here] = hit
+        return hit
 
     def module_file(self, importer: str, module: str) -> Optional[str]:
         """The file of ``module`` (``a.b`` or, relative, ``..a.b``) as seen from ``importer``; None when it is not a
         module of this project."""
         key = (os.path.dirname(importer), module)
-        if key not in self._files:
-            self._files[key] = self._find(importer, module)
-        return self._files[key]
+        cands = self._candidates.get(key)
+        if cands is None:
+            cands = self._candidates[key] = self._find(importer, module)
+        found = None
+        for cand in cands:
+            if cand != importer and not self._same_file(cand, importer):
+                found = cand
+                break
+        if _TRACE is not None:
+            _TRACE.lookups[(self.root, importer, module)] = found
+        return found
 
-    def _find(self, importer: str, module: str) -> Optional[str]:
+    def _find(self, importer: str, module: str) -> tuple[str, ...]:
+        """The files that may be ``module`` for a file in ``importer``'s directory, in the order they are tried
+        (the importer itself is left out by :meth:`module_file`)."""
         level = len(module) - len(module.lstrip("."))
         parts = [p for p in module[level:].split(".") if p]
         if level:
@@ -85,12 +150,13 @@ class Project:
             bases = [base]
         else:
             bases = self.search_dirs(importer)
+        out = []
         for base in bases:
             stem = os.path.join(base, *parts) if parts else base
             for cand in (stem + ".py", os.path.join(stem, "__init__.py")):
-                if self.inside(cand) and self._isfile(cand) and cand != importer and not self._same_file(cand, importer):
-                    return cand
-        return None
+                if self.inside(cand) and self._isfile(cand):
+                    out.append(cand)
+        return tuple(out)
 
     def _isfile(self, path: str) -> bool:
         hit = self._isfiles.get(path)
@@ -98,13 +164,19 @@ class Project:
             hit = self._isfiles[path] = os.path.isfile(path)
         return hit
 
-    @staticmethod
-    def _same_file(a: str, b: str) -> bool:
+    def _same_file(self, a: str, b: str) -> bool:
         """Two names of one file (a symlinked module importing itself); only asked when the names differ."""
-        try:
-            return os.path.samestat(os.stat(a), os.stat(b))
-        except OSError:
-            return False
+        ia, ib = self._ident(a), self._ident(b)
+        return ia is not None and ia == ib
+
+    def _ident(self, path: str) -> Optional[tuple[int, int]]:
+        if path not in self._idents:
+            try:
+                st = os.stat(path)
+                self._idents[path] = (st.st_dev, st.st_ino)
+            except OSError:
+                self._idents[path] = None
+        return self._idents[path]
 
     def split_target(self, importer: str, target: str) -> Optional[tuple[str, list[str]]]:
         """``config.MODEL_ID`` -> (the file of ``config``, ``["MODEL_ID"]``): the longest leading part of the dotted
@@ -124,8 +196,11 @@ class Project:
     def summary(self, path: str) -> Optional[ModuleSummary]:
         """The summary of the module file ``path``; None when it cannot be read or parsed (its values are
         unknown)."""
+        if _TRACE is not None:
+            _TRACE.reads.setdefault(path, self)
         if path not in self._summaries:
-            self._summaries[path] = self._summarise(path)
+            data = self.data(path)
+            self._summaries[path] = summarise(path, data) if data is not None else None
         return self._summaries[path]
 
     def data(self, path: str) -> Optional[bytes]:
@@ -140,33 +215,6 @@ class Project:
                 self._data[path] = None
         return self._data[path]
 
-    def imports(self, path: str) -> list[str]:
-        """The modules ``path`` imports, from its text (no parse; see :func:`local_imports`)."""
-        if path not in self._imports:
-            data = self.data(path)
-            self._imports[path] = local_imports(data.decode("utf-8", "replace")) if data is not None else []
-        return self._imports[path]
-
-    def deps(self, importer: str, targets: list[str]) -> tuple[str, ...]:
-        """The module files the dotted ``targets`` (as imported by ``importer``) resolve to, in order, once each."""
-        found = (self.split_target(importer, t) for t in targets)
-        return tuple(dict.fromkeys(f[0] for f in found if f is not None))
-
-    def reach(self, path: str, depth: int) -> frozenset[str]:
-        """``path`` and the modules it reaches through at most ``depth`` more imports (memoised per module and
-        depth, so a run over a large project walks each import edge a bounded number of times)."""
-        key = (path, depth)
-        hit = self._reach.get(key)
-        if hit is None:
-            if path not in self._deps:
-                self._deps[path] = self.deps(path, self.imports(path))
-            out = {path}
-            if depth > 0:
-                for dep in self._deps[path]:
-                    out |= self.reach(dep, depth - 1)
-            hit = self._reach[key] = frozenset(out)
-        return hit
-
     def digest(self, path: str) -> bytes:
         """A short hash of the module file's bytes (b"<unreadable>" when it cannot be read)."""
         hit = self._digests.get(path)
@@ -175,17 +223,16 @@ class Project:
             hit = self._digests[path] = hashlib.blake2b(data, digest_size=16).digest() if data is not None else b"<unreadable>"
         return hit
 
-    def _summarise(self, path: str) -> Optional[ModuleSummary]:
-        data = self.data(path)
-        return summarise(path, data) if data is not None else None
-
 
 _PROJECTS: dict[str, Project] = {}
 
 
 def project_for(path: str) -> Project:
     """The project of the file ``path`` (made absolute), one per root and process."""
-    root = project_root(os.path.dirname(os.path.abspath(path)))
+    return _project_at(project_root(os.path.dirname(os.path.abspath(path))))
+
+
+def _project_at(root: str) -> Project:
     project = _PROJECTS.get(root)
     if project is None:
         project = _PROJECTS[root] = Project(root)
