@@ -18,7 +18,7 @@ import hashlib
 import os
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Iterator, Optional
+from typing import Iterable, Iterator, Optional
 
 from ecolint.project.summaries import ModuleSummary, summarise
 
@@ -45,18 +45,30 @@ class Trace:
     again only while every lookup gives the same answer and every module read has the same bytes."""
 
     def __init__(self) -> None:
-        self.lookups: dict[tuple[str, str, str], Optional[str]] = {}  # (project root, importer, module) -> file
+        self.lookups: dict[tuple[str, str, str], object] = {}  # (project root, importer, question) -> answer
         self.reads: dict[str, "Project"] = {}  # module file -> the project that read it
 
     def to_json(self) -> Optional[dict]:
-        """The trace as the cache stores it (None when nothing was consulted): the module lookups and the content
-        hash of every module read (of the bytes that were analysed)."""
+        """The trace as the cache stores it (None when nothing was consulted): the questions asked per project root
+        and importing file, a hash of their answers, and the content hash of every module read (of the bytes
+        that were analysed)."""
         if not self.lookups and not self.reads:
             return None
+        asked: dict[str, list[str]] = {}
+        answers: dict[str, list[object]] = {}
+        for (root, importer, query), answer in self.lookups.items():
+            key = f"{root}\x00{importer}"
+            asked.setdefault(key, []).append(query)
+            answers.setdefault(key, []).append(answer)
         return {
-            "lookups": [[root, importer, module, answer] for (root, importer, module), answer in self.lookups.items()],
+            "asked": asked,
+            "answers": _answers_hash(a for key in asked for a in answers[key]),
             "reads": {path: project.digest(path).hex() for path, project in sorted(self.reads.items())},
         }
+
+
+def _answers_hash(answers: Iterable[object]) -> str:
+    return hashlib.blake2b(repr(list(answers)).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 _TRACE: Optional[Trace] = None
@@ -74,14 +86,18 @@ def tracing() -> Iterator[Trace]:
 
 
 def still_valid(recorded: object) -> bool:
-    """True when a :meth:`Trace.to_json` record still holds now: every lookup gives the same answer and every
+    """True when a :meth:`Trace.to_json` record still holds now: every question gets the same answer and every
     module read has the same content hash (anything malformed is False)."""
     if recorded is None:
         return True
     try:
-        for root, importer, module, answer in recorded["lookups"]:  # type: ignore[index]
-            if _project_at(root).module_file(importer, module) != answer:
-                return False
+        answers: list[object] = []
+        for key, queries in recorded["asked"].items():  # type: ignore[index]
+            root, importer = key.split("\x00")
+            project = _project_at(root)
+            answers.extend(project.answer(importer, q) for q in queries)
+        if _answers_hash(answers) != recorded["answers"]:  # type: ignore[index]
+            return False
         for path, digest in recorded["reads"].items():  # type: ignore[index]
             if _project_at(project_root(os.path.dirname(path))).digest(path).hex() != digest:
                 return False
@@ -103,6 +119,7 @@ class Project:
         self._idents: dict[str, Optional[tuple[int, int]]] = {}
         self._dirs: dict[str, list[str]] = {}
         self._candidates: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._holds: dict[tuple[str, str], bool] = {}
 
     # -- where a module is -----------------------------------------------------------------------------
     def inside(self, path: str) -> bool:
@@ -125,33 +142,58 @@ class Project:
     def module_file(self, importer: str, module: str) -> Optional[str]:
         """The file of ``module`` (``a.b`` or, relative, ``..a.b``) as seen from ``importer``; None when it is not a
         module of this project."""
+        found = self._module_file(importer, module)
+        if _TRACE is not None:
+            _TRACE.lookups[(self.root, importer, module)] = found
+        return found
+
+    def _module_file(self, importer: str, module: str) -> Optional[str]:
         key = (os.path.dirname(importer), module)
         cands = self._candidates.get(key)
         if cands is None:
             cands = self._candidates[key] = self._find(importer, module)
-        found = None
         for cand in cands:
             if cand != importer and not self._same_file(cand, importer):
-                found = cand
-                break
+                return cand
+        return None
+
+    def may_hold(self, importer: str, module: str) -> bool:
+        """False when no module named ``module`` or below it (``a.b`` for ``a``) can be found from ``importer``:
+        no search directory holds a file or directory of its first part. One question instead of one per prefix
+        of a library's dotted name (``torch.nn.functional.softmax``)."""
+        level = len(module) - len(module.lstrip("."))
+        first = module[level:].split(".", 1)[0]
+        query = "?" + module[:level] + first
+        key = (os.path.dirname(importer), query)
+        hit = self._holds.get(key)
+        if hit is None:
+            hit = self._holds[key] = not first or any(
+                self.inside(os.path.join(base, first)) and (self._isfile(os.path.join(base, first + ".py")) or os.path.isdir(os.path.join(base, first)))
+                for base in self._bases(importer, level)
+            )
         if _TRACE is not None:
-            _TRACE.lookups[(self.root, importer, module)] = found
-        return found
+            _TRACE.lookups[(self.root, importer, query)] = hit
+        return hit
+
+    def answer(self, importer: str, query: str) -> object:
+        """The answer a trace recorded for ``query`` (a module name, or ``?`` and the first part of one)."""
+        return self.may_hold(importer, query[1:]) if query.startswith("?") else self.module_file(importer, query)
+
+    def _bases(self, importer: str, level: int) -> list[str]:
+        if not level:
+            return self.search_dirs(importer)
+        base = os.path.dirname(importer)
+        for _ in range(level - 1):
+            base = os.path.dirname(base)
+        return [base]
 
     def _find(self, importer: str, module: str) -> tuple[str, ...]:
         """The files that may be ``module`` for a file in ``importer``'s directory, in the order they are tried
         (the importer itself is left out by :meth:`module_file`)."""
         level = len(module) - len(module.lstrip("."))
         parts = [p for p in module[level:].split(".") if p]
-        if level:
-            base = os.path.dirname(importer)
-            for _ in range(level - 1):
-                base = os.path.dirname(base)
-            bases = [base]
-        else:
-            bases = self.search_dirs(importer)
         out = []
-        for base in bases:
+        for base in self._bases(importer, level):
             stem = os.path.join(base, *parts) if parts else base
             for cand in (stem + ".py", os.path.join(stem, "__init__.py")):
                 if self.inside(cand) and self._isfile(cand):
@@ -183,6 +225,8 @@ class Project:
         ``target`` that is a module of the project, and the attribute path that follows."""
         level = len(target) - len(target.lstrip("."))
         parts = target[level:].split(".") if target[level:] else []
+        if not self.may_hold(importer, target):
+            return None
         for cut in range(len(parts), -1, -1):
             if cut == 0 and not level:
                 break
