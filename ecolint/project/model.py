@@ -120,6 +120,7 @@ class Project:
         self._dirs: dict[str, list[str]] = {}
         self._candidates: dict[tuple[str, str], tuple[str, ...]] = {}
         self._holds: dict[tuple[str, str], bool] = {}
+        self._bound: dict[str, frozenset[str]] = {}
 
     # -- where a module is -----------------------------------------------------------------------------
     def inside(self, path: str) -> bool:
@@ -246,6 +247,20 @@ class Project:
             data = self.data(path)
             self._summaries[path] = summarise(path, data) if data is not None else None
         return self._summaries[path]
+
+    def may_define(self, path: str, name: str) -> bool:
+        """False when the module file ``path`` cannot bind ``name`` as a function or an import at its top level:
+        its text has no ``def name`` and no import statement that binds ``name`` (a text scan, no parse; the
+        summary would have no function nor import of that name)."""
+        if _TRACE is not None:
+            _TRACE.reads.setdefault(path, self)
+        bound = self._bound.get(path)
+        if bound is None:
+            from ecolint.project.summaries import defined_names
+
+            data = self.data(path)
+            bound = self._bound[path] = defined_names(data.decode("utf-8", "replace")) if data is not None else frozenset()
+        return name in bound
 
     def data(self, path: str) -> Optional[bytes]:
         """The bytes of the module file ``path`` (regular files only, at most ``MAX_MODULE_BYTES``), read once per

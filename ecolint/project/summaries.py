@@ -463,7 +463,11 @@ class Evaluator:
         todo = [(importer, t) for t in targets]
         seen: set[tuple[str, str]] = set()
         while todo:
-            found = self.function(*todo.pop())
+            where, target = todo.pop()
+            place = self.project.split_target(where, target)
+            if place is None or len(place[1]) != 1 or not self.project.may_define(place[0], place[1][0]):
+                continue  # not a function of a project module (no module is parsed to say so)
+            found = self.function(where, target)
             if found is None:
                 continue
             s, fn = found
@@ -545,6 +549,15 @@ def imported_names(text: str) -> dict[str, set[str]]:
                 if "." not in name:
                     out.setdefault(alias or name, set()).add(f"{base}{'' if base.endswith('.') else '.'}{name}")
     return out
+
+
+_DEF = re.compile(r"\bdef(?:[ \t\f]|\\\r?\n)+(\w+)")
+
+
+def defined_names(text: str) -> frozenset[str]:
+    """Every name a module's text may bind with ``def`` or an import statement (anywhere in it): a superset of
+    the functions and imports of its summary, found without parsing."""
+    return frozenset(_DEF.findall(text)) | frozenset(imported_names(text))
 
 
 def call_targets(text: str, names: dict[str, set[str]]) -> set[str]:
