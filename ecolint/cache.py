@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ecolint.runner import Engine
 
 CACHE_DIR_NAME = ".ecolint_cache"
-FORMAT = 1
+FORMAT = 2
 _TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by ecolint.\n# For information about cache directory tags see https://bford.info/cachedir/\n"
 _IGNORE = "# Automatically created by ecolint.\n*\n"
 _MARKERS = {"CACHEDIR.TAG": _TAG, ".gitignore": _IGNORE}
@@ -129,10 +129,7 @@ class ResultsCache:
         if governing is None:
             governing = self._settings_keys[settings] = _hash(settings.fingerprint(), Path(settings.root).resolve())
         ignores = ",".join(settings.file_ignores(real))
-        from ecolint.project import dependency_stamp
-
-        deps = dependency_stamp(real, kind, data, settings)  # the project modules it may read values from
-        return _hash(display, real, governing, ignores, kind, hashlib.blake2b(data, digest_size=16).digest(), _pin(real, engine), deps)
+        return _hash(display, real, governing, ignores, kind, hashlib.blake2b(data, digest_size=16).digest(), _pin(real, engine))
 
     # -- reading -----------------------------------------------------------------------------------------
     def _load(self) -> None:
@@ -148,16 +145,24 @@ class ResultsCache:
         entry = self.entries.get(real)
         if not isinstance(entry, dict) or entry.get("key") != key:
             return None
+        from ecolint.project import still_valid
+
+        if not still_valid(entry.get("consulted")):
+            return None  # a module it read values from changed, or an import now finds another module
         try:
             return [Finding.from_dict(d) for d in entry["findings"]]
         except (KeyError, TypeError, ValueError, AttributeError):
             return None  # a corrupt entry is a miss
 
     # -- writing -----------------------------------------------------------------------------------------
-    def put(self, real: str, key: str, findings: list["Finding"]) -> None:
+    def put(self, real: str, key: str, findings: list["Finding"], consulted: Optional[dict] = None) -> None:
+        """``consulted``: what the project model was asked for the file (see :func:`ecolint.project.tracing`)."""
         if any(f.code == "ECO903" for f in findings):
             return
-        self.changed[real] = {"key": key, "findings": [f.to_dict() for f in findings]}
+        entry: dict = {"key": key, "findings": [f.to_dict() for f in findings]}
+        if consulted is not None:
+            entry["consulted"] = consulted
+        self.changed[real] = entry
 
     def save(self) -> None:
         """Merge with what is on disk now and replace the file atomically; errors are ignored."""

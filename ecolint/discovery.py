@@ -62,12 +62,12 @@ class _GitIgnore:
     def ignored(self, path: Path, is_dir: bool) -> bool:
         result = False
         path = _abs(path)
+        posix = path.as_posix() if os.sep == "/" else None
         for base, pattern, negate, dir_only, anchored in self.rules:
             if dir_only and not is_dir:
                 continue
-            try:
-                rel = path.relative_to(base).as_posix()
-            except ValueError:
+            rel = _relative(path, posix, base)
+            if rel is None:
                 continue
             if anchored:
                 hit = glob_regex(pattern).match(rel) is not None and rel.count("/") == pattern.count("/") or fnmatch.fnmatchcase(rel, pattern)
@@ -76,6 +76,26 @@ class _GitIgnore:
             if hit:
                 result = not negate
         return result
+
+
+def _relative(path: Path, posix: Optional[str], base: Path) -> Optional[str]:
+    """``path.relative_to(base).as_posix()``, None when ``path`` is not below ``base``; on POSIX (``posix``: the
+    path as text) by comparing text, which the ignore rules of every directory above a file ask again and again."""
+    if posix is None:
+        try:
+            return path.relative_to(base).as_posix()
+        except ValueError:
+            return None
+    b = _posix_text(base)
+    if posix == b:
+        return "."
+    prefix = b if b.endswith("/") else b + "/"
+    return posix[len(prefix):] if posix.startswith(prefix) else None
+
+
+@lru_cache(maxsize=256)
+def _posix_text(path: Path) -> str:
+    return path.as_posix()
 
 
 @lru_cache(maxsize=64)

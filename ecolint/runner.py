@@ -83,6 +83,7 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     parsed: bool = False  # False when the prefilter skipped the file
     text: Optional[str] = None
+    consulted: Optional[dict] = None  # what the project model was asked for the file (see ecolint.project.model.Trace)
 
 
 @dataclass
@@ -196,6 +197,17 @@ def too_large(path: str, size: int, limit: int, what: str = "file is") -> Findin
 
 
 def lint_bytes(path: str, data: bytes, kind: str, engine: Engine, project_dir: Optional[Path] = None) -> FileResult:
+    """The findings of one file; ``result.consulted`` records what the project model was asked for it (the
+    results cache serves the findings again only while the answers stay the same)."""
+    from ecolint.project import tracing
+
+    with tracing() as trace:
+        result = _lint_bytes(path, data, kind, engine, project_dir)
+        result.consulted = trace.to_json()
+    return result
+
+
+def _lint_bytes(path: str, data: bytes, kind: str, engine: Engine, project_dir: Optional[Path]) -> FileResult:
     from ecolint.sources import SourceError, front_end
 
     settings = engine.settings
@@ -462,10 +474,10 @@ def lint_paths(
                 continue
         pending.append((display, real, data, cand.kind, key, used[id(eng)]))
     tasks = [(display, data, kind, index) for display, _, data, kind, _, index in pending]
-    for (display, real, data, kind, key, index), findings in zip(pending, _lint_many(tasks, run_engines, jobs), strict=True):
+    for (display, real, data, kind, key, index), (findings, consulted) in zip(pending, _lint_many(tasks, run_engines, jobs), strict=True):
         file_cache = caches[id(run_engines[index])]
         if file_cache is not None and key is not None:
-            file_cache.put(real, key, findings)
+            file_cache.put(real, key, findings, consulted)
         results.append((display, data, kind, findings))
     for file_cache in caches.values():
         if file_cache is not None:
@@ -512,16 +524,20 @@ def worker_count(jobs: Optional[int], files: int) -> int:
     return max(1, min(jobs or cpus, cpus, files))
 
 
-def _lint_one(task: Task) -> list[Finding]:
+Done = tuple[list[Finding], Optional[dict]]  # a file's findings and what the project model was asked for it
+
+
+def _lint_one(task: Task) -> Done:
     display, data, kind, index = task
     engine = _WORKER_ENGINES[index]
     try:
-        return lint_bytes(display, data, kind, engine).findings
+        result = lint_bytes(display, data, kind, engine)
+        return result.findings, result.consulted
     except Exception as exc:  # noqa: BLE001 - one file must not stop the run
-        return [engine_finding("ECO903", display, f"internal error: {type(exc).__name__}: {exc}", detail=traceback.format_exc())]
+        return [engine_finding("ECO903", display, f"internal error: {type(exc).__name__}: {exc}", detail=traceback.format_exc())], None
 
 
-def _work(task: Task) -> list[Finding]:
+def _work(task: Task) -> Done:
     """What a worker runs (looks ``_lint_one`` up at call time)."""
     return _lint_one(task)
 
@@ -642,8 +658,8 @@ class _Workers:
                 self._previous_sigterm = None
 
 
-def _lint_many(tasks: list[Task], engines: Sequence[Engine], jobs: Optional[int]) -> list[list[Finding]]:
-    """Findings per task, in task order; spread over processes when there is enough work.
+def _lint_many(tasks: list[Task], engines: Sequence[Engine], jobs: Optional[int]) -> list[Done]:
+    """Findings (and what the project model was asked) per task, in task order; spread over processes when there is enough work.
 
     A worker that dies (killed, out of memory) does not stop the run: the files it left unfinished are linted
     again one at a time, each in a fresh worker, and a file that kills its worker again gets one ECO903."""
@@ -656,11 +672,11 @@ def _lint_many(tasks: list[Task], engines: Sequence[Engine], jobs: Optional[int]
             return [_lint_one(t) for t in tasks]
         # Largest files first so that no worker is left with a big file at the end.
         order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i][1]))
-        out: list[Optional[list[Finding]]] = [None] * len(tasks)
+        out: list[Optional[Done]] = [None] * len(tasks)
         with _Workers(engines) as pools:
             _run_pool(pools.pool(workers), tasks, order, out)
             _run_isolated(pools, tasks, [i for i in order if out[i] is None], out)
-        return [o if o is not None else [] for o in out]
+        return [o if o is not None else ([], None) for o in out]
     finally:
         _WORKER_ENGINES = ()
 
@@ -687,5 +703,5 @@ def _run_isolated(pools: _Workers, tasks: list[Task], indices: list[int], out: l
         try:
             out[i] = pool.submit(_work, tasks[i]).result()
         except BrokenProcessPool:
-            out[i] = [engine_finding("ECO903", tasks[i][0], WORKER_DIED)]
+            out[i] = ([engine_finding("ECO903", tasks[i][0], WORKER_DIED)], None)
             pool = None

@@ -169,3 +169,33 @@ def test_src_layout_and_package_reexport(tmp_path):
     assert [(f["filename"], f["location"]["row"], f["location"]["column"], f["code"]) for f in got] == [("scripts/run.py", 4, 81, "ECO101")]
     assert [r["filename"] for r in got[0]["related"]] == ["src/app/settings.py", "src/app/settings.py"]
     assert "Mistral-7B" in got[0]["message"] or "7B" in got[0]["message"]
+
+
+LOOP = "from helpers import answer\n\nfor p in prompts:\n    answer(model, p)\n"
+
+
+def test_cache_invalidation_follows_what_the_analysis_consulted(tmp_path):
+    """The cache keeps what the project model was asked for a file (module lookups, modules read): a changed
+    generating helper, or a new module that an import now finds first, re-lints the file."""
+    root = tmp_path / "proj"
+    _write(root, {
+        "helpers.py": "def answer(model, p):\n    return model.generate(p)\n",
+        "main.py": LOOP,
+    })
+    cache_dir = tmp_path / "cache"
+
+    def run():
+        proc = run_cli("check", ".", "--cache-dir", str(cache_dir), "--output-format", "json", cwd=root)
+        assert proc.stderr == ""
+        return [(f["filename"], f["code"]) for f in json.loads(proc.stdout)]
+
+    assert run() == [("main.py", "ECO201")]
+    assert run() == [("main.py", "ECO201")]  # served from the cache
+    (root / "helpers.py").write_text("def answer(model, p):\n    return p\n", encoding="utf-8")
+    assert run() == []
+    (root / "pkg").mkdir()
+    (root / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    (root / "pkg" / "main.py").write_text(LOOP, encoding="utf-8")
+    assert run() == []  # pkg/main.py finds helpers.py at the root: no generation there
+    (root / "pkg" / "helpers.py").write_text("def answer(model, p):\n    return model.generate(p)\n", encoding="utf-8")
+    assert run() == [("pkg/main.py", "ECO201")]  # the import now finds pkg/helpers.py first

@@ -31,6 +31,7 @@ related locations.
 
 from __future__ import annotations
 
-from ecolint.project.session import active, dependency_stamp, keeps_file
+from ecolint.project.model import still_valid, tracing
+from ecolint.project.session import active, keeps_file
 
-__all__ = ["active", "dependency_stamp", "keeps_file"]
+__all__ = ["active", "keeps_file", "still_valid", "tracing"]

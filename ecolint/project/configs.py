@@ -83,7 +83,7 @@ def literal_candidates(project: "Project", importer: str, literal: str) -> list[
     out = []
     for base in (os.path.dirname(importer), project.root):
         p = inside_real(project, os.path.normpath(os.path.join(base, literal)))
-        if p is not None and os.path.isfile(p) and p not in out:
+        if p is not None and project.exists(p) and p not in out:
             out.append(p)
     return out
 
@@ -232,6 +232,7 @@ class Composition:
     def _file(self, group: str, name: str) -> Optional[str]:
         stem = os.path.normpath(os.path.join(self.config_dir, group, name))
         path = stem if stem.endswith(".yaml") else stem + ".yaml"
+        self.project.exists(path)  # traced: a group file added later re-lints the files that compose it
         return path if path in self.allowed else None
 
     def _config(self, group: str, name: str, package: Optional[str], *, primary: bool, depth: int, optional: bool = False) -> list[SValue]:

@@ -89,7 +89,7 @@ class Overlay:
     def kustomization(self, directory: str) -> Optional[str]:
         for name in KUSTOMIZATIONS:
             p = os.path.join(directory, name)
-            if os.path.isfile(p) and self.inside(p):
+            if self.inside(p) and self.project.exists(p):
                 return p
         return None
 
@@ -343,29 +343,3 @@ def drop_foreign(findings: list) -> list:
         f.related = [r for r in f.related if not is_foreign(r[1])]
         out.append(f)
     return out
-
-
-def stamp_paths(path: str, text: str, settings) -> list[str]:
-    """The files the overlay evaluation of the YAML file ``path`` reads, and the places its kustomization could be
-    (so that adding one re-lints the file): the results cache's dependency stamp."""
-    from ecolint.project.model import project_for
-
-    if "kind" not in text:
-        return []
-    project = project_for(path)
-    candidates: list[str] = []
-    directory = os.path.dirname(os.path.abspath(path))
-    for _ in range(MAX_UP + 1):
-        if not project.inside(directory):
-            break
-        candidates.extend(os.path.join(directory, name) for name in KUSTOMIZATIONS)
-        if directory == os.path.dirname(directory):
-            break
-        directory = os.path.dirname(directory)
-    return sorted(set(candidates) | set(overlay_facts_paths(path, text, settings)))
-
-
-def overlay_facts_paths(path: str, text: str, settings) -> list[str]:
-    from ecolint.facts import FileFacts
-
-    return overlay_facts(path, text, FileFacts(path=path, kind="yaml"), settings)[1]

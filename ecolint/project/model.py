@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+from contextlib import contextmanager
 from functools import lru_cache
-from typing import Optional
+from typing import Iterable, Iterator, Optional
 
-from ecolint.project.summaries import ModuleSummary, local_imports, summarise
+from ecolint.project.summaries import ModuleSummary, summarise
 
 ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 MAX_MODULE_BYTES = 1_000_000  # a bigger module is not summarised (unknown)
@@ -38,59 +39,167 @@ def project_root(directory: str) -> str:
         d = parent
 
 
+class Trace:
+    """What the analysis of one file consulted in its project: each module lookup with its answer, and each module
+    whose summary it read (see :func:`tracing`). The results cache keeps it with the file's findings and serves them
+    again only while every lookup gives the same answer and every module read has the same bytes."""
+
+    def __init__(self) -> None:
+        self.lookups: dict[tuple[str, str, str], object] = {}  # (project root, importer, question) -> answer
+        self.reads: dict[str, "Project"] = {}  # module file -> the project that read it
+
+    def to_json(self) -> Optional[dict]:
+        """The trace as the cache stores it (None when nothing was consulted): the questions asked per project root
+        and importing file, a hash of their answers, and the content hash of every module read (of the bytes
+        that were analysed)."""
+        if not self.lookups and not self.reads:
+            return None
+        asked: dict[str, list[str]] = {}
+        answers: dict[str, list[object]] = {}
+        for (root, importer, query), answer in self.lookups.items():
+            key = f"{root}\x00{importer}"
+            asked.setdefault(key, []).append(query)
+            answers.setdefault(key, []).append(answer)
+        return {
+            "asked": asked,
+            "answers": _answers_hash(a for key in asked for a in answers[key]),
+            "reads": {path: project.digest(path).hex() for path, project in sorted(self.reads.items())},
+        }
+
+
+def _answers_hash(answers: Iterable[object]) -> str:
+    return hashlib.blake2b(repr(list(answers)).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+_TRACE: Optional[Trace] = None
+
+
+@contextmanager
+def tracing() -> Iterator[Trace]:
+    """Record what the project model is asked while the block runs (one linted file)."""
+    global _TRACE
+    previous, _TRACE = _TRACE, Trace()
+    try:
+        yield _TRACE
+    finally:
+        _TRACE = previous
+
+
+def still_valid(recorded: object) -> bool:
+    """True when a :meth:`Trace.to_json` record still holds now: every question gets the same answer and every
+    module read has the same content hash (anything malformed is False)."""
+    if recorded is None:
+        return True
+    try:
+        answers: list[object] = []
+        for key, queries in recorded["asked"].items():  # type: ignore[index]
+            root, importer = key.split("\x00")
+            project = _project_at(root)
+            answers.extend(project.answer(importer, q) for q in queries)
+        if _answers_hash(answers) != recorded["answers"]:  # type: ignore[index]
+            return False
+        for path, digest in recorded["reads"].items():  # type: ignore[index]
+            if _project_at(project_root(os.path.dirname(path))).digest(path).hex() != digest:
+                return False
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return False
+    return True
+
+
 class Project:
     """The modules of one project root: lookups and summaries, memoised."""
 
     def __init__(self, root: str):
         self.root = root
+        self._prefix = root.rstrip(os.sep) + os.sep
         self._summaries: dict[str, Optional[ModuleSummary]] = {}
         self._data: dict[str, Optional[bytes]] = {}
-        self._imports: dict[str, list[str]] = {}
-        self._deps: dict[str, tuple[str, ...]] = {}
-        self._reach: dict[tuple[str, int], frozenset[str]] = {}
         self._digests: dict[str, bytes] = {}
         self._isfiles: dict[str, bool] = {}
-        self._files: dict[tuple[str, str], Optional[str]] = {}
+        self._idents: dict[str, Optional[tuple[int, int]]] = {}
+        self._dirs: dict[str, list[str]] = {}
+        self._candidates: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._holds: dict[tuple[str, str], bool] = {}
+        self._bound: dict[str, frozenset[str]] = {}
 
     # -- where a module is -----------------------------------------------------------------------------
     def inside(self, path: str) -> bool:
-        return path == self.root or path.startswith(self.root.rstrip(os.sep) + os.sep)
+        return path == self.root or path.startswith(self._prefix)
 
     def search_dirs(self, importer: str) -> list[str]:
         here = os.path.dirname(importer)
-        top = here
-        while os.path.isfile(os.path.join(top, "__init__.py")) and os.path.dirname(top) != top and self.inside(os.path.dirname(top)):
-            top = os.path.dirname(top)
-        out = []
-        for d in (here, top, self.root, os.path.join(self.root, "src")):
-            if d not in out and self.inside(d):
-                out.append(d)
-        return out
+        hit = self._dirs.get(here)
+        if hit is None:
+            top = here
+            while self._isfile(os.path.join(top, "__init__.py")) and os.path.dirname(top) != top and self.inside(os.path.dirname(top)):
+                top = os.path.dirname(top)
+            hit = []
+            for d in (here, top, self.root, os.path.join(self.root, "src")):
+                if d not in hit and self.inside(d):
+                    hit.append(d)
+            self._dirs[here] = hit
+        return hit
 
     def module_file(self, importer: str, module: str) -> Optional[str]:
         """The file of ``module`` (``a.b`` or, relative, ``..a.b``) as seen from ``importer``; None when it is not a
         module of this project."""
-        key = (os.path.dirname(importer), module)
-        if key not in self._files:
-            self._files[key] = self._find(importer, module)
-        return self._files[key]
+        found = self._module_file(importer, module)
+        if _TRACE is not None:
+            _TRACE.lookups[(self.root, importer, module)] = found
+        return found
 
-    def _find(self, importer: str, module: str) -> Optional[str]:
+    def _module_file(self, importer: str, module: str) -> Optional[str]:
+        key = (os.path.dirname(importer), module)
+        cands = self._candidates.get(key)
+        if cands is None:
+            cands = self._candidates[key] = self._find(importer, module)
+        for cand in cands:
+            if cand != importer and not self._same_file(cand, importer):
+                return cand
+        return None
+
+    def may_hold(self, importer: str, module: str) -> bool:
+        """False when no module named ``module`` or below it (``a.b`` for ``a``) can be found from ``importer``:
+        no search directory holds a file or directory of its first part. One question instead of one per prefix
+        of a library's dotted name (``torch.nn.functional.softmax``)."""
+        level = len(module) - len(module.lstrip("."))
+        first = module[level:].split(".", 1)[0]
+        query = "?" + module[:level] + first
+        key = (os.path.dirname(importer), query)
+        hit = self._holds.get(key)
+        if hit is None:
+            hit = self._holds[key] = not first or any(
+                self.inside(os.path.join(base, first)) and (self._isfile(os.path.join(base, first + ".py")) or os.path.isdir(os.path.join(base, first)))
+                for base in self._bases(importer, level)
+            )
+        if _TRACE is not None:
+            _TRACE.lookups[(self.root, importer, query)] = hit
+        return hit
+
+    def answer(self, importer: str, query: str) -> object:
+        """The answer a trace recorded for ``query`` (a module name, or ``?`` and the first part of one)."""
+        return self.may_hold(importer, query[1:]) if query.startswith("?") else self.module_file(importer, query)
+
+    def _bases(self, importer: str, level: int) -> list[str]:
+        if not level:
+            return self.search_dirs(importer)
+        base = os.path.dirname(importer)
+        for _ in range(level - 1):
+            base = os.path.dirname(base)
+        return [base]
+
+    def _find(self, importer: str, module: str) -> tuple[str, ...]:
+        """The files that may be ``module`` for a file in ``importer``'s directory, in the order they are tried
+        (the importer itself is left out by :meth:`module_file`)."""
         level = len(module) - len(module.lstrip("."))
         parts = [p for p in module[level:].split(".") if p]
-        if level:
-            base = os.path.dirname(importer)
-            for _ in range(level - 1):
-                base = os.path.dirname(base)
-            bases = [base]
-        else:
-            bases = self.search_dirs(importer)
-        for base in bases:
+        out = []
+        for base in self._bases(importer, level):
             stem = os.path.join(base, *parts) if parts else base
             for cand in (stem + ".py", os.path.join(stem, "__init__.py")):
-                if self.inside(cand) and self._isfile(cand) and cand != importer and not self._same_file(cand, importer):
-                    return cand
-        return None
+                if self.inside(cand) and self._isfile(cand):
+                    out.append(cand)
+        return tuple(out)
 
     def _isfile(self, path: str) -> bool:
         hit = self._isfiles.get(path)
@@ -98,19 +207,27 @@ class Project:
             hit = self._isfiles[path] = os.path.isfile(path)
         return hit
 
-    @staticmethod
-    def _same_file(a: str, b: str) -> bool:
+    def _same_file(self, a: str, b: str) -> bool:
         """Two names of one file (a symlinked module importing itself); only asked when the names differ."""
-        try:
-            return os.path.samestat(os.stat(a), os.stat(b))
-        except OSError:
-            return False
+        ia, ib = self._ident(a), self._ident(b)
+        return ia is not None and ia == ib
+
+    def _ident(self, path: str) -> Optional[tuple[int, int]]:
+        if path not in self._idents:
+            try:
+                st = os.stat(path)
+                self._idents[path] = (st.st_dev, st.st_ino)
+            except OSError:
+                self._idents[path] = None
+        return self._idents[path]
 
     def split_target(self, importer: str, target: str) -> Optional[tuple[str, list[str]]]:
         """``config.MODEL_ID`` -> (the file of ``config``, ``["MODEL_ID"]``): the longest leading part of the dotted
         ``target`` that is a module of the project, and the attribute path that follows."""
         level = len(target) - len(target.lstrip("."))
         parts = target[level:].split(".") if target[level:] else []
+        if not self.may_hold(importer, target):
+            return None
         for cut in range(len(parts), -1, -1):
             if cut == 0 and not level:
                 break
@@ -124,13 +241,33 @@ class Project:
     def summary(self, path: str) -> Optional[ModuleSummary]:
         """The summary of the module file ``path``; None when it cannot be read or parsed (its values are
         unknown)."""
+        if _TRACE is not None:
+            _TRACE.reads.setdefault(path, self)
         if path not in self._summaries:
-            self._summaries[path] = self._summarise(path)
+            data = self.data(path)
+            self._summaries[path] = summarise(path, data) if data is not None else None
         return self._summaries[path]
+
+    def may_define(self, path: str, name: str) -> bool:
+        """False when the module file ``path`` cannot bind ``name`` as a function or an import at its top level:
+        its text has no ``def name`` and no import statement that binds ``name`` (a text scan, no parse; the
+        summary would have no function nor import of that name)."""
+        if _TRACE is not None:
+            _TRACE.reads.setdefault(path, self)
+        bound = self._bound.get(path)
+        if bound is None:
+            from ecolint.project.summaries import defined_names
+
+            data = self.data(path)
+            bound = self._bound[path] = defined_names(data.decode("utf-8", "replace")) if data is not None else frozenset()
+        return name in bound
 
     def data(self, path: str) -> Optional[bytes]:
         """The bytes of the module file ``path`` (regular files only, at most ``MAX_MODULE_BYTES``), read once per
-        process; None when it cannot be read or is too big."""
+        process; None when it cannot be read or is too big. Recorded as read by the current trace (a YAML config
+        or kustomize base that a file's findings depend on, found or not)."""
+        if _TRACE is not None:
+            _TRACE.reads.setdefault(path, self)
         if path not in self._data:
             from ecolint.files import read_regular
 
@@ -140,32 +277,12 @@ class Project:
                 self._data[path] = None
         return self._data[path]
 
-    def imports(self, path: str) -> list[str]:
-        """The modules ``path`` imports, from its text (no parse; see :func:`local_imports`)."""
-        if path not in self._imports:
-            data = self.data(path)
-            self._imports[path] = local_imports(data.decode("utf-8", "replace")) if data is not None else []
-        return self._imports[path]
-
-    def deps(self, importer: str, targets: list[str]) -> tuple[str, ...]:
-        """The module files the dotted ``targets`` (as imported by ``importer``) resolve to, in order, once each."""
-        found = (self.split_target(importer, t) for t in targets)
-        return tuple(dict.fromkeys(f[0] for f in found if f is not None))
-
-    def reach(self, path: str, depth: int) -> frozenset[str]:
-        """``path`` and the modules it reaches through at most ``depth`` more imports (memoised per module and
-        depth, so a run over a large project walks each import edge a bounded number of times)."""
-        key = (path, depth)
-        hit = self._reach.get(key)
-        if hit is None:
-            if path not in self._deps:
-                self._deps[path] = self.deps(path, self.imports(path))
-            out = {path}
-            if depth > 0:
-                for dep in self._deps[path]:
-                    out |= self.reach(dep, depth - 1)
-            hit = self._reach[key] = frozenset(out)
-        return hit
+    def exists(self, path: str) -> bool:
+        """Is ``path`` a regular file? Recorded by the current trace like a read, so that a file that appears or
+        goes away later (a kustomization, a config group's file) re-lints the files that looked for it."""
+        if _TRACE is not None:
+            _TRACE.reads.setdefault(path, self)
+        return os.path.isfile(path)
 
     def digest(self, path: str) -> bytes:
         """A short hash of the module file's bytes (b"<unreadable>" when it cannot be read)."""
@@ -175,17 +292,16 @@ class Project:
             hit = self._digests[path] = hashlib.blake2b(data, digest_size=16).digest() if data is not None else b"<unreadable>"
         return hit
 
-    def _summarise(self, path: str) -> Optional[ModuleSummary]:
-        data = self.data(path)
-        return summarise(path, data) if data is not None else None
-
 
 _PROJECTS: dict[str, Project] = {}
 
 
 def project_for(path: str) -> Project:
     """The project of the file ``path`` (made absolute), one per root and process."""
-    root = project_root(os.path.dirname(os.path.abspath(path)))
+    return _project_at(project_root(os.path.dirname(os.path.abspath(path))))
+
+
+def _project_at(root: str) -> Project:
     project = _PROJECTS.get(root)
     if project is None:
         project = _PROJECTS[root] = Project(root)

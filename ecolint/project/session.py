@@ -1,26 +1,23 @@
 """The project of the file being linted, for the front ends, the results cache and the prefilter.
 
 :func:`active` makes a file's project session current while its front end runs (the Python front end's resolver
-asks :func:`current` for its import hook); :func:`dependency_stamp` is the part of a file's cache key that
-covers the modules it may read values from (a change in a helper re-lints its users); :func:`keeps_file` tells
-the prefilter to keep a file whose own text names no fact but which calls into a project module that generates.
+asks :func:`current` for its import hook); :func:`keeps_file` tells the prefilter to keep a file whose own text
+names no fact but which calls into a project module that generates. What either consults in the project is
+recorded (:func:`ecolint.project.model.tracing`) and kept by the results cache with the file's findings, so a
+change in a helper re-lints its users.
 Everything is off with ``project = false`` (``--no-project``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional
 
 from ecolint.files import display_path
-from ecolint.project.configs import config_files
-from ecolint.project.kustomize import stamp_paths
 from ecolint.project.model import Project, project_for
-from ecolint.project.summaries import MAX_DEPTH, Evaluator, local_imports
+from ecolint.project.summaries import Evaluator, call_targets, imported_names
 
 
 class Session:
@@ -60,60 +57,15 @@ def current() -> Optional[Session]:
     return _CURRENT
 
 
-# What a generating function's module must spell: the generation calls the summaries follow (``.generate(``,
-# ``.chat(``). Used on the bytes before any module is parsed.
-_GENERATION_WORD = re.compile(rb"\.(?:generate|chat)\s*\(")
-
-
-def _reached(path: str, text: str) -> list[str]:
-    """The project modules ``path`` may read values from: its local imports and theirs, up to ``MAX_DEPTH`` imports
-    away (a text scan of each module's imports: reaching a module parses nothing)."""
-    project = project_for(path)
-    importer = os.path.abspath(path)
-    seen: set[str] = set()
-    for dep in project.deps(importer, local_imports(text)):
-        seen |= project.reach(dep, MAX_DEPTH - 1)
-    seen.discard(importer)
-    return sorted(seen)
-
-
-def dependency_stamp(path: str, kind: str, data: bytes, settings) -> str:
-    """A hash of the contents of the project modules the file may read values from ("" when none or off)."""
-    if kind not in ("python", "yaml") or not enabled(settings):
-        return ""
-    text = data.decode("utf-8", "replace")
-    project = project_for(path)
-    if kind == "yaml":  # the kustomization and the bases a patch is read with (ecolint.project.kustomize)
-        deps = stamp_paths(path, text, settings)
-    else:  # the modules it may import values from, and the YAML configs it may load (ecolint.project.configs)
-        deps = _reached(path, text) + config_files(project, os.path.abspath(path), text)
-    if not deps:
-        return ""
-    h = hashlib.blake2b(digest_size=16)
-    for dep in deps:  # each part sorted
-        h.update(dep.encode("utf-8", "surrogatepass"))
-        h.update(project.digest(dep))
-    return h.hexdigest()
-
-
 def keeps_file(path: str, text: str, kind: str, settings) -> bool:
-    """True when the file imports a project module with a function that generates once per call: a loop in the
-    file that calls it is a per-item generation the file's own text has no word for."""
+    """True when the file may call a function of another project module that generates once per call: a loop in
+    the file that calls it is a per-item generation the file's own text has no word for. Asked of the callees the
+    file's text may name through its imports (:func:`call_targets`), the question the Python front end asks of
+    each call in a loop, so only the modules those callees lead to are read."""
     if kind != "python" or not enabled(settings) or "for" not in text:
         return False  # a per-item generation needs a loop or a comprehension in this file
-    project = project_for(path)
-    for dep in _reached(path, text):
-        data = project.data(dep)
-        if data is None or _GENERATION_WORD.search(data) is None:
-            continue  # a module whose text never names a generation call has no generating function: no parse
-        s = project.summary(dep)
-        if s is None:
-            continue
-        # The file must name the helper to call it (an import line names it even under an alias).
-        if any(_names(text, name) for name in (*s.generating, *s.generating_calls)):
-            return True
-    return False
-
-
-def _names(text: str, name: str) -> bool:
-    return re.search(rf"\b{re.escape(name)}\b", text) is not None
+    targets = call_targets(text, imported_names(text))
+    if not targets:
+        return False
+    importer = os.path.abspath(path)
+    return Evaluator(project_for(importer)).may_generate(importer, sorted(targets))

@@ -19,7 +19,7 @@ import hashlib
 import re
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 from ecolint.facts import CERTAIN, DEFAULT, Certainty
 
@@ -228,7 +228,6 @@ class Evaluator:
 
     def __init__(self, project: "Project"):
         self.project = project
-        self.used: set[str] = set()  # files whose summaries an answer depended on
         self._stack: set[tuple[str, str]] = set()
 
     def unknown(self, s: ModuleSummary, node: Optional[ast.AST]) -> SValue:
@@ -242,9 +241,10 @@ class Evaluator:
         if found is None:
             return None
         path, attrs = found
-        self.used.add(path)
+        if not attrs:
+            return None  # a module, not a name in one
         s = self.project.summary(path)
-        if s is None or not attrs:
+        if s is None:
             return None
         return s, attrs[0], attrs[1:]
 
@@ -456,6 +456,35 @@ class Evaluator:
             self._stack.discard(key)
         return None
 
+    def may_generate(self, importer: str, targets: "Iterable[str]") -> bool:
+        """Could :meth:`generating` find a generation for one of ``targets`` (as seen from ``importer``)? The same
+        walk over functions, re-exports and callees without its step bound and with each function visited once,
+        so False means :meth:`generating` answers None for every target, in time linear in the functions seen."""
+        todo = [(importer, t) for t in targets]
+        seen: set[tuple[str, str]] = set()
+        while todo:
+            where, target = todo.pop()
+            place = self.project.split_target(where, target)
+            if place is None or len(place[1]) != 1 or not self.project.may_define(place[0], place[1][0]):
+                continue  # not a function of a project module (no module is parsed to say so)
+            found = self.function(where, target)
+            if found is None:
+                continue
+            s, fn = found
+            if (s.path, fn.name) in seen:
+                continue
+            seen.add((s.path, fn.name))
+            if fn.name in s.generating:
+                return True
+            for callee in s.generating_calls.get(fn.name, ()):
+                root, _, rest = callee.partition(".")
+                if root in s.functions and not rest:
+                    if root in s.generating:
+                        return True
+                elif root in s.imports:
+                    todo.append((s.path, f"{s.imports[root]}.{rest}".rstrip(".")))
+        return False
+
     def generating_local(self, s: ModuleSummary, name: str, depth: int) -> Optional[Generating]:
         if name in s.generating:
             return s.generating[name]
@@ -470,28 +499,82 @@ def _where(node: Optional[ast.AST]) -> tuple[int, int, int, int]:
     return node.lineno, node.col_offset + 1, end_line, (end_col if end_col is not None else node.col_offset) + 1  # type: ignore[attr-defined]
 
 
-def local_imports(text: str) -> list[str]:
-    """The modules a file's text imports (``a.b``, relative ``..a.b``; ``from a import b`` also gives ``a.b``),
-    found without parsing (an over-approximation is harmless: it is used for cache keys and to keep files)."""
-    out: list[str] = []
+# -- imports and call chains in a file's text (no parse) -----------------------------------------------------
+# What may stand between the tokens of one statement outside brackets (spaces, line continuations) and inside
+# them (any white space, comments).
+_G = r"(?:[ \t\f]|\\\r?\n)*"
+_GB = r"(?:\s|\\\r?\n|#[^\n]*(?![^\n]))*"
+_FROM = re.compile(r"\bfrom(?P<mod>(?:" + _G + r"[.\w])*?)" + _G + r"\bimport\b")
+_IMPORT = re.compile(r"\bimport\b" + _G + r"(?:\((?P<paren>(?:[^)#]|#[^\n]*(?![^\n]))*)\)|(?P<line>(?:[^\n\\;#]|\\\r?\n|\\)*))")
+_ITEM = re.compile(r"\s*(?P<name>\.*\s*\w+(?:\s*\.\s*\w+)*?)(?:\s+as\s+(?P<alias>\w+))?\s*")
+_SPACE = re.compile(r"\s|\\\r?\n|#[^\n]*")
+_CLOSERS = r"(?:" + _GB + r"\))*"  # ``(helpers.run)(p)``, ``(helpers).run(p)``
+_CALLED = re.compile(r"((?:" + _CLOSERS + _GB + r"\." + _GB + r"\w+)*)" + _CLOSERS + _GB + r"\(")  # after a name: called
+
+
+def _is_word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
+def imported_names(text: str) -> dict[str, set[str]]:
+    """Every name a file may bind with an import statement (anywhere in it), and the dotted targets it may stand
+    for (``from .utils import ask as a`` -> ``{"a": {".utils.ask"}}``, ``import pkg.mod`` -> ``{"pkg": {"pkg"}}``),
+    found without parsing. An over-approximation of what the Python front end records (``Resolver.imported``): the
+    words of comments and strings that read like imports count too."""
+    out: dict[str, set[str]] = {}
+    bases: dict[int, list[str]] = {}  # end of a ``from X import`` -> X
+    plain_too: set[int] = set()  # ... also read as a plain import: the clause spans lines (a comment may end in it)
+    for m in _FROM.finditer(text):
+        mod = _SPACE.sub("", m.group("mod"))
+        if re.fullmatch(r"\.*(?:\w+(?:\.\w+)*)?", mod) and mod:
+            bases.setdefault(m.end(), []).append(mod)
+            if "\\" in m.group(0):
+                plain_too.add(m.end())
     for m in _IMPORT.finditer(text):
-        if m.group("from") is not None:
-            base = m.group("from")
-            names = m.group("names") or ""
-            out.append(base)
-            for name in _NAME.findall(names.split("#", 1)[0]):
-                if name not in ("import", "as"):
-                    out.append(f"{base}{'' if base.endswith('.') else '.'}{name}")
-        else:
-            for part in (m.group("mods") or "").split(","):
-                name = part.strip().split(" ", 1)[0]
-                if name:
-                    out.append(name)
-    return list(dict.fromkeys(out))
+        body = _SPACE.sub(" ", m.group("paren") if m.group("paren") is not None else m.group("line") or "")
+        end = m.start() + len("import")
+        plain = end not in bases or end in plain_too
+        for item in body.split(","):
+            found = _ITEM.fullmatch(item)
+            if found is None:
+                continue
+            name, alias = re.sub(r"\s+", "", found.group("name")), found.group("alias")
+            if plain and not name.startswith("."):  # read as ``import name [as alias]``
+                if alias:
+                    out.setdefault(alias, set()).add(name)
+                else:
+                    root = name.split(".", 1)[0]
+                    out.setdefault(root, set()).add(root)
+            for base in bases.get(end, ()):  # ``from base import name [as alias]``
+                if "." not in name:
+                    out.setdefault(alias or name, set()).add(f"{base}{'' if base.endswith('.') else '.'}{name}")
+    return out
 
 
-_IMPORT = re.compile(
-    r"^[ \t]*(?:from[ \t]+(?P<from>\.*[\w.]*)[ \t]+import[ \t]+\(?(?P<names>[^\n)]*)|import[ \t]+(?P<mods>[\w. \t,]+))",
-    re.MULTILINE,
-)
-_NAME = re.compile(r"\w+")
+_DEF = re.compile(r"\bdef(?:[ \t\f]|\\\r?\n)+(\w+)")
+
+
+def defined_names(text: str) -> frozenset[str]:
+    """Every name a module's text may bind with ``def`` or an import statement (anywhere in it): a superset of
+    the functions and imports of its summary, found without parsing."""
+    return frozenset(_DEF.findall(text)) | frozenset(imported_names(text))
+
+
+def call_targets(text: str, names: dict[str, set[str]]) -> set[str]:
+    """The dotted targets the file may call through an imported name: for each call of a name of ``names``, with
+    or without attributes (``helpers.run(p)`` after ``from pkg import helpers``: ``pkg.helpers.run``). An
+    over-approximation of the callees the Python front end asks the project about (a call in a comment or a string
+    counts too)."""
+    out: set[str] = set()
+    for name, bases in names.items():
+        at = text.find(name)
+        while at >= 0:
+            end = at + len(name)
+            m = None
+            if (at == 0 or not _is_word_char(text[at - 1])) and (end == len(text) or not _is_word_char(text[end])):
+                m = _CALLED.match(text, end)
+            if m is not None:
+                attrs = _SPACE.sub("", m.group(1)).replace(")", "")
+                out.update(base + attrs for base in bases)
+            at = text.find(name, end)
+    return out
