@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from ecolint.files import display_path
+from ecolint.project.companions import stamp_paths as companion_paths
 from ecolint.project.configs import config_files
 from ecolint.project.kustomize import stamp_paths
 from ecolint.project.model import Project, project_for
@@ -79,14 +80,17 @@ def _reached(path: str, text: str) -> list[str]:
 
 def dependency_stamp(path: str, kind: str, data: bytes, settings) -> str:
     """A hash of the contents of the project modules the file may read values from ("" when none or off)."""
-    if kind not in ("python", "yaml") or not enabled(settings):
+    if not enabled(settings):
+        return ""
+    deps = companion_paths(path, kind, settings)  # the sibling files that may name its GPU (ecolint.project.companions)
+    if kind not in ("python", "yaml") and not deps:
         return ""
     text = data.decode("utf-8", "replace")
     project = project_for(path)
     if kind == "yaml":  # the kustomization and the bases a patch is read with (ecolint.project.kustomize)
-        deps = stamp_paths(path, text, settings)
-    else:  # the modules it may import values from, and the YAML configs it may load (ecolint.project.configs)
-        deps = _reached(path, text) + config_files(project, os.path.abspath(path), text)
+        deps += stamp_paths(path, text, settings)
+    elif kind == "python":  # the modules it may import values from, and the YAML configs it may load (ecolint.project.configs)
+        deps += _reached(path, text) + config_files(project, os.path.abspath(path), text)
     if not deps:
         return ""
     h = hashlib.blake2b(digest_size=16)
