@@ -295,14 +295,19 @@ def _checked(rule: Rule, facts: FileFacts, ctx: RuleContext, companion: Optional
 
 def _project_keeps(path: str, text: str, kind: str, engine: Engine) -> bool:
     """The prefilter's answer for what a file's own text cannot show: a call into a project module that
-    generates (see :func:`ecolint.project.keeps_file`), or a rule that needs a GPU when only a companion file
-    names one (see :mod:`ecolint.project.companions`)."""
+    generates (see :func:`ecolint.project.keeps_file`), a kustomize JSON patch (the target holds the words), or
+    a rule that needs a GPU when only a companion file names one (see :mod:`ecolint.project.companions`)."""
     from ecolint.project import keeps_file
     from ecolint.project.companions import companion_hint
 
     settings = engine.settings
     if keeps_file(path, text, kind, settings):
         return True
+    if kind == "yaml":
+        from ecolint.project.kustomize import keeps_patch
+
+        if keeps_patch(path, text, settings):
+            return True
     return wants_parse(text, kind, engine, gpu_known=True) and companion_hint(path, kind, settings) is not None
 
 

@@ -7,10 +7,12 @@ A deployment is often split over several files: a provisioning script asks the c
 shell script, Dockerfile) that names no GPU of its own takes the one its companions name, as a lower-certainty
 hint that every finding using it says it comes from (and points at, as a related location).
 
-Companions of a file: in its own directory, the shell scripts (``*.sh``, ``*.bash``), the ``.env`` file, a Helm
-``values.yaml`` / ``values.yml``, and the other YAML files that launch nothing themselves (a cluster, node-pool
-or SkyPilot task config; a YAML file that starts a server is another deployment, not a companion); for a file in
-a Helm chart's ``templates/`` directory, the chart's ``values.yaml`` too. Each is read with its own front end
+Companions of a file: in its own directory, the shell scripts (``*.sh``, ``*.bash``) and the ``.env`` file; for a
+YAML file (a manifest, a compose file) also a Helm ``values.yaml`` / ``values.yml`` and the other YAML files that
+launch nothing themselves (a cluster, node-pool or SkyPilot task config; a YAML file that starts a server is
+another deployment, not a companion), and for a file in a Helm chart's ``templates/`` directory, the chart's
+``values.yaml``. A node selector in a YAML file says where its manifests run, not where a Python script beside it
+does, so YAML files are no companions of other kinds of file. Each is read with its own front end
 (``.env`` with the shell front end: it is ``NAME=value`` lines), nothing is run, and only small regular files
 inside the project root are read. The hint is used only when the companions agree on one GPU: two different GPUs
 (in one companion or across them) name none. A GPU set in the configuration or on the command line (``gpu``,
@@ -53,15 +55,15 @@ def enabled(kind: str, settings) -> bool:
     return kind in USERS and bool(getattr(settings, "project", True)) and not getattr(settings, "gpu", None)
 
 
-def candidates(project: "Project", path: str) -> list[str]:
-    """The companion files of ``path`` (absolute) that exist, sorted; empty when there are more than
-    :data:`MAX_COMPANIONS`. The results cache stamps them."""
+def candidates(project: "Project", path: str, kind: str) -> list[str]:
+    """The companion files of ``path`` (absolute, a file of ``kind``) that exist, sorted; empty when there are
+    more than :data:`MAX_COMPANIONS`. The results cache stamps them."""
     directory = os.path.dirname(path)
-    out = [c for c in _listing(project, directory) if c != path]
+    out = [c for c in _listing(project, directory) if c != path and (kind == "yaml" or not c.lower().endswith(_YAML_SUFFIXES))]
     if os.path.basename(directory) == "templates":
         chart = os.path.dirname(directory)
         if os.path.isfile(os.path.join(chart, "Chart.yaml")) and project.inside(chart) and chart != directory:
-            out.extend(c for c in _listing(project, chart) if os.path.basename(c) in _VALUES)
+            out.extend(c for c in _listing(project, chart) if os.path.basename(c) in _VALUES and kind == "yaml")
     return out if len(out) <= MAX_COMPANIONS else []
 
 
@@ -127,7 +129,7 @@ def companion_hint(path: str, kind: str, settings) -> Optional[GpuHint]:
 
     real = os.path.abspath(path)
     project = project_for(real)
-    found = [(c, h) for c in candidates(project, real) for h in hints_of(project, c)]
+    found = [(c, h) for c in candidates(project, real, kind) for h in hints_of(project, c)]
     if len({h[0] for _, h in found}) != 1:
         return None
     companion, (gpu, span, source) = found[0]
@@ -176,4 +178,4 @@ def stamp_paths(path: str, kind: str, settings) -> list[str]:
     from ecolint.project.model import project_for
 
     real = os.path.abspath(path)
-    return candidates(project_for(real), real)
+    return candidates(project_for(real), real, kind)

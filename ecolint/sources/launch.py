@@ -294,7 +294,9 @@ def _switch(word: Word, engine: str, norm: str) -> Setting:
 
 def _setting(value_word: Word, i: int, j: int, flag_word: Word, variables, how: str) -> Setting:
     v = word_value(value_word, i, j, variables)
-    start = flag_word.begin
+    # From the flag to the value; the value alone when another file writes the flag (a kustomize JSON patch
+    # that replaces only the value of a base's flag).
+    start = flag_word.begin if flag_word.source is value_word.source else value_word.begin
     end = value_word.ends[j - 1] if j > i and value_word.ends else value_word.end
     span = value_word.source.span(start, max(end, start))
     v.span = span
