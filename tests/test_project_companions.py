@@ -66,6 +66,17 @@ def test_traps():
     assert _check(C + "own-gpu") == []  # its own L4 node selector wins over the companion's T4
 
 
+def test_yaml_companions_serve_only_yaml_files(tmp_path):
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("[project]\nname = 'x'\n", encoding="utf-8")
+    shutil.copy(FIXTURES / "projects" / "companions" / "gke" / "serve.py", root / "serve.py")
+    shutil.copy(FIXTURES / "projects" / "companions" / "gke" / "deployment.yaml", root / "deployment.yaml")
+    (root / "values.yaml").write_text("nodeSelector:\n  cloud.google.com/gke-accelerator: nvidia-tesla-t4\n", encoding="utf-8")
+    got = _check(".", cwd=root)
+    assert [(f["filename"], f["code"]) for f in got] == [("deployment.yaml", "ECO402")]  # not serve.py
+
+
 def test_disagreeing_companions_name_none(tmp_path):
     root = tmp_path / "p"
     shutil.copytree(FIXTURES / "projects" / "companions" / "gke", root)

@@ -3,11 +3,18 @@
 A YAML file that a ``kustomization.yaml`` (in its directory or up to :data:`MAX_UP` directories above, inside the
 project root) lists as a strategic-merge patch (``patchesStrategicMerge: [file]`` or ``patches: [{path: file}]``
 without a JSON-patch body) is read together with the resource it patches: the kustomization's ``resources``
-(files, or directories holding their own ``kustomization.yaml``, whose own strategic-merge patches are applied
+(files, or directories holding their own ``kustomization.yaml``, whose own patches are applied
 first), matched by ``kind`` and ``metadata.name``. The patched manifest follows the strategic-merge rules that
 matter for a container: mappings merge key by key, lists of mappings whose items have a ``name`` (containers,
 ``env``, ports, volumes) merge item by item on that name, any other list (``args``, ``command``) is replaced by
 the patch's, and ``$patch: delete`` / ``$patch: replace`` are not followed (the document is then read alone).
+
+A JSON patch (RFC 6902: ``patchesJson6902: [{target, path}]``, or a file under ``patches`` whose body is a list
+of operations) is applied to the one resource its ``target`` selects (``kind``, and ``name``: exact in
+``patchesJson6902``, an anchored regular expression in ``patches``; a label or annotation selector is not
+followed): ``add`` (``/-`` appends to a list, an index inserts before it), ``replace`` and ``remove`` on JSON
+pointers (``~1`` is ``/``), ``test`` assumed to pass; ``copy``, ``move`` or a path that does not exist leave the
+patch read alone. What an operation writes is reported in the patch file, at its ``value``.
 
 The config dialects read the patched manifest; what they find is kept only where it is written in the patch
 file -- a value of the base is the base's finding, reported when the base is linted -- and the base's model and
@@ -144,9 +151,8 @@ class Overlay:
 
 
 def listed_patches(k: CNode, here: str) -> list[tuple[str, Optional["Selector"]]]:
-    """The patch files a kustomization lists, in the order kustomize applies them (``patchesStrategicMerge``,
-    ``patchesJson6902``, then ``patches``; inline patches left out), each with its ``target`` (None for
-    ``patchesStrategicMerge``). Whether a file listed under ``patches`` is a strategic-merge or a JSON patch is
+    """The patch files a kustomization lists (``patchesStrategicMerge``, ``patchesJson6902``, ``patches``; inline
+    patches left out), each with its ``target`` (None for ``patchesStrategicMerge``). Whether a file listed under ``patches`` is a strategic-merge or a JSON patch is
     read from its body (a mapping or a list of operations), as kustomize does."""
     out: list[tuple[str, Optional[Selector]]] = []
     node = k.get("patchesStrategicMerge")
