@@ -286,8 +286,9 @@ def _checked(rule: Rule, facts: FileFacts, ctx: RuleContext, companion: Optional
     from ecolint.project.companions import name_companion
 
     out = []
+    before = companion.reads
     for f in rule.check(facts, ctx):
-        if companion.reads:
+        if companion.reads > before:  # the rule asked for the GPU before making this finding
             name_companion(f, companion)
         out.append(f)
     return out

@@ -120,3 +120,20 @@ def test_provisioning_commands_and_variables_name_a_gpu():
     assert gpus("eksctl create nodegroup --instance-types g5.xlarge,g4dn.xlarge\n") == []  # two GPUs: none
     assert gpus("export GPU_TYPE=nvidia-tesla-v100\n") == [("v100-16gb", 1, "GPU_TYPE")]
     assert gpus("GPU=0\nGPUS=2\nkubectl apply -f deployment.yaml --instance-type g5.xlarge\n") == []  # no GPU name, no provisioner
+
+
+def test_only_findings_that_used_the_gpu_name_the_companion(tmp_path):
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("[project]\nname = 'x'\n", encoding="utf-8")
+    (root / "provision.sh").write_text("gcloud container node-pools create p --accelerator type=nvidia-tesla-t4,count=1\n", encoding="utf-8")
+    manifest = (FIXTURES / "projects" / "companions" / "gke" / "deployment.yaml").read_text(encoding="utf-8")
+    manifest = manifest.replace('"--dtype", "bfloat16"', '"--max-num-seqs", "1", "--dtype", "float32"')
+    (root / "deployment.yaml").write_text(manifest, encoding="utf-8")
+    got = {f["code"]: f for f in _check(".", cwd=root)}
+    assert sorted(got) == ["ECO202", "ECO401"]
+    # ECO202 chose its next command for the companion's GPU; ECO401 (fp32) never asked for one
+    assert "--gpu t4" in got["ECO202"]["next_command"]
+    assert got["ECO202"]["message"].endswith("(GPU NVIDIA Tesla T4 from the companion file provision.sh in the same directory, not from this file)")
+    assert [(r["filename"], r["location"]["row"], r["location"]["column"]) for r in got["ECO202"]["related"]] == [("provision.sh", 1, 38)]
+    assert "companion" not in got["ECO401"]["message"] and got["ECO401"]["related"] == []
