@@ -243,6 +243,10 @@ class GpuHint:
     gpu: str  # canonical id from the GPU registry
     span: Optional[Span]
     source: str  # "config", "--gpu", "comment", "node selector", ...
+    # A GPU named by a companion file of the deployment (see :mod:`ecolint.project.companions`), not by this
+    # file: (the companion as shown, where it names the GPU there, how); ``span`` is then None.
+    elsewhere: Optional[tuple[str, Span, str]] = None
+    reads: int = field(default=0, compare=False)  # how often a rule asked for it (companion hints name themselves)
 
 
 @dataclass

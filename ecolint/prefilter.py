@@ -58,9 +58,9 @@ def fact_tokens(kind: str, facts: tuple[str, ...]) -> Optional[tuple[str, ...]]:
     return tuple(dict.fromkeys(out))
 
 
-def live_rules(text: str, kind: str, engine: "Engine") -> list:
+def live_rules(text: str, kind: str, engine: "Engine", gpu_known: bool = False) -> list:
     """Enabled rules that can report on ``text`` (stage 1): a token of a fact they read is in it, and one of
-    their triggers when they have any."""
+    their triggers when they have any. ``gpu_known``: another file names the GPU (a companion)."""
     from ecolint.sources import front_end
 
     fe = front_end(kind)
@@ -76,7 +76,7 @@ def live_rules(text: str, kind: str, engine: "Engine") -> list:
         triggers = getattr(rule, "triggers", ())
         if triggers and not hidden and not any(t.lower() in low for t in triggers):
             continue
-        if getattr(rule, "needs_gpu", False) and not engine.settings.gpu:
+        if getattr(rule, "needs_gpu", False) and not engine.settings.gpu and not gpu_known:
             if no_gpu is None:
                 no_gpu = not fe.may_name_gpu(text)
             if no_gpu:
@@ -94,13 +94,13 @@ def _noqa_needs_parse(text: str, engine: "Engine") -> bool:
     return _NOQA_ECO.search(text) is not None
 
 
-def wants_parse(text: str, kind: str, engine: "Engine") -> bool:
-    """True when ``text`` must go through the full front end."""
+def wants_parse(text: str, kind: str, engine: "Engine", gpu_known: bool = False) -> bool:
+    """True when ``text`` must go through the full front end (``gpu_known``: as in :func:`live_rules`)."""
     from ecolint.sources import front_end
 
     if _noqa_needs_parse(text, engine):
         return True
-    live = live_rules(text, kind, engine)
+    live = live_rules(text, kind, engine, gpu_known)
     if not live:
         return False
     needed: set[str] = set()

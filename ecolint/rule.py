@@ -158,10 +158,15 @@ class RuleContext:
     gpu: Optional[str] = None  # canonical id from --gpu / [tool.ecolint] gpu
 
     def gpu_for(self, facts: FileFacts) -> Optional[str]:
-        """The user's GPU, else the GPU the file or config names."""
+        """The user's GPU, else the GPU the file or config names, else one a companion file of the deployment
+        names (:mod:`ecolint.project.companions`)."""
         if self.gpu:
             return self.gpu
-        return facts.gpu_hints[0].gpu if facts.gpu_hints else None
+        if not facts.gpu_hints:
+            return None
+        hint = facts.gpu_hints[0]
+        hint.reads += 1  # a GPU from a companion file is named in the findings that used it
+        return hint.gpu
 
 
 class Rule:

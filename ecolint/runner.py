@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
 from ecolint.config import Resolver, Settings
-from ecolint.facts import FileFacts, Span
+from ecolint.facts import FileFacts, GpuHint, Span
 from ecolint.files import display_path
 from ecolint.rule import Applicability, Finding, Fix, Rule, RuleContext
 
@@ -173,13 +173,13 @@ def decode(data: bytes, kind: str) -> str:
     return front_end(kind).decode(data)
 
 
-def wants_parse(text: str, kind: str, engine: Engine) -> bool:
+def wants_parse(text: str, kind: str, engine: Engine, gpu_known: bool = False) -> bool:
     """The prefilter (see :mod:`ecolint.prefilter`): False when no enabled rule can report on ``text``."""
     if not engine.prefilter:
         return True
     from ecolint.prefilter import wants_parse as _wants
 
-    return _wants(text, kind, engine)
+    return _wants(text, kind, engine, gpu_known)
 
 
 def read_limit(kind: Optional[str], settings: Settings) -> int:
@@ -226,7 +226,7 @@ def _lint_bytes(path: str, data: bytes, kind: str, engine: Engine, project_dir: 
         result.findings.append(too_large(path, analysed, settings.max_file_size, "its code cells hold"))
         return _filter(result, settings)
     result.text = text
-    if not wants_parse(text, kind, engine) and not _project_keeps(path, text, kind, settings):
+    if not wants_parse(text, kind, engine) and not _project_keeps(path, text, kind, engine):
         return result
     return lint_text(path, text, kind, engine, project_dir)
 
@@ -247,6 +247,9 @@ def lint_text(path: str, text: str, kind: str, engine: Engine, project_dir: Opti
                 from ecolint.project.kustomize import overlay_facts
 
                 facts = overlay_facts(path, text, facts, settings)[0]
+        from ecolint.project.companions import add_hint
+
+        companion = add_hint(facts, kind, settings)  # the GPU a sibling file of the deployment names
     except SourceError as exc:
         result.findings.append(engine_finding(exc.code, path, exc.message, exc.line, exc.col))
         return _filter(result, settings)
@@ -265,7 +268,7 @@ def lint_text(path: str, text: str, kind: str, engine: Engine, project_dir: Opti
     findings: list[Finding] = []
     for rule in engine.rules:  # every rule sees every file's facts (a rule reads facts, not syntax)
         try:
-            findings.extend(rule.check(facts, engine.context))
+            findings.extend(_checked(rule, facts, engine.context, companion))
         except Exception as exc:  # noqa: BLE001
             findings.append(engine_finding("ECO903", path, f"internal error in rule {rule.code} ({rule.name}): {type(exc).__name__}: {exc}", detail=traceback.format_exc()))
     findings = _dedupe(findings)
@@ -288,12 +291,37 @@ def lint_text(path: str, text: str, kind: str, engine: Engine, project_dir: Opti
     return _filter(result, settings)
 
 
-def _project_keeps(path: str, text: str, kind: str, settings: Settings) -> bool:
-    """The prefilter's answer for what a file's own text cannot show: a call into a project module that
-    generates (see :func:`ecolint.project.keeps_file`)."""
-    from ecolint.project import keeps_file
+def _checked(rule: Rule, facts: FileFacts, ctx: RuleContext, companion: Optional[GpuHint]) -> list[Finding]:
+    """The rule's findings; those it made after asking for a GPU that a companion file names say so."""
+    if companion is None or ctx.gpu:
+        return list(rule.check(facts, ctx))
+    from ecolint.project.companions import name_companion
 
-    return keeps_file(path, text, kind, settings)
+    out = []
+    before = companion.reads
+    for f in rule.check(facts, ctx):
+        if companion.reads > before:  # the rule asked for the GPU before making this finding
+            name_companion(f, companion)
+        out.append(f)
+    return out
+
+
+def _project_keeps(path: str, text: str, kind: str, engine: Engine) -> bool:
+    """The prefilter's answer for what a file's own text cannot show: a call into a project module that
+    generates (see :func:`ecolint.project.keeps_file`), a kustomize JSON patch (the target holds the words), or
+    a rule that needs a GPU when only a companion file names one (see :mod:`ecolint.project.companions`)."""
+    from ecolint.project import keeps_file
+    from ecolint.project.companions import companion_hint
+
+    settings = engine.settings
+    if keeps_file(path, text, kind, settings):
+        return True
+    if kind == "yaml":
+        from ecolint.project.kustomize import keeps_patch
+
+        if keeps_patch(path, text, settings):
+            return True
+    return wants_parse(text, kind, engine, gpu_known=True) and companion_hint(path, kind, settings) is not None
 
 
 def _relate(findings: list[Finding], facts: FileFacts) -> None:

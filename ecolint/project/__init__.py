@@ -18,7 +18,9 @@ without importing or running anything:
   config groups, ``_self_``, packages, static ``${...}``) and ``OmegaConf.load`` / ``yaml.safe_load`` of a literal
   path; the Python side (which name holds a config, which keys are read) is
   :mod:`ecolint.sources.python.configs`;
-* :mod:`.kustomize` -- a kustomize strategic-merge patch read with the manifest it patches.
+* :mod:`.kustomize` -- a kustomize strategic-merge or JSON 6902 patch read with the manifest it patches;
+* :mod:`.companions` -- the GPU that sibling files of a deployment (a provisioning script, a ``.env``, a Helm
+  chart's values) name, for a file that names none.
 
 Where findings go: a finding is always reported in the linted file, at the use site (the import's use, the call
 of the helper), and names the file and line where the value is written as a related location. A helper module
@@ -26,7 +28,8 @@ shared by several scripts is thus reported once per script that uses it, a ``noq
 finding is, and a partial (pre-commit) run reports exactly what a full run reports for the files it was given.
 No automatic fix edits a value written in another file (fixes there are advice only). A kustomize patch is itself
 a linted file: its findings are reported there, at the value the patch writes, with the base's model and GPU as
-related locations.
+related locations. A companion file's GPU is named in each finding that used it, with the companion's line as a
+related location.
 """
 
 from __future__ import annotations

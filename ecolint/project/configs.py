@@ -108,6 +108,7 @@ def _document(project: "Project", path: str) -> Optional["CNode"]:
     """The first document of the YAML file ``path`` (parsed once per project and process); None when it cannot be
     read or parsed, or is not a mapping."""
     trees = _TREES.setdefault(project, {})
+    project.note_read(path)  # parsed once per process, depended on by every file that composes it
     if path not in trees:
         trees[path] = None
         data = project.data(path)

@@ -3,11 +3,18 @@
 A YAML file that a ``kustomization.yaml`` (in its directory or up to :data:`MAX_UP` directories above, inside the
 project root) lists as a strategic-merge patch (``patchesStrategicMerge: [file]`` or ``patches: [{path: file}]``
 without a JSON-patch body) is read together with the resource it patches: the kustomization's ``resources``
-(files, or directories holding their own ``kustomization.yaml``, whose own strategic-merge patches are applied
+(files, or directories holding their own ``kustomization.yaml``, whose own patches are applied
 first), matched by ``kind`` and ``metadata.name``. The patched manifest follows the strategic-merge rules that
 matter for a container: mappings merge key by key, lists of mappings whose items have a ``name`` (containers,
 ``env``, ports, volumes) merge item by item on that name, any other list (``args``, ``command``) is replaced by
 the patch's, and ``$patch: delete`` / ``$patch: replace`` are not followed (the document is then read alone).
+
+A JSON patch (RFC 6902: ``patchesJson6902: [{target, path}]``, or a file under ``patches`` whose body is a list
+of operations) is applied to the one resource its ``target`` selects (``kind``, and ``name``: exact in
+``patchesJson6902``, an anchored regular expression in ``patches``; a label or annotation selector is not
+followed): ``add`` (``/-`` appends to a list, an index inserts before it), ``replace`` and ``remove`` on JSON
+pointers (``~1`` is ``/``), ``test`` assumed to pass; ``copy``, ``move`` or a path that does not exist leave the
+patch read alone. What an operation writes is reported in the patch file, at its ``value``.
 
 The config dialects read the patched manifest; what they find is kept only where it is written in the patch
 file -- a value of the base is the base's finding, reported when the base is linted -- and the base's model and
@@ -18,6 +25,7 @@ project root, no ``kustomize`` binary runs, remote resources (URLs) and generato
 from __future__ import annotations
 
 import os
+import re
 from typing import TYPE_CHECKING, Optional
 
 from ecolint.facts import Span
@@ -67,7 +75,7 @@ class Overlay:
     def inside(self, path: str) -> Optional[str]:
         return inside_real(self.project, path)
 
-    def docs(self, path: str, foreign: bool) -> Optional[list[CNode]]:
+    def docs(self, path: str, foreign: bool, kinds: tuple[str, ...] = ("map",)) -> Optional[list[CNode]]:
         self.paths.append(path)
         if len(self.paths) > MAX_FILES:
             return None
@@ -84,7 +92,7 @@ class Overlay:
             return None
         if foreign:
             _rebase(tree, Foreign(text, path))
-        return [d for d in tree.docs if d.kind == "map"]
+        return [d for d in tree.docs if d.kind in kinds]
 
     def kustomization(self, directory: str) -> Optional[str]:
         for name in KUSTOMIZATIONS:
@@ -127,28 +135,78 @@ class Overlay:
                 if got is None:
                     return None
                 out.extend(got)
-        for patch_path in smp_paths(k, here) if own_patches else ():
+        for patch_path, selector in listed_patches(k, here) if own_patches else ():
             target = self.inside(patch_path)
-            patches = self.docs(target, foreign=True) if target else None
+            patches = self.docs(target, foreign=True, kinds=("map", "seq")) if target else None
             if patches is None:
                 return None
-            out = [apply_all(d, patches) for d in out]
+            if patches and patches[0].kind == "seq":  # a JSON patch
+                got = apply_json(out, patches[0], selector)
+                if got is None:
+                    return None
+                out = got
+            else:
+                out = [apply_all(d, [p for p in patches if p.kind == "map"]) for d in out]
         return out
 
 
-def smp_paths(k: CNode, here: str) -> list[str]:
-    """The strategic-merge patch files a kustomization lists (inline patches and JSON patches left out)."""
-    out: list[str] = []
+def listed_patches(k: CNode, here: str) -> list[tuple[str, Optional["Selector"]]]:
+    """The patch files a kustomization lists (``patchesStrategicMerge``, ``patchesJson6902``, ``patches``; inline
+    patches left out), each with its ``target`` (None for ``patchesStrategicMerge``). Whether a file listed under ``patches`` is a strategic-merge or a JSON patch is
+    read from its body (a mapping or a list of operations), as kustomize does."""
+    out: list[tuple[str, Optional[Selector]]] = []
     node = k.get("patchesStrategicMerge")
     if node is not None and node.kind == "seq":
-        out.extend(os.path.normpath(os.path.join(here, i.value)) for i in node.items if i.kind == "scalar" and isinstance(i.value, str) and "\n" not in i.value)
-    node = k.get("patches")
-    if node is not None and node.kind == "seq":
-        for i in node.items:
-            path = i.scalar("path") if i.kind == "map" else None
-            if isinstance(path, str) and i.get("patch") is None:
-                out.append(os.path.normpath(os.path.join(here, path)))
+        out.extend((os.path.normpath(os.path.join(here, i.value)), None) for i in node.items if i.kind == "scalar" and isinstance(i.value, str) and "\n" not in i.value)
+    for key, regex in (("patchesJson6902", False), ("patches", True)):
+        node = k.get(key)
+        if node is not None and node.kind == "seq":
+            for i in node.items:
+                path = i.scalar("path") if i.kind == "map" else None
+                if isinstance(path, str) and i.get("patch") is None:
+                    out.append((os.path.normpath(os.path.join(here, path)), Selector.of(i.get("target"), regex)))
     return out
+
+
+def smp_paths(k: CNode, here: str) -> list[str]:
+    """The patch files a kustomization lists (see :func:`listed_patches`)."""
+    return [p for p, _ in listed_patches(k, here)]
+
+
+class Selector:
+    """A patch's ``target``: ``kind`` and ``name`` (exact in ``patchesJson6902``; an anchored regular expression
+    in ``patches``). A target that selects by labels or annotations, or that cannot be read, selects nothing here
+    (the patch is then read alone)."""
+
+    def __init__(self, kind: Optional[str], name: Optional[str], regex: bool, readable: bool):
+        self.kind, self.name, self.regex, self.readable = kind, name, regex, readable
+
+    @classmethod
+    def of(cls, node: Optional[CNode], regex: bool) -> Optional["Selector"]:
+        if node is None:
+            return None
+        if node.kind != "map" or any(k not in ("group", "version", "kind", "name", "namespace") for k in node.entries):
+            return cls(None, None, regex, False)
+        kind, name = node.scalar("kind"), node.scalar("name")
+        ok = all(v is None or isinstance(v, str) for v in (kind, name))
+        return cls(kind if ok else None, name if ok else None, regex, ok)
+
+    def selects(self, doc: CNode) -> bool:
+        if not self.readable:
+            return False
+        kind, name = _identity(doc)
+        if self.kind is not None and self.kind != kind:
+            return False
+        if self.name is None:
+            return True
+        if not isinstance(name, str):
+            return False
+        if not self.regex:
+            return name == self.name
+        try:
+            return re.fullmatch(self.name, name) is not None
+        except re.error:
+            return False
 
 
 def _rebase(tree: Tree, source: Foreign) -> None:
@@ -224,10 +282,110 @@ def _merge_named(base: CNode, patch: CNode) -> Optional[CNode]:
     return out
 
 
+# -- JSON patches (RFC 6902) ----------------------------------------------------------------------------------
+def apply_json(docs: list[CNode], ops: CNode, selector: Optional["Selector"]) -> Optional[list[CNode]]:
+    """``docs`` with the JSON patch ``ops`` applied to the one document its ``selector`` selects; None when it
+    selects none or several, or an operation cannot be followed."""
+    if selector is None:
+        return None
+    hits = [i for i, d in enumerate(docs) if selector.selects(d)]
+    if len(hits) != 1:
+        return None
+    patched = apply_ops(docs[hits[0]], ops)
+    if patched is None:
+        return None
+    out = list(docs)
+    out[hits[0]] = patched
+    return out
+
+
+def apply_ops(doc: CNode, ops: CNode) -> Optional[CNode]:
+    """``doc`` after the operations ``ops`` (a list of ``{op, path, value}``): ``add``, ``replace`` and ``remove``
+    are followed, ``test`` is assumed to pass; ``copy``, ``move`` or an operation on a path that does not exist
+    make the result unknown (None). New nodes where the document changes; the inputs are not changed."""
+    if ops.kind != "seq" or not ops.items:
+        return None
+    for op in ops.items:
+        name = op.scalar("op") if op.kind == "map" else None
+        if name == "test":
+            continue
+        parts = _pointer(op.scalar("path"))
+        if name not in ("add", "replace", "remove") or not parts:
+            return None
+        entry = op.entries.get("value") if name != "remove" else None
+        if name != "remove" and entry is None:
+            return None
+        got = _edit(doc, parts, name, entry)
+        if got is None:
+            return None
+        doc = got
+    return doc
+
+
+def _pointer(path: object) -> Optional[list[str]]:
+    """A JSON pointer (``/spec/containers/0/args/-``) -> its reference tokens (``~1`` is ``/``, ``~0`` is ``~``)."""
+    if not isinstance(path, str) or not path.startswith("/"):
+        return None
+    return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
+
+
+def _edit(node: CNode, parts: list[str], op: str, value: Optional[CEntry]) -> Optional[CNode]:
+    key, rest = parts[0], parts[1:]
+    if node.kind == "map":
+        out = CNode("map", node.begin, node.end, node.source, tag=node.tag, shared=node.shared)
+        out.entries = dict(node.entries)
+        e = node.entries.get(key)
+        if rest:
+            child = _edit(e.node, rest, op, value) if e is not None else None
+            if child is None or e is None:
+                return None
+            out.entries[key] = CEntry(key, e.key_begin, e.key_end, child, out, e.block, e.prefix)
+        elif op == "remove" or value is None:
+            if e is None:
+                return None
+            del out.entries[key]
+        else:
+            if op == "replace" and e is None:
+                return None
+            # the key is written where the value is: the ``value:`` of the operation in the patch file
+            out.entries[key] = CEntry(key, value.key_begin, value.key_end, value.node, out, value.block)
+        return out
+    if node.kind == "seq":
+        items = list(node.items)
+        if key == "-" and not rest and op == "add":
+            index = len(items)
+        elif key.isdigit() and (key == "0" or not key.startswith("0")):
+            index = int(key)
+        else:
+            return None
+        if index > len(items) or (index == len(items) and (rest or op != "add")):
+            return None
+        if rest:
+            child = _edit(items[index], rest, op, value)
+            if child is None:
+                return None
+            items[index] = child
+        elif op == "remove" or value is None:
+            del items[index]
+        elif op == "add":
+            items.insert(index, value.node)
+        else:
+            items[index] = value.node
+        out = CNode("seq", node.begin, node.end, node.source, tag=node.tag, shared=node.shared)
+        out.items = items
+        return out
+    return None
+
+
 # -- the linted file ------------------------------------------------------------------------------------------
 def kustomization_of(project: "Project", path: str, overlay: Overlay) -> Optional[str]:
     """The kustomization (in the file's directory or up to :data:`MAX_UP` above) that lists ``path`` as a
-    strategic-merge patch, or None."""
+    patch, or None."""
+    return _listing(project, path, overlay)[0]
+
+
+def _listing(project: "Project", path: str, overlay: Overlay) -> tuple[Optional[str], Optional[Selector]]:
+    """The kustomization that lists ``path`` as a patch, and the patch's target there."""
     real = os.path.realpath(path)
     directory = os.path.dirname(path)
     for _ in range(MAX_UP + 1):
@@ -236,13 +394,14 @@ def kustomization_of(project: "Project", path: str, overlay: Overlay) -> Optiona
         kfile = overlay.kustomization(directory)
         if kfile is not None:
             docs = overlay.docs(kfile, foreign=False)
-            if docs and any(os.path.realpath(p) == real for p in smp_paths(docs[0], directory)):
-                return kfile
+            for p, selector in listed_patches(docs[0], directory) if docs else ():
+                if os.path.realpath(p) == real:
+                    return kfile, selector
         parent = os.path.dirname(directory)
         if parent == directory:
             break
         directory = parent
-    return None
+    return None, None
 
 
 def patched_tree(project: "Project", path: str, tree: Tree, overlay: Optional[Overlay] = None) -> Optional[Tree]:
@@ -250,11 +409,20 @@ def patched_tree(project: "Project", path: str, tree: Tree, overlay: Optional[Ov
     replaced by the manifest it produces; None when the file is no such patch or the overlay cannot be followed.
     ``overlay.paths`` then names every file read (the results cache stamps them)."""
     overlay = overlay or Overlay(project)
-    kfile = kustomization_of(project, path, overlay)
+    kfile, selector = _listing(project, path, overlay)
     if kfile is None:
         return None
     bases = overlay.resources(kfile, 0, own_patches=False)
-    return _apply(bases, tree) if bases else None
+    if not bases:
+        return None
+    if tree.docs and tree.docs[0].kind == "seq":  # a JSON patch: the document it targets, operations applied
+        got = apply_json(bases, tree.docs[0], selector)
+        if got is None:
+            return None
+        out = Tree(tree.source, tree.flavor)
+        out.docs = [d for d in got if selector is not None and selector.selects(d)]
+        return out
+    return _apply(bases, tree)
 
 
 def _apply(bases: list[CNode], tree: Tree) -> Optional[Tree]:
@@ -275,7 +443,7 @@ def overlay_facts(path: str, text: str, facts: "FileFacts", settings) -> tuple["
     when it is no strategic-merge patch of a kustomization, or the project model is off), and the files read."""
     from ecolint.project.model import project_for
 
-    if not getattr(settings, "project", True) or "kind" not in text:
+    if not getattr(settings, "project", True) or not _may_patch(text):
         return facts, []
     project = project_for(path)
     overlay = Overlay(project)
@@ -343,3 +511,23 @@ def drop_foreign(findings: list) -> list:
         f.related = [r for r in f.related if not is_foreign(r[1])]
         out.append(f)
     return out
+
+
+def keeps_patch(path: str, text: str, settings) -> bool:
+    """True for a JSON patch that a kustomization lists: the value an operation writes (``'1'``) may carry no word
+    of its own for the prefilter, the target it lands on does."""
+    from ecolint.project.model import project_for
+
+    if not getattr(settings, "project", True) or "op" not in text or _JSON_PATCH.search(text) is None:
+        return False
+    project = project_for(path)
+    return kustomization_of(project, os.path.abspath(path), Overlay(project)) is not None
+
+
+# A YAML list of operations (``- op: add``) or a JSON array of them (``[{"op": "add"``).
+_JSON_PATCH = re.compile(r"""^\s*(?:-\s*|\[\s*\{\s*)["']?op["']?\s*:""", re.MULTILINE)
+
+
+def _may_patch(text: str) -> bool:
+    """A strategic-merge patch names its ``kind``; a JSON patch its ``op``s."""
+    return "kind" in text or "op" in text

@@ -47,12 +47,14 @@ class Trace:
     def __init__(self) -> None:
         self.lookups: dict[tuple[str, str, str], object] = {}  # (project root, importer, question) -> answer
         self.reads: dict[str, "Project"] = {}  # module file -> the project that read it
+        # "directory\x00suffix,suffix": a hash of the names of the files there that end so (companions looked for)
+        self.listings: dict[str, str] = {}
 
     def to_json(self) -> Optional[dict]:
         """The trace as the cache stores it (None when nothing was consulted): the questions asked per project root
         and importing file, a hash of their answers, and the content hash of every module read (of the bytes
         that were analysed)."""
-        if not self.lookups and not self.reads:
+        if not self.lookups and not self.reads and not self.listings:
             return None
         asked: dict[str, list[str]] = {}
         answers: dict[str, list[object]] = {}
@@ -64,7 +66,21 @@ class Trace:
             "asked": asked,
             "answers": _answers_hash(a for key in asked for a in answers[key]),
             "reads": {path: project.digest(path).hex() for path, project in sorted(self.reads.items())},
+            "listings": dict(sorted(self.listings.items())),
         }
+
+
+def listing_hash(key: str) -> str:
+    """A hash of the names of the regular files in a directory that end with one of the suffixes (lower case), for
+    the key ``"directory\x00suffix,suffix"``: a file of that kind added or removed there changes it."""
+    directory, _, suffixes = key.partition("\x00")
+    ends = tuple(suffixes.split(","))
+    try:
+        with os.scandir(directory) as it:
+            names = sorted(e.name for e in it if e.name.lower().endswith(ends) and e.is_file())
+    except OSError:
+        names = []
+    return _answers_hash(names)
 
 
 def _answers_hash(answers: Iterable[object]) -> str:
@@ -100,6 +116,9 @@ def still_valid(recorded: object) -> bool:
             return False
         for path, digest in recorded["reads"].items():  # type: ignore[index]
             if _project_at(project_root(os.path.dirname(path))).digest(path).hex() != digest:
+                return False
+        for key, names in recorded.get("listings", {}).items():  # type: ignore[attr-defined]
+            if listing_hash(key) != names:
                 return False
     except (TypeError, ValueError, KeyError, AttributeError):
         return False
@@ -276,6 +295,18 @@ class Project:
             except OSError:  # unreadable, not a regular file, too large: its values are unknown
                 self._data[path] = None
         return self._data[path]
+
+    def looked_through(self, directory: str, suffixes: tuple[str, ...]) -> None:
+        """Record that the current file's analysis depends on which files ending with ``suffixes`` (lower case)
+        ``directory`` holds (companions looked for there)."""
+        key = f"{directory}\x00{','.join(suffixes)}"
+        if _TRACE is not None and key not in _TRACE.listings:
+            _TRACE.listings[key] = listing_hash(key)
+
+    def note_read(self, path: str) -> None:
+        """Record that the current file's analysis depends on the bytes of ``path`` (read earlier and memoised)."""
+        if _TRACE is not None:
+            _TRACE.reads.setdefault(path, self)
 
     def exists(self, path: str) -> bool:
         """Is ``path`` a regular file? Recorded by the current trace like a read, so that a file that appears or

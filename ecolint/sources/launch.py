@@ -294,7 +294,9 @@ def _switch(word: Word, engine: str, norm: str) -> Setting:
 
 def _setting(value_word: Word, i: int, j: int, flag_word: Word, variables, how: str) -> Setting:
     v = word_value(value_word, i, j, variables)
-    start = flag_word.begin
+    # From the flag to the value; the value alone when another file writes the flag (a kustomize JSON patch
+    # that replaces only the value of a base's flag).
+    start = flag_word.begin if flag_word.source is value_word.source else value_word.begin
     end = value_word.ends[j - 1] if j > i and value_word.ends else value_word.end
     span = value_word.source.span(start, max(end, start))
     v.span = span
@@ -614,6 +616,63 @@ TOOLS = (lm_eval, swift)
 PY_MODEL_ARGS_CALLS = frozenset({"simple_evaluate", "evaluate", "add_argument"})
 PY_ENV_CALLS = frozenset({"HuggingFaceModel", "Model", "DJLModel", "JumpStartModel"})
 
+# -- the GPU a script names ---------------------------------------------------------------------------------
+
+# Variables that name the GPU of a deployment (``GPU_TYPE=nvidia-l4`` in a script or a ``.env`` file).
+GPU_VARIABLE = re.compile(r"^(?:gpu|accelerator|(?:gpu|accelerator|instance|machine|node)[_-]?type|vm[_-]?size|gpu[_-]?kind)$", re.IGNORECASE)
+# Provisioning commands -> the options whose value is a GPU, an accelerator spec or an instance type:
+# ``gcloud container node-pools create --accelerator type=nvidia-tesla-t4,count=1``, ``gcloud compute instances
+# create --machine-type a2-highgpu-1g``, ``eksctl create nodegroup --node-type g5.xlarge``, ``aws ec2
+# run-instances --instance-type g4dn.xlarge``, ``az vm create --size Standard_NC4as_T4_v3``, ``sky launch --gpus
+# T4:1``.
+PROVISIONERS: dict[str, frozenset[str]] = {
+    "gcloud": frozenset({"--accelerator", "--machine-type"}),
+    "eksctl": frozenset({"--node-type", "--instance-types"}),
+    "aws": frozenset({"--instance-type"}),
+    "az": frozenset({"--size", "--node-vm-size"}),
+    "sky": frozenset({"--gpus", "--instance-type"}),
+}
+
+
+def gpu_hint(facts: FileFacts, text: object, span: Optional[Span], source: str) -> None:
+    """Record the GPU ``text`` names (a GPU, a cloud label or an instance type), once per GPU."""
+    from ecolint.facts import GpuHint
+    from ecolint.knowledge.gpus import resolve_gpu
+
+    if not isinstance(text, str) or not text:
+        return
+    info = resolve_gpu(text)
+    if info is not None and not any(h.gpu == info.id for h in facts.gpu_hints):
+        facts.gpu_hints.append(GpuHint(info.id, span, source))
+
+
+def provisioned_gpu(facts: FileFacts, words: list[Word], variables: Optional[dict[str, str]] = None) -> None:
+    """The GPU a provisioning command (see :data:`PROVISIONERS`) asks for; a list of instance types or
+    accelerators that are different GPUs names none."""
+    from ecolint.knowledge.gpus import resolve_gpu
+
+    i = _skip_prefix(words)
+    if i >= len(words):
+        return
+    program = basename(words[i].text)
+    flags = PROVISIONERS.get(program)
+    if flags is None:
+        return
+    for flag, opt in _options(words[i + 1:]).items():
+        if flag not in flags:
+            continue
+        s = _option_setting(opt, variables, flag)
+        if not s.value.known or not isinstance(s.value.value, str):
+            continue
+        text = s.value.value
+        if flag == "--accelerator":  # ``type=nvidia-tesla-t4,count=1``
+            text = next((p[5:] for p in text.split(",") if p.startswith("type=")), "")
+        names = [n.split(":", 1)[0].strip() for n in text.split(",") if n.strip()]
+        gpus = {getattr(resolve_gpu(n), "id", None) for n in names}
+        if len(gpus) == 1 and None not in gpus:
+            gpu_hint(facts, names[0], s.span, f"{program} {flag}")
+
+
 # -- shell scripts as written ------------------------------------------------------------------------------
 
 _DECLARE = {"export", "readonly", "declare", "local", "typeset"}
@@ -681,9 +740,12 @@ def run_script(facts: FileFacts, commands, overrides=None, state: Optional[Scrip
                     st.variables.pop(name, None)
                 if first == "export" and name in SERVER_ENV:
                     st.env[name] = setting
+                if GPU_VARIABLE.match(name) and setting.value.known:
+                    gpu_hint(facts, setting.value.value, w.span, name)
             continue
         if declared and first == "export":  # ``export NAME`` of an earlier assignment: nothing new to read
             continue
+        provisioned_gpu(facts, words, st.variables)
         words = _splice_arrays(words, st.arrays)
         env = dict(st.env)
         for w in words[:_skip_prefix(words)]:  # ``MAX_BATCH_SIZE=1 text-generation-launcher``

@@ -33,7 +33,7 @@ import re
 from typing import Callable, ClassVar, Iterable, Optional
 
 from ecolint import bnb
-from ecolint.facts import CERTAIN, Edit, FileFacts, FixCandidate, GpuHint, ModelRef, Origin, QuantSpec, Value
+from ecolint.facts import CERTAIN, Edit, FileFacts, FixCandidate, ModelRef, Origin, QuantSpec, Value
 from ecolint.sources import launch
 from ecolint.sources.launch import Setting
 from ecolint.sources.tree import CEntry, CNode, Tree
@@ -151,16 +151,8 @@ class Ctx:
         return [x for c in cmds for x in c.words]
 
     def gpu(self, text, span, source: str) -> None:
-        from ecolint.knowledge.gpus import resolve_gpu
-
-        if not isinstance(text, str) or not text:
-            return
-        gid = instance_gpu(text)
-        info = resolve_gpu(gid or text)
-        if info is None:
-            return
-        if not any(h.gpu == info.id for h in self.facts.gpu_hints):
-            self.facts.gpu_hints.append(GpuHint(info.id, span, source))
+        if isinstance(text, str) and text:
+            launch.gpu_hint(self.facts, instance_gpu(text) or text, span, source)
 
     def training(self, reason: str) -> None:
         if not self.facts.training:
