@@ -260,7 +260,7 @@ def _boolish(text: str) -> bool:
 
 def read_builtin(name: str) -> str:
     """The text of one of the packaged tables."""
-    return resources.files("ecolint.knowledge").joinpath("tables", name).read_text(encoding="utf-8")
+    return (resources.files("ecolint.knowledge") / "tables" / name).read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=None)

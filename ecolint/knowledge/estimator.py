@@ -87,6 +87,12 @@ class Step:
     confidence: str = "high"
     rel_err: float = 0.0
 
+    @property
+    def scale(self) -> float:
+        """The factor of a scaling step (only anchor and measured steps have none)."""
+        assert self.factor is not None, self.method
+        return self.factor
+
     def to_dict(self) -> dict:
         return {"method": self.method, "detail": self.detail, "row_ids": list(self.row_ids),
                 "factor": None if self.factor is None else round(self.factor, 4), "confidence": self.confidence}
@@ -390,8 +396,10 @@ class Estimator:
         steps = [Step("measured", f"{primary.short()} ({primary.evidence}, n={primary.n_runs or '?'})",
                       (primary.row_id,))]
         if metric == ENERGY and basis and primary.basis != basis:
+            energy = primary.energy_j_per_1k_tok
+            assert energy is not None  # the converted value exists only where the row's energy does
             steps.append(Step("basis_conversion", f"converted from {primary.basis} to {basis} "
-                              "(board power / throughput)", (primary.row_id,), value / primary.energy_j_per_1k_tok))
+                              "(board power / throughput)", (primary.row_id,), value / energy))
             std = None
         lo, hi = (value - std, value + std) if std else (value, value)
         others = tuple(r.row_id for r in rows[1:])
@@ -416,13 +424,14 @@ class Estimator:
             qs = self._quant_ratio(t.gpu, qa, t.quant, t.params_b, ba, metric)
             if qs is None:
                 return None
-            value *= qs.factor
+            value *= qs.scale
             steps.append(qs)
         if ba != t.batch_size:
+            assert ba is not None  # anchors are grouped by a known batch size (see estimate)
             bs = self._batch_step(t.gpu, ba, t.batch_size, metric)
             if bs is None:
                 return None
-            value *= bs.factor
+            value *= bs.scale
             steps.append(bs)
         return _finish(metric, value, tuple(steps), basis or _basis_of(grp), None, t)
 
@@ -627,13 +636,13 @@ class Estimator:
                 qs = self._quant_ratio(t.gpu, qa, t.quant, t.params_b, ba, metric)
                 if qs is None:
                     continue
-                value *= qs.factor
+                value *= qs.scale
                 steps.append(qs)
             if ba != t.batch_size:
                 bs = self._batch_step(t.gpu, ba, t.batch_size, metric)
                 if bs is None:
                     continue
-                value *= bs.factor
+                value *= bs.scale
                 steps.append(bs)
             return _finish(metric, value, tuple(steps), basis or _basis_of(near), None, t)
         return None

@@ -141,7 +141,7 @@ def lookup_model(model_id: str, overrides: Optional[dict[str, float]] = None) ->
     ctx = _FAMILY_CONTEXT.get(fam)
     if base in _measured_ids():
         return ModelInfo(ident, _measured_ids()[base], fam, ctx, "measurements")
-    params = size_from_token(base)
-    if params is None:
+    size = size_from_token(base)
+    if size is None:
         return None
-    return ModelInfo(ident, params, fam, ctx, "size-token")
+    return ModelInfo(ident, size, fam, ctx, "size-token")

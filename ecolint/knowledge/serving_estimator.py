@@ -37,7 +37,7 @@ from typing import Iterable, Optional, Sequence
 from ecolint.knowledge.estimator import ENERGY, THROUGHPUT, Estimate, NotEstimable, Step
 from ecolint.knowledge.gpus import resolve_gpu
 from ecolint.knowledge.serving import CITATION, DEFAULT_TASK, TGI_CAVEAT, ServingRow, builtin_serving, model_base
-from ecolint.knowledge.specs import transfer_spec
+from ecolint.knowledge.specs import TransferSpec, transfer_spec
 
 SERVING_REGIME = ("vLLM serving with continuous batching (batch = max_num_seqs), energy of all the deployment's "
                   "GPUs; from the " + CITATION)
@@ -67,6 +67,13 @@ def _quantile(values: Sequence[float], q: float) -> float:
 
 def _gm(values: Sequence[float]) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def _measured_spec(gpu: str) -> TransferSpec:
+    """The spec of a GPU the serving rows were measured on (H100, B200): the GPU tables carry both."""
+    spec = transfer_spec(gpu)
+    assert spec is not None, gpu
+    return spec
 
 
 def _solve(a: list[list[float]], b: list[float]) -> Optional[list[float]]:
@@ -192,7 +199,8 @@ class ServingEstimator:
             raise NotEstimable("no power figure behind this serving estimate")
         near = min(abs(math.log(r.max_num_seqs / max_num_seqs)) for r in src)
         src = [r for r in src if abs(math.log(r.max_num_seqs / max_num_seqs)) == near]
-        shares = sorted(r.avg_power_w / (r.num_gpus * transfer_spec(r.gpu).tdp_w) for r in src)
+        # every row of src has a power figure (the filter only narrows the type)
+        shares = sorted(r.avg_power_w / (r.num_gpus * _measured_spec(r.gpu).tdp_w) for r in src if r.avg_power_w)
         share = min(1.0, shares[len(shares) // 2])
         power = share * spec.tdp_w * e.num_gpus
         step = Step("power_over_energy", f"throughput = power / energy per token: {power:,.0f} W ({share:.0%} of "
@@ -219,10 +227,10 @@ class ServingEstimator:
             if step is None:
                 continue
             steps = inner.steps + (step,)
-            value = inner.value * step.factor
+            value = inner.value * step.scale
             cap = self._tdp_cap(t.gpu, ref, value, inner)
             if cap is not None:
-                value *= cap.factor
+                value *= cap.scale
                 steps += (cap,)
             return _finish(value, steps, t.gpu, t.quant, t.max_num_seqs, num_gpus=inner.num_gpus)
         return None
@@ -233,7 +241,7 @@ class ServingEstimator:
             return list(self.gpus)
 
         def dist(g: str) -> float:
-            s = transfer_spec(g)
+            s = _measured_spec(g)
             return abs(math.log(s.mem_bw_gb_s / spec.mem_bw_gb_s)) + abs(math.log(s.tdp_w / spec.tdp_w))
 
         return sorted(self.gpus, key=dist)
@@ -338,7 +346,7 @@ class ServingEstimator:
                 steps.append(ps)
                 notes = self._task_and_gpus_notes(t, ser[0], num_gpus)
                 steps += notes
-                value *= ps.factor * math.prod(n.factor or 1.0 for n in notes)
+                value *= ps.scale * math.prod(n.factor or 1.0 for n in notes)
                 return _finish(value, tuple(steps), gpu, t.quant, t.max_num_seqs, num_gpus=num_gpus or ser[0].num_gpus)
         others = [r for r in self.rows if r.gpu == gpu and precision_twin(r.model_id) != precision_twin(t.model)]
         if not others:
@@ -376,7 +384,7 @@ class ServingEstimator:
                 ps = self._precision_step(gpu, ref.quant, t.quant, t.max_num_seqs)
                 if ps is None:
                     continue
-                v *= ps.factor
+                v *= ps.scale
             values.append(v)
             names.append(f"{ref.model_id.rsplit('/', 1)[-1]} ({ref.quant}, {ref.active_params_b:g}B active, "
                          f"{ref.num_gpus} GPU{'s' if ref.num_gpus > 1 else ''})")
@@ -388,13 +396,13 @@ class ServingEstimator:
         sizes = [series_of[k][0].active_params_b for k in chosen]
         inside = min(sizes) / 1.5 <= t.active_b <= max(sizes) * 1.5
         rel = self.width("size_transfer")
-        steps = (Step("anchor", f"anchors at max_num_seqs {t.max_num_seqs} (each series interpolated log-log): "
+        steps = [Step("anchor", f"anchors at max_num_seqs {t.max_num_seqs} (each series interpolated log-log): "
                       + "; ".join(names), tuple(anchor_ids), None, "high", 0.0),
                  Step("size_transfer", f"→ {t.total_b:g}B{moe} on {n_target} GPU(s): geometric mean of the anchors, "
                       f"each scaled by active^{a:.2f} · total^{b:.2f} · num_gpus^{c:.2f} (fitted across models within "
                       f"task, GPU, precision and max_num_seqs; {len(fit_ids)} rows)", fit_ids, None,
-                      "medium" if inside else "low", rel))
-        return _finish(value, steps, gpu, t.quant, t.max_num_seqs, num_gpus=n_target)
+                      "medium" if inside else "low", rel)]
+        return _finish(value, tuple(steps), gpu, t.quant, t.max_num_seqs, num_gpus=n_target)
 
     def _gpus_needed(self, t: ServingTarget, gpu: str) -> int:
         return deployment_gpus(t.total_b, t.quant, gpu)
@@ -412,8 +420,8 @@ class ServingEstimator:
             per_series = here
         picked: list[tuple[float, str, str]] = []
         for pts in per_series.values():
-            bs, ratio, ids = min(pts, key=lambda p: abs(math.log(p[0] / max_num_seqs)))
-            picked.append((ratio, *ids))
+            bs, ratio, pair_ids = min(pts, key=lambda p: abs(math.log(p[0] / max_num_seqs)))
+            picked.append((ratio, *pair_ids))
         picked.sort()
         mid = len(picked) // 2
         f = picked[mid][0] if len(picked) % 2 else math.sqrt(picked[mid - 1][0] * picked[mid][0])
@@ -459,9 +467,10 @@ class ServingEstimator:
             f = hb if gpu == "b200" else 1 / hb
             return Step("gpu_pair", f"{ref} → {gpu}: ×{f:.3f} (geometric mean over {len(pairs)} configurations "
                         "measured on both)", ids, f, "medium", max(0.1, spread))
-        rs, ts, hs, bs = transfer_spec(ref), transfer_spec(gpu), transfer_spec("h100"), transfer_spec("b200")
+        ts = transfer_spec(gpu)
         if ts is None:
             return None
+        rs, hs, bs = _measured_spec(ref), _measured_spec("h100"), _measured_spec("b200")
         x_hb = (bs.tdp_w / bs.mem_bw_gb_s) / (hs.tdp_w / hs.mem_bw_gb_s)
         alpha = math.log(hb) / math.log(x_hb)
         x = (ts.tdp_w / ts.mem_bw_gb_s) / (rs.tdp_w / rs.mem_bw_gb_s)
@@ -473,12 +482,13 @@ class ServingEstimator:
     def _tdp_cap(self, gpu: str, ref: str, value: float, inner: Estimate) -> Optional[Step]:
         """Implied power on the target (energy × the reference's throughput scaled by bandwidth) above the cards'
         TDP is not physical: scale down to it."""
-        rows = [self._row(i) for i in inner.row_ids if self._row(i) is not None]
+        rows = [r for r in map(self._row, inner.row_ids) if r is not None]
         rows = [r for r in rows if r.gpu == ref and r.output_tok_s and r.max_num_seqs == inner.batch_size]
         ts, rs = transfer_spec(gpu), transfer_spec(ref)
         if not rows or ts is None or rs is None:
             return None
         r = rows[0]
+        assert r.output_tok_s is not None  # rows without a throughput were left out above
         thr = r.output_tok_s * (ts.mem_bw_gb_s / rs.mem_bw_gb_s)
         power = value / 1000.0 * thr
         limit = ts.tdp_w * r.num_gpus

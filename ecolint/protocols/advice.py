@@ -14,7 +14,7 @@ Where the measurements contradict the EcoCompute guide's decision tree, the meas
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, TypeGuard
 
 from ecolint.knowledge.data import Measurement, same_experiment
 from ecolint.knowledge.estimator import MAX_BATCH, REGIME, Estimate, vram_estimate
@@ -62,7 +62,7 @@ def nf4_crossover(ctx: "Context", p: "Params") -> Optional[Crossover]:
     no_penalty = sorted({q.base.gpu for q in pairs
                          if min(x.delta_pct for x in pairs if x.base.gpu == q.base.gpu) < BREAK_EVEN_PCT})
     penalty = [q for q in pairs if q.base.gpu not in no_penalty]
-    gid = p.gpu.id
+    gid = p.gpu_info.id
     mine = [q for q in pairs if q.base.gpu == gid]
     applies = bool(penalty) and gid not in no_penalty
     use = mine or penalty
@@ -139,7 +139,7 @@ def _row(ctx: Context, est: Optional[Estimate]) -> Optional[Measurement]:
 def _ppl(ctx: Context, p: Params, quant: str) -> Optional[Measurement]:
     from ecolint.knowledge.estimator import model_match
 
-    rows = [r for r in ctx.knowledge.rows if r.gpu == p.gpu.id and r.quant == quant and r.ppl is not None
+    rows = [r for r in ctx.knowledge.rows if r.gpu == p.gpu_info.id and r.quant == quant and r.ppl is not None
             and model_match(r, p.model, p.params_b) == "exact"]
     return rows[0] if rows else None
 
@@ -151,7 +151,7 @@ def quant_rows(ctx: Context, p: Params, batch_size: int, quants=None) -> list[di
 
     if quants is None:
         quants = SERVING_COMPARE_QUANTS if p.serving else COMPARE_QUANTS
-    gid = p.gpu.id
+    gid = p.gpu_info.id
     fp16_e = ctx.energy(p.model, gid, quants[0] if p.serving else "fp16", batch_size, p.params_b)
     fp16_ppl = _ppl(ctx, p, "fp16")
     out: list[dict] = []
@@ -174,7 +174,7 @@ def quant_rows(ctx: Context, p: Params, batch_size: int, quants=None) -> list[di
             "power_w": row.power_w if row else None,
             "power_std": row.power_std if row else None,
             "vram_gb": round(v.total_gb, 1),
-            "fits": v.total_gb <= p.spec.vram_gb,
+            "fits": v.total_gb <= p.gpu_spec.vram_gb,
             "ppl": None,
             "ppl_delta_vs_fp16_pct": None,
             "ppl_dataset": None,
@@ -239,8 +239,8 @@ def _delta(ctx: Context, p: Params, e: Estimate, base: Estimate, q: str, bs: int
         if same_experiment(ra, rb):
             return round((e.value - base.value) / base.value * 100.0, 1), "measured"
     if e.energy_basis != base.energy_basis:
-        e2 = ctx.energy(p.model, p.gpu.id, q, bs, p.params_b, total=True)
-        b2 = ctx.energy(p.model, p.gpu.id, "fp16", bs, p.params_b, total=True)
+        e2 = ctx.energy(p.model, p.gpu_info.id, q, bs, p.params_b, total=True)
+        b2 = ctx.energy(p.model, p.gpu_info.id, "fp16", bs, p.params_b, total=True)
         if e2 is not None and b2 is not None:
             return round((e2.value - b2.value) / b2.value * 100.0, 1), "extrapolated"
     return round((e.value - base.value) / base.value * 100.0, 1), "extrapolated"
@@ -253,9 +253,9 @@ def recommend_quant(ctx: Context, p: Params, rows: list[dict]) -> dict:
         return _recommend_serving_quant(p, by_q)
     fp16, nf4 = by_q.get("fp16"), by_q.get("nf4")
     reasons: list[str] = []
-    gid = p.gpu.id
+    gid = p.gpu_info.id
 
-    def ok(r):
+    def ok(r: Optional[dict]) -> TypeGuard[dict]:
         return r is not None and r["energy_j_per_1k_tok"] is not None and r["fits"]
 
     def cite(r) -> str:
@@ -288,8 +288,8 @@ def recommend_quant(ctx: Context, p: Params, rows: list[dict]) -> dict:
     elif ok(nf4):
         choice = "nf4"
         if fp16 is not None and not fp16["fits"]:
-            reasons.append(f"FP16 needs about {fp16['vram_gb']:.1f} GB, more than the {p.spec.vram_gb:g} GB of "
-                           f"{p.spec.name}; NF4 ({nf4['vram_gb']:.1f} GB) fits.")
+            reasons.append(f"FP16 needs about {fp16['vram_gb']:.1f} GB, more than the {p.gpu_spec.vram_gb:g} GB of "
+                           f"{p.gpu_spec.name}; NF4 ({nf4['vram_gb']:.1f} GB) fits.")
         else:
             reasons.append("NF4 is the only option that can be estimated here.")
     if choice is None:
@@ -305,7 +305,7 @@ def recommend_quant(ctx: Context, p: Params, rows: list[dict]) -> dict:
     config = QUANT_CODE.get(choice)
     if dtype == "bf16":
         config = "torch_dtype=torch.bfloat16"
-        reasons.append(f"On {p.gpu.arch.capitalize()} use bf16 rather than fp16: the same bytes per weight (so the "
+        reasons.append(f"On {p.gpu_info.arch.capitalize()} use bf16 rather than fp16: the same bytes per weight (so the "
                        "same energy; the rows measure fp16) with fp32's exponent range.")
     return {"quant": choice, "dtype": dtype, "reasons": reasons, "config": config}
 
@@ -316,7 +316,7 @@ def _recommend_serving_quant(p: Params, by_q: dict) -> dict:
     bf16, fp8 = by_q.get("bf16"), by_q.get("fp8")
     reasons: list[str] = []
     choice = "bf16" if bf16 and bf16["energy_j_per_1k_tok"] is not None else None
-    if (fp8 and fp8["energy_j_per_1k_tok"] is not None and choice and p.gpu.arch in ("hopper", "blackwell")
+    if (fp8 and fp8["energy_j_per_1k_tok"] is not None and choice and p.gpu_info.arch in ("hopper", "blackwell")
             and fp8["delta_vs_fp16_pct"] is not None and fp8["delta_vs_fp16_pct"] <= -BREAK_EVEN_PCT):
         choice = "fp8"
         reasons.append(f"FP8 weights use {abs(fp8['delta_vs_fp16_pct']):.1f} % less energy than bf16 here "
@@ -337,7 +337,7 @@ def paradox_warnings(ctx: Context, p: Params, rows: list[dict]) -> list[str]:
     """Data-backed warnings about the configurations people reach for (bitsandbytes: Hugging Face engine)."""
     if p.serving:
         return []
-    gid = p.gpu.id
+    gid = p.gpu_info.id
     by_q = {r["quant"]: r for r in rows}
     out: list[str] = []
     ev = energy_pairs_evidence(ctx, "fp16", "int8_default", gid) or energy_pairs_evidence(ctx, "fp16", "int8_default")
@@ -375,7 +375,7 @@ def pct_text(x: Optional[float]) -> str:
 
 
 def fits(p: Params, quant: str, bs: int) -> bool:
-    return vram_estimate(p.model, p.params_b, quant, bs, p.seq_len, p.gen_len).total_gb <= p.spec.vram_gb
+    return vram_estimate(p.model, p.params_b, quant, bs, p.seq_len, p.gen_len).total_gb <= p.gpu_spec.vram_gb
 
 
 def recommend_batch(p: Params, quant: str, current: Optional[int]) -> tuple[int, list[str]]:

@@ -17,8 +17,8 @@ def build(ctx: Context, p: Params) -> dict:
     if "idle_subtracted" in bases:
         notes.append("Energy on this GPU is idle-subtracted ((board power − idle) / throughput); other GPUs' rows "
                      "are total board power — do not compare absolute J/1k across GPUs.")
-    if not p.gpu.measured:
-        notes.append(f"{p.gpu.id} has no measurements: every figure is transferred from a measured GPU "
+    if not p.gpu_info.measured:
+        notes.append(f"{p.gpu_info.id} has no measurements: every figure is transferred from a measured GPU "
                      "(see methods), on a total-board-power basis.")
     sessions = sorted({i for r in rows for i in r["other_sessions"]}, key=lambda s: (len(s), s))
     if sessions:
@@ -28,8 +28,8 @@ def build(ctx: Context, p: Params) -> dict:
         "command": "compare",
         "model": p.model,
         "params_b": p.params_b,
-        "gpu": p.gpu.id,
-        "gpu_name": p.spec.name,
+        "gpu": p.gpu_info.id,
+        "gpu_name": p.gpu_spec.name,
         "batch_size": bs,
         "rows": rows,
         "recommendation": rec,

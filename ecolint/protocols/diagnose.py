@@ -36,11 +36,12 @@ def _chg(new: Optional[float], old: Optional[float]) -> Optional[float]:
 
 
 def build(ctx: Context, p: Params) -> dict:
-    gid, bs, q = p.gpu.id, p.batch_size or 1, p.quant or "fp16"
+    gid, bs, q = p.gpu_info.id, p.batch_size or 1, p.quant or "fp16"
     est_q = "fp16" if q in ("bf16", "fp32") else q
     e_exp = ctx.energy(p.model, gid, est_q, bs, p.params_b, total=True)
     t_exp = ctx.throughput(p.model, gid, est_q, bs, p.params_b)
-    if e_exp is None and t_exp is None:
+    basis_est = e_exp or t_exp
+    if basis_est is None:
         raise UsageError(f"no estimate reaches {p.model} on {gid} in {q} at batch size {bs}")
     e_fp16 = ctx.energy(p.model, gid, "fp16", bs, p.params_b, total=True)
     t_fp16 = ctx.throughput(p.model, gid, "fp16", bs, p.params_b)
@@ -57,8 +58,8 @@ def build(ctx: Context, p: Params) -> dict:
         "energy_j_per_1k_tok": None if e_exp is None else round(e_exp.value, 1),
         "energy_interval": None if e_exp is None else [round(e_exp.low, 1), round(e_exp.high, 1)],
         "energy_basis": TOTAL,
-        "basis": (e_exp or t_exp).basis,
-        "confidence": (e_exp or t_exp).confidence,
+        "basis": basis_est.basis,
+        "confidence": basis_est.confidence,
         "row_ids": list(dict.fromkeys(list((e_exp.row_ids if e_exp else ())) + list((t_exp.row_ids if t_exp else ())))),
     }
     observed = {"throughput_tok_s": obs_t, "power_w": p.power,
@@ -160,7 +161,7 @@ def build(ctx: Context, p: Params) -> dict:
         "model": p.model,
         "params_b": p.params_b,
         "gpu": gid,
-        "gpu_name": p.spec.name,
+        "gpu_name": p.gpu_spec.name,
         "quant": q,
         "batch_size": bs,
         "pattern": primary["pattern"],

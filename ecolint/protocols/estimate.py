@@ -21,13 +21,13 @@ def build(ctx: Context, p: Params) -> dict:
     assert p.quant is not None and p.batch_size is not None and p.requests_per_month is not None
     cur = config_metrics(ctx, p, p.quant, p.batch_size)
     if cur is None:
-        raise UsageError(f"no estimate reaches {p.model} on {p.gpu.id} in {p.quant} at batch size {p.batch_size}")
+        raise UsageError(f"no estimate reaches {p.model} on {p.gpu_info.id} in {p.quant} at batch size {p.batch_size}")
     rows = quant_rows(ctx, p, p.batch_size)
     rec_q = recommend_quant(ctx, p, rows)
     opt_quant = rec_q["quant"] or p.quant
     opt_bs, bs_notes = recommend_batch(p, opt_quant, p.batch_size)
     opt = config_metrics(ctx, p, opt_quant, opt_bs) or cur
-    pue = p.pue if p.pue is not None else default_pue(p.gpu.id)
+    pue = p.pue if p.pue is not None else default_pue(p.gpu_info.id)
     usd, gco2, notes = grid_factors(p.region, p.usd_per_kwh, p.gco2_per_kwh)
     requests = p.requests_per_month
     for cfg in (cur, opt):
@@ -47,7 +47,7 @@ def build(ctx: Context, p: Params) -> dict:
         here = by_q.get(cur["quant"])
         if here is not None and here["delta_vs_fp16_pct"] is not None and cur["quant"] != "fp16":
             why.insert(0, f"{QUANT_LABEL[cur['quant']]} is {here['delta_vs_fp16_pct']:+.1f} % energy vs FP16 for "
-                          f"this model on {p.gpu.id} ({here['delta_basis']}).")
+                          f"this model on {p.gpu_info.id} ({here['delta_basis']}).")
         changes.append(f"precision {QUANT_LABEL[cur['quant']]} → {QUANT_LABEL[opt['quant']]}: " + " ".join(why))
     if opt["batch_size"] != cur["batch_size"]:
         changes.append(f"batch size {cur['batch_size']} → {opt['batch_size']} for the {p.use_case} use case "
@@ -59,8 +59,8 @@ def build(ctx: Context, p: Params) -> dict:
         "command": "estimate",
         "model": p.model,
         "params_b": p.params_b,
-        "gpu": p.gpu.id,
-        "gpu_name": p.spec.name,
+        "gpu": p.gpu_info.id,
+        "gpu_name": p.gpu_spec.name,
         "current": cur,
         "optimized": opt,
         "savings": {"kwh_per_month": saving("kwh_per_month"), "cost_usd_per_month": saving("cost_usd_per_month"),

@@ -18,11 +18,11 @@ def config_metrics(ctx: Context, p: Params, quant: str, bs: int) -> Optional[dic
     """Energy (as measured and on a total-board basis), throughput, latency and VRAM for one configuration."""
     from ecolint.knowledge.estimator import vram_estimate
 
-    e = ctx.energy(p.model, p.gpu.id, quant, bs, p.params_b)
+    e = ctx.energy(p.model, p.gpu_info.id, quant, bs, p.params_b)
     if e is None:
         return None
-    et = ctx.energy(p.model, p.gpu.id, quant, bs, p.params_b, total=True) or e
-    t = ctx.throughput(p.model, p.gpu.id, quant, bs, p.params_b)
+    et = ctx.energy(p.model, p.gpu_info.id, quant, bs, p.params_b, total=True) or e
+    t = ctx.throughput(p.model, p.gpu_info.id, quant, bs, p.params_b)
     per_req, step = per_request(et, p.gen_len)
     # every one of the bs sequences advances once per step: a request's tokens come at throughput / bs
     latency = None if t is None else p.gen_len / (t.value / bs)
@@ -31,7 +31,7 @@ def config_metrics(ctx: Context, p: Params, quant: str, bs: int) -> Optional[dic
         from ecolint.knowledge.serving_estimator import GPU_MEMORY_UTILIZATION, serving_weights_gb
 
         weights = serving_weights_gb(p.params_b, quant)
-        budget = GPU_MEMORY_UTILIZATION * p.spec.vram_gb * n_gpus
+        budget = GPU_MEMORY_UTILIZATION * p.gpu_spec.vram_gb * n_gpus
         vram_gb = budget
         vram_note = (f"vLLM reserves {GPU_MEMORY_UTILIZATION:.0%} of each GPU's memory ({budget:,.0f} GB on "
                      f"{n_gpus} GPU{'s' if n_gpus > 1 else ''}): weights {weights:,.1f} GB, the rest is KV cache, "
@@ -121,20 +121,20 @@ def build(ctx: Context, p: Params) -> dict:
     rows = quant_rows(ctx, p, cur_bs)
     rec_q = recommend_quant(ctx, p, rows)
     if rec_q["quant"] is None:
-        raise UsageError(f"{p.model} does not fit in {p.spec.vram_gb:g} GB on {p.spec.name} in any measured "
+        raise UsageError(f"{p.model} does not fit in {p.gpu_spec.vram_gb:g} GB on {p.gpu_spec.name} in any measured "
                          "precision at this length; nothing to recommend")
     quant = rec_q["quant"]
     bs, bs_notes = recommend_batch(p, quant, p.batch_size)
     rec = config_metrics(ctx, p, quant, bs)
     if rec is None:
-        raise UsageError(f"no estimate reaches {p.model} on {p.gpu.id} in {quant} at batch size {bs}")
+        raise UsageError(f"no estimate reaches {p.model} on {p.gpu_info.id} in {quant} at batch size {bs}")
     rec, latency_notes = within_latency(ctx, p, quant, rec)
     bs = rec["batch_size"]
     current = None
     if p.quant and p.quant != "fp32":
         current = config_metrics(ctx, p, p.quant, cur_bs)
     requests = p.requests_per_month or DEFAULT_REQUESTS
-    pue = p.pue or default_pue(p.gpu.id)
+    pue = p.pue or default_pue(p.gpu_info.id)
     usd, gco2, grid_notes = grid_factors(p.region, p.usd_per_kwh, p.gco2_per_kwh)
     rec["monthly"] = monthly(rec["energy_j_per_request"], requests, pue, usd, gco2)
     if current:
@@ -165,7 +165,7 @@ def build(ctx: Context, p: Params) -> dict:
         "regime": scope_note(p),
         "energy_basis": rec["energy_basis"],
         "rows": rec["row_ids"],
-        "measured_gpu": p.gpu.measured,
+        "measured_gpu": p.gpu_info.measured,
         "limitations": [
             "Energy is GPU board power only (host CPU, DRAM and networking excluded); PUE covers facility overhead.",
             "Batch-size effects were measured on one GPU (A800) and one 7B model; elsewhere they are extrapolated."
@@ -176,18 +176,18 @@ def build(ctx: Context, p: Params) -> dict:
     }
     if p.serving and rec.get("vram_note"):
         transparency["limitations"].insert(0, rec["vram_note"] + ".")
-    if p.serving and p.gpu.id not in ("h100", "b200"):
-        transparency["limitations"].insert(0, f"{p.gpu.id} has no serving rows; figures are carried from the H100 "
+    if p.serving and p.gpu_info.id not in ("h100", "b200"):
+        transparency["limitations"].insert(0, f"{p.gpu_info.id} has no serving rows; figures are carried from the H100 "
                                               "and B200 rows by the cards' specs.")
-    elif not p.serving and not p.gpu.measured:
-        transparency["limitations"].insert(0, f"{p.gpu.id} has no measurements; figures are transferred from a "
+    elif not p.serving and not p.gpu_info.measured:
+        transparency["limitations"].insert(0, f"{p.gpu_info.id} has no measurements; figures are transferred from a "
                                               "measured GPU by a roofline ratio.")
     return {
         "command": "optimize",
         "model": p.model,
         "params_b": p.params_b,
-        "gpu": p.gpu.id,
-        "gpu_name": p.spec.name,
+        "gpu": p.gpu_info.id,
+        "gpu_name": p.gpu_spec.name,
         "use_case": p.use_case,
         "seq_len": p.seq_len,
         "gen_len": p.gen_len,

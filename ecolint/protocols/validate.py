@@ -106,6 +106,17 @@ class Params:
     def serving(self) -> bool:
         return self.engine in ("vllm", "tgi")
 
+    # The commands run only on parameters without errors, and those always have a GPU and its spec.
+    @property
+    def gpu_info(self) -> GpuInfo:
+        assert self.gpu is not None, "no GPU: parameters with errors reached a command"
+        return self.gpu
+
+    @property
+    def gpu_spec(self) -> TransferSpec:
+        assert self.spec is not None, "no GPU spec: parameters with errors reached a command"
+        return self.spec
+
     @property
     def errors(self) -> list[Issue]:
         return [i for i in self.issues if i.level == ERROR]
@@ -210,29 +221,29 @@ def validate(ns, command: str, default_gpu: Optional[str] = None, measured_gpus:
         else:
             p.issues.append(Issue(ERROR, "gpu", "a GPU is required (e.g. a800, rtx4090d, a100, t4)"))
     if gpu_text:
-        info = resolve_gpu(gpu_text)
-        if info is None:
+        gpu = resolve_gpu(gpu_text)
+        if gpu is None:
             sugg = suggest_gpu(gpu_text)
             hint = f"; did you mean {' or '.join(repr(s) for s in sugg)}?" if sugg else ""
             p.issues.append(Issue(ERROR, "gpu", f"unknown GPU {gpu_text!r}{hint}"))
         else:
-            spec = transfer_spec(info.id)
+            spec = transfer_spec(gpu.id)
             if spec is None:
-                p.issues.append(Issue(ERROR, "gpu", f"{info.name} is known but ecolint has no memory-bandwidth and "
+                p.issues.append(Issue(ERROR, "gpu", f"{gpu.name} is known but ecolint has no memory-bandwidth and "
                                                     "power figures for it, so nothing can be estimated; measured "
                                                     f"GPUs: {', '.join(measured_gpus)}"))
             else:
-                p.gpu, p.spec = info, spec
-                if p.serving and info.id not in ("h100", "b200"):
-                    p.issues.append(Issue(NOTE, "gpu", f"{info.id} has no serving rows: figures are carried from the "
+                p.gpu, p.spec = gpu, spec
+                if p.serving and gpu.id not in ("h100", "b200"):
+                    p.issues.append(Issue(NOTE, "gpu", f"{gpu.id} has no serving rows: figures are carried from the "
                                                        "H100/B200 rows by specs (low confidence)"))
                 elif p.serving:
                     pass
-                elif measured_gpus and info.id not in measured_gpus:
-                    p.issues.append(Issue(NOTE, "gpu", f"{info.id} has no measurements: its figures are transferred "
+                elif measured_gpus and gpu.id not in measured_gpus:
+                    p.issues.append(Issue(NOTE, "gpu", f"{gpu.id} has no measurements: its figures are transferred "
                                                        "from the most similar measured GPU (low confidence unless "
                                                        "the specs match)"))
-                if info.id == "t4":
+                if gpu.id == "t4":
                     p.issues.append(Issue(NOTE, "gpu", "the T4 rows report throughputs far below what a T4 usually "
                                                        "reaches; treat T4 figures with caution"))
 

@@ -137,8 +137,9 @@ def _project_urls() -> dict[str, str]:
             for entry in meta.get_all("Project-URL") or []:
                 label, _, url = entry.partition(",")
                 urls[label.strip().lower()] = url.strip()
-            if meta.get("Home-page"):
-                urls.setdefault("homepage", meta["Home-page"])
+            home = meta["Home-page"] if "Home-page" in meta else None
+            if home:
+                urls.setdefault("homepage", home)
         except (ImportError, PackageNotFoundError):  # pragma: no cover - running from an uninstalled tree
             pass
         _URLS = urls
