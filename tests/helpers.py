@@ -17,3 +17,22 @@ def lint_snippet(code: str, filename: str = "example.py", gpu: Optional[str] = N
     engine = Engine.create(s)
     k = kind or kind_for(Path(filename)) or "python"
     return lint_text(filename, code, k, engine, project_dir=Path("/nonexistent")).findings
+
+
+def check_json(*args: str, cwd=None) -> list:
+    """The JSON findings of ``ecolint check --no-cache ARGS`` (nothing may go to standard error)."""
+    import json
+
+    from conftest import run_cli
+
+    proc = run_cli("check", "--no-cache", *args, "--output-format", "json", cwd=cwd)
+    assert proc.stderr == ""
+    return json.loads(proc.stdout)
+
+
+def pinned(findings: list) -> list:
+    """Each JSON finding as (file, row, column, code, [(related file, row, column), ...])."""
+    return [
+        (f["filename"], f["location"]["row"], f["location"]["column"], f["code"], [(r["filename"], r["location"]["row"], r["location"]["column"]) for r in f["related"]])
+        for f in findings
+    ]

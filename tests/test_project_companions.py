@@ -12,6 +12,7 @@ import json
 import shutil
 
 from conftest import FIXTURES, run_cli
+from helpers import check_json, pinned
 
 from ecolint.sources.shell_frontend import extract_script
 
@@ -24,22 +25,9 @@ EXPECTED = [
 ]
 
 
-def _check(*args, cwd=None):
-    proc = run_cli("check", "--no-cache", *args, "--output-format", "json", cwd=cwd)
-    assert proc.stderr == ""
-    return json.loads(proc.stdout)
-
-
-def _pins(findings):
-    return [
-        (f["filename"], f["location"]["row"], f["location"]["column"], f["code"], [(r["filename"], r["location"]["row"], r["location"]["column"]) for r in f["related"]])
-        for f in findings
-    ]
-
-
 def test_companions_name_the_gpu_of_a_file_that_names_none():
-    got = _check(C)
-    assert _pins(got) == EXPECTED  # two-gpus/, own-gpu/ and split/ are traps: nothing there
+    got = check_json(C)
+    assert pinned(got) == EXPECTED  # two-gpus/, own-gpu/ and split/ are traps: nothing there
     messages = [f["message"] for f in got]
     assert "NVIDIA Tesla T4 (turing, from the chart's values file values.yaml)" in messages[0]
     assert "(volta, from the companion file .env in the same directory)" in messages[1]
@@ -48,22 +36,22 @@ def test_companions_name_the_gpu_of_a_file_that_names_none():
 
 
 def test_no_project_and_a_configured_gpu_turn_companions_off():
-    assert _check(C, "--no-project") == []
-    assert _check(C, "--gpu", "a100") == []  # the configured GPU wins over a companion's
-    t4 = _check(C + "own-gpu", "--gpu", "t4")  # and over the file's own (the L4 of its node selector)
+    assert check_json(C, "--no-project") == []
+    assert check_json(C, "--gpu", "a100") == []  # the configured GPU wins over a companion's
+    t4 = check_json(C + "own-gpu", "--gpu", "t4")  # and over the file's own (the L4 of its node selector)
     assert [(f["code"], f["related"]) for f in t4] == [("ECO402", [])]
 
 
 def test_partial_run_reads_companions_and_reports_only_the_files_given():
-    assert _pins(_check(C + "gke/deployment.yaml")) == EXPECTED[2:3]
-    assert _pins(_check("--select", "ECO402", C + "gke/serve.py")) == EXPECTED[3:]  # kept by the prefilter too
-    assert _check(C + "gke/provision.sh") == []
+    assert pinned(check_json(C + "gke/deployment.yaml")) == EXPECTED[2:3]
+    assert pinned(check_json("--select", "ECO402", C + "gke/serve.py")) == EXPECTED[3:]  # kept by the prefilter too
+    assert check_json(C + "gke/provision.sh") == []
 
 
 def test_traps():
-    assert _check(C + "two-gpus") == []  # t4 and a100 pools: no single GPU
-    assert _check(C + "split") == []  # the script is in infra/, the manifest in k8s/
-    assert _check(C + "own-gpu") == []  # its own L4 node selector wins over the companion's T4
+    assert check_json(C + "two-gpus") == []  # t4 and a100 pools: no single GPU
+    assert check_json(C + "split") == []  # the script is in infra/, the manifest in k8s/
+    assert check_json(C + "own-gpu") == []  # its own L4 node selector wins over the companion's T4
 
 
 def test_yaml_companions_serve_only_yaml_files(tmp_path):
@@ -73,7 +61,7 @@ def test_yaml_companions_serve_only_yaml_files(tmp_path):
     shutil.copy(FIXTURES / "projects" / "companions" / "gke" / "serve.py", root / "serve.py")
     shutil.copy(FIXTURES / "projects" / "companions" / "gke" / "deployment.yaml", root / "deployment.yaml")
     (root / "values.yaml").write_text("nodeSelector:\n  cloud.google.com/gke-accelerator: nvidia-tesla-t4\n", encoding="utf-8")
-    got = _check(".", cwd=root)
+    got = check_json(".", cwd=root)
     assert [(f["filename"], f["code"]) for f in got] == [("deployment.yaml", "ECO402")]  # not serve.py
 
 
@@ -81,9 +69,9 @@ def test_disagreeing_companions_name_none(tmp_path):
     root = tmp_path / "p"
     shutil.copytree(FIXTURES / "projects" / "companions" / "gke", root)
     (root / "pyproject.toml").write_text("[project]\nname = 'x'\n", encoding="utf-8")
-    assert len(_check("deployment.yaml", cwd=root)) == 1
+    assert len(check_json("deployment.yaml", cwd=root)) == 1
     (root / ".env").write_text("GPU_TYPE=nvidia-l4\n", encoding="utf-8")
-    assert _check("deployment.yaml", cwd=root) == []
+    assert check_json("deployment.yaml", cwd=root) == []
 
 
 def test_cache_invalidation_when_a_companion_changes(tmp_path):
@@ -130,7 +118,7 @@ def test_only_findings_that_used_the_gpu_name_the_companion(tmp_path):
     manifest = (FIXTURES / "projects" / "companions" / "gke" / "deployment.yaml").read_text(encoding="utf-8")
     manifest = manifest.replace('"--dtype", "bfloat16"', '"--max-num-seqs", "1", "--dtype", "float32"')
     (root / "deployment.yaml").write_text(manifest, encoding="utf-8")
-    got = {f["code"]: f for f in _check(".", cwd=root)}
+    got = {f["code"]: f for f in check_json(".", cwd=root)}
     assert sorted(got) == ["ECO202", "ECO401"]
     # ECO202 chose its next command for the companion's GPU; ECO401 (fp32) never asked for one
     assert "--gpu t4" in got["ECO202"]["next_command"]

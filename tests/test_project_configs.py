@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from conftest import FIXTURES, run_cli
+from helpers import check_json, pinned
 
 from ecolint.project.configs import config_files, hydra_config, loaded_config, lookup
 from ecolint.project.model import forget, project_for
@@ -37,32 +38,19 @@ EXPECTED_NO_PROJECT = [
 ]
 
 
-def _check(*args, cwd=None):
-    proc = run_cli("check", "--no-cache", *args, "--output-format", "json", cwd=cwd)
-    assert proc.stderr == ""
-    return json.loads(proc.stdout)
-
-
-def _pins(findings):
-    return [
-        (f["filename"], f["location"]["row"], f["location"]["column"], f["code"], [(r["filename"], r["location"]["row"], r["location"]["column"]) for r in f["related"]])
-        for f in findings
-    ]
-
-
 def test_hydra_and_literal_loads_are_pinned_with_related_locations():
-    assert _pins(_check(P)) == EXPECTED
+    assert pinned(check_json(P)) == EXPECTED
 
 
 def test_no_project_turns_config_loading_off():
-    got = _check(P, "--no-project")
-    assert _pins(got) == EXPECTED_NO_PROJECT
+    got = check_json(P, "--no-project")
+    assert pinned(got) == EXPECTED_NO_PROJECT
     by_place = {(f["filename"], f["location"]["row"]): f for f in got}
     assert by_place[(P + "serve.py", 9)]["severity"] == "info"  # a run-time value: "when ... is true"
 
 
 def test_values_carry_the_model_and_the_default_run_explanation():
-    by_place = {(f["filename"], f["location"]["row"]): f for f in _check(P)}
+    by_place = {(f["filename"], f["location"]["row"]): f for f in check_json(P)}
     int8 = by_place[(P + "serve.py", 9)]
     assert int8["severity"] == "red"
     assert "8B" in int8["message"]  # the model id `${model.org}/Meta-Llama-3-8B-Instruct`, interpolated
@@ -217,7 +205,7 @@ def test_python_side_recognises_only_configs_it_can_follow(tmp_path):
             "AutoModelForCausalLM.from_pretrained(cfg['model']['id'], load_in_8bit=cfg['model']['eight'])\n"
         ),
     })
-    got = [(f["filename"], f["location"]["row"], f["code"], f["severity"]) for f in _check(".", "--select", "ECO101", cwd=tmp_path)]
+    got = [(f["filename"], f["location"]["row"], f["code"], f["severity"]) for f in check_json(".", "--select", "ECO101", cwd=tmp_path)]
     assert got == [
         ("changed.py", 5, "ECO101", "yellow"),  # the dict is changed after loading: a run-time value
         ("compose_app.py", 5, "ECO101", "red"),
@@ -236,8 +224,8 @@ def test_unparsable_config_is_unknown(tmp_path):
             "def main(cfg):\n    AutoModelForCausalLM.from_pretrained(cfg.model.id, load_in_8bit=cfg.model.eight)\n"
         ),
     })
-    got = _check("app.py", cwd=tmp_path)
-    assert got == _check("app.py", "--no-project", cwd=tmp_path)  # its users are linted as if it were unknown
+    got = check_json("app.py", cwd=tmp_path)
+    assert got == check_json("app.py", "--no-project", cwd=tmp_path)  # its users are linted as if it were unknown
 
 
 def test_cache_invalidation_when_a_loaded_yaml_changes(tmp_path):

@@ -10,6 +10,7 @@ import json
 import shutil
 
 from conftest import FIXTURES, run_cli
+from helpers import check_json, pinned
 
 K = "fixtures/projects/kustomize/"
 BASE = [(K + "base/deployment.yaml", 16, 15), (K + "base/deployment.yaml", 10, 9)]
@@ -21,33 +22,20 @@ EXPECTED = [
 ]
 
 
-def _check(*args, cwd=None):
-    proc = run_cli("check", "--no-cache", *args, "--output-format", "json", cwd=cwd)
-    assert proc.stderr == ""
-    return json.loads(proc.stdout)
-
-
-def _pins(findings):
-    return [
-        (f["filename"], f["location"]["row"], f["location"]["column"], f["code"], [(r["filename"], r["location"]["row"], r["location"]["column"]) for r in f["related"]])
-        for f in findings
-    ]
-
-
 def test_patches_are_judged_with_the_base_model_and_gpu():
-    got = _check(K)
-    assert _pins(got) == EXPECTED
+    got = check_json(K)
+    assert pinned(got) == EXPECTED
     assert "Mistral-7B" in got[0]["message"] or "7B" in got[0]["message"]
 
 
 def test_no_project_reads_each_patch_alone():
-    assert _check(K, "--no-project") == []
+    assert check_json(K, "--no-project") == []
 
 
 def test_partial_run_reports_only_the_patch_given():
-    assert _pins(_check(K + "overlays/int8/quantize.yaml")) == EXPECTED[:1]
-    assert _pins(_check(K + "overlays/json-int8/add-quantize.yaml")) == EXPECTED[2:3]
-    assert _check(K + "base/deployment.yaml") == []  # the base alone serves FP16: nothing to report
+    assert pinned(check_json(K + "overlays/int8/quantize.yaml")) == EXPECTED[:1]
+    assert pinned(check_json(K + "overlays/json-int8/add-quantize.yaml")) == EXPECTED[2:3]
+    assert check_json(K + "base/deployment.yaml") == []  # the base alone serves FP16: nothing to report
 
 
 def test_unfollowed_directives_read_the_patch_alone(tmp_path):
@@ -55,7 +43,7 @@ def test_unfollowed_directives_read_the_patch_alone(tmp_path):
     shutil.copytree(FIXTURES / "projects" / "kustomize", root)
     patch = root / "overlays" / "int8" / "quantize.yaml"
     patch.write_text(patch.read_text(encoding="utf-8").replace("      containers:\n", "      $patch: replace\n      containers:\n"), encoding="utf-8")
-    assert _check("overlays/int8/quantize.yaml", cwd=root) == []
+    assert check_json("overlays/int8/quantize.yaml", cwd=root) == []
 
 
 def test_cache_invalidation_when_the_base_changes(tmp_path):
@@ -122,7 +110,7 @@ def _vllm_overlay(tmp_path, ops: str, target: str = "kind: Deployment\n      nam
     (root / "overlay" / "kustomization.yaml").write_text(
         f"resources:\n  - ../base\npatches:\n  - path: ops.yaml\n    target:\n      {target}\n", encoding="utf-8")
     (root / "overlay" / "ops.yaml").write_text(ops, encoding="utf-8")
-    return [(f["filename"], f["location"]["row"], f["location"]["column"], f["code"]) for f in _check("overlay", cwd=root)]
+    return [(f["filename"], f["location"]["row"], f["location"]["column"], f["code"]) for f in check_json("overlay", cwd=root)]
 
 
 ARGS = "/spec/template/spec/containers/0/args"
