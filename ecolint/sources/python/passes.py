@@ -317,19 +317,17 @@ class _Extractor(cst.CSTVisitor):
             target = t.target
             if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
                 self.a.config_attribute(target.value, target.attr.value, node.value, self.scope)
-            if isinstance(target, cst.Attribute) and target.attr.value == "use_cache":
+            # generation_config.use_cache = False / generation_config.num_beams = 4: the model's generation defaults
+            if isinstance(target, cst.Attribute) and target.attr.value in ("use_cache", "num_beams"):
+                attr = target.attr.value
                 base = self.a.dotted(target.value) or ""
                 if base.endswith("generation_config"):
                     v = self.a.resolve(node.value, self.scope)
-                    gen = Generation(self.a.span(node), "transformers", f"{base}.use_cache", use_cache=Value(v.value, v.certainty, self.a.span(node), v.source))
+                    setting = {attr: Value(v.value, v.certainty, self.a.span(node), v.source)}
+                    gen = Generation(self.a.span(node), "transformers", f"{base}.{attr}", **setting)
                     self.a.facts.generations.append(gen)
-            if isinstance(target, cst.Attribute) and target.attr.value == "num_beams":
-                base = self.a.dotted(target.value) or ""
-                if base.endswith("generation_config"):
-                    v = self.a.resolve(node.value, self.scope)
-                    gen = Generation(self.a.span(node), "transformers", f"{base}.num_beams", num_beams=Value(v.value, v.certainty, self.a.span(node), v.source))
-                    self.a.facts.generations.append(gen)
-                    self.requests.generations.append(self._site(node, set(), generation=gen))
+                    if attr == "num_beams":
+                        self.requests.generations.append(self._site(node, set(), generation=gen))
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is None:
