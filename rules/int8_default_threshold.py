@@ -21,7 +21,8 @@ class Int8DefaultThreshold(Rule):
     `quantization_bit: 8`) where `llm_int8_threshold` is absent (default 6.0) or above zero. In a training
     config (axolotl, LLaMA-Factory `do_train`) the finding is yellow. A config built inside a helper only when
     its caller asks (`if args.load_in_8bit:`, or a parameter's default `def load(load_in_8bit=True)`) is info:
-    the caller decides. TGI cannot set the threshold, so a TGI finding has no fix: serve FP16, or an AWQ/GPTQ
+    the caller decides. So is 8-bit behind a flag that is off by default (`load_in_8bit=args.load_in_8bit` with a
+    `store_true` flag): the script as written does not use it. TGI cannot set the threshold, so a TGI finding has no fix: serve FP16, or an AWQ/GPTQ
     checkpoint.
 
     ## Why is this bad?
@@ -141,7 +142,7 @@ class Int8DefaultThreshold(Rule):
             "p.add_argument('--eight-bit', action='store_true')\nargs = p.parse_args()\n"
             "bnb = BitsAndBytesConfig(load_in_8bit=args.eight_bit)\n",
             line=6,
-            severity=Severity.YELLOW,
+            severity=Severity.INFO, message="when `args.eight_bit` is true",
         ),
         Example(
             "containers:\n  - name: tgi\n    image: ghcr.io/huggingface/text-generation-inference:2.0\n"
@@ -194,14 +195,16 @@ class Int8DefaultThreshold(Rule):
         if facts.training:
             severity = Severity.YELLOW
         # Run-time values and overridable defaults that are off (``--eight-bit`` flags) may be switched on: the
-        # finding is one level lower and phrased "when ...". A threshold the user may set at run time is never
-        # rewritten either.
+        # finding is info and phrased "when ..."; under an ``if`` that asks for 8-bit, or with a threshold the user
+        # may set at run time, it is one level lower. Neither is ever rewritten.
         # A function parameter's default (``def load(load_in_8bit=True)``) is its caller's to change: unlike a
         # script's own flag default, it does not say what the deployment runs.
         parameter_default = eight.certainty == DEFAULT and eight.source.isidentifier() and bool(spec.helper)
         uncertain = not eight.is_true(or_default=not parameter_default)
         runtime_threshold = thr is not None and not thr.certain
-        if uncertain or runtime_threshold or spec.guard:
+        if uncertain:
+            severity = Severity.INFO  # an opt-in (a flag off by default): the run as written does not use INT8
+        elif runtime_threshold or spec.guard:
             severity = severity.lower()
         context = ""
         if spec.helper and (uncertain or spec.guard):
