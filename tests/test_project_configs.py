@@ -212,7 +212,7 @@ def test_python_side_recognises_only_configs_it_can_follow(tmp_path):
         ("hydra_app.py", 6, "ECO101", "red"),
         ("hydra_app.py", 9, "ECO101", "info"),  # a helper's parameter: its caller's choice
         ("plain.py", 4, "ECO101", "red"),
-        ("plain.py", 5, "ECO101", "yellow"),  # attribute access on a plain dict: not followed
+        ("plain.py", 5, "ECO101", "info"),  # attribute access on a plain dict: not followed (unknown: an opt-in at most)
     ]
 
 
