@@ -276,15 +276,21 @@ def python_sites(text: str, needed: frozenset[str]) -> bool:
     lines = _call_lines(text, frozenset(names)) if names else []
     if not attrs and lines == []:
         return False
-    import ast
-
+    from ecolint.heap import paused
     from ecolint.sources import SourceError
     from ecolint.sources.python_frontend import cpython_tree
 
-    try:
-        tree = cpython_tree(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError, SourceError):
-        return True  # let the front end report it
+    with paused():  # (a large tree and no reference cycles: see ecolint.heap)
+        try:
+            tree = cpython_tree(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError, SourceError):
+            return True  # let the front end report it
+        return _has_site(tree, lines, names, attrs)
+
+
+def _has_site(tree, lines: Optional[list[int]], names: set[str], attrs: set[str]) -> bool:
+    import ast
+
     aliases: dict[str, set[str]] = {}  # every binding counts (the front end keeps the last in source order)
     calls = []
     for node in _nodes_near(tree, lines):
