@@ -111,7 +111,22 @@ def wants_parse(text: str, kind: str, engine: "Engine", gpu_known: bool = False)
         needed.update(facts)
     if not needed:
         return False
-    return front_end(kind).site_check(text, frozenset(needed))
+    key = (kind, frozenset(needed))
+    if _LastCheck.text is text and _LastCheck.key == key:  # asked again with a companion's GPU: same rules
+        return _LastCheck.answer
+    answer = front_end(kind).site_check(text, key[1])
+    _LastCheck.text, _LastCheck.key, _LastCheck.answer = text, key, answer
+    return answer
+
+
+class _LastCheck:
+    """The last call-site check, with its text (the same string object) and question: the runner asks again
+    for the same file when only a companion file names the GPU (see ``runner._project_keeps``), usually with
+    the same facts needed."""
+
+    text: Optional[str] = None
+    key: Optional[tuple] = None
+    answer = False
 
 
 # -- Python call sites --------------------------------------------------------------------------------------
