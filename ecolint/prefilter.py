@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING, Mapping, Optional
+from typing import TYPE_CHECKING, Callable, Mapping, Optional
 
 from ecolint.sources.python.vocab import MODEL_CLASS, NOT_MODEL
 
@@ -64,17 +64,17 @@ def live_rules(text: str, kind: str, engine: "Engine", gpu_known: bool = False) 
     from ecolint.sources import front_end
 
     fe = front_end(kind)
-    low = text.lower()
+    has = _words_of(text)
     hidden = fe.hides_tokens(text)
     no_gpu: Optional[bool] = None
     out = []
     for rule in engine.rules:
         facts = rule_facts(rule)
         tokens = None if facts is ALL or hidden else fact_tokens(kind, facts)
-        if tokens is not None and not any(t in low for t in tokens):
+        if tokens is not None and not any(map(has, tokens)):
             continue
         triggers = getattr(rule, "triggers", ())
-        if triggers and not hidden and not any(t.lower() in low for t in triggers):
+        if triggers and not hidden and not any(has(t.lower()) for t in triggers):
             continue
         if getattr(rule, "needs_gpu", False) and not engine.settings.gpu and not gpu_known:
             if no_gpu is None:
@@ -83,6 +83,29 @@ def live_rules(text: str, kind: str, engine: "Engine", gpu_known: bool = False) 
                 continue
         out.append(rule)
     return out
+
+
+class _Words:
+    """Which lower-cased tokens the last text holds, each looked up once (rules share tokens, and the runner
+    asks twice about a file when a companion file names the GPU)."""
+
+    text: Optional[str] = None
+    has: Callable[[str], bool] = bool
+
+
+def _words_of(text: str) -> Callable[[str], bool]:
+    if _Words.text is not text:
+        low = text.lower()
+        seen: dict[str, bool] = {}
+
+        def has(token: str) -> bool:
+            found = seen.get(token)
+            if found is None:
+                found = seen[token] = token in low
+            return found
+
+        _Words.text, _Words.has = text, has
+    return _Words.has
 
 
 def _noqa_needs_parse(text: str, engine: "Engine") -> bool:
@@ -111,7 +134,22 @@ def wants_parse(text: str, kind: str, engine: "Engine", gpu_known: bool = False)
         needed.update(facts)
     if not needed:
         return False
-    return front_end(kind).site_check(text, frozenset(needed))
+    key = (kind, frozenset(needed))
+    if _LastCheck.text is text and _LastCheck.key == key:  # asked again with a companion's GPU: same rules
+        return _LastCheck.answer
+    answer = front_end(kind).site_check(text, key[1])
+    _LastCheck.text, _LastCheck.key, _LastCheck.answer = text, key, answer
+    return answer
+
+
+class _LastCheck:
+    """The last call-site check, with its text (the same string object) and question: the runner asks again
+    for the same file when only a companion file names the GPU (see ``runner._project_keeps``), usually with
+    the same facts needed."""
+
+    text: Optional[str] = None
+    key: Optional[tuple] = None
+    answer = False
 
 
 # -- Python call sites --------------------------------------------------------------------------------------
@@ -276,15 +314,21 @@ def python_sites(text: str, needed: frozenset[str]) -> bool:
     lines = _call_lines(text, frozenset(names)) if names else []
     if not attrs and lines == []:
         return False
-    import ast
-
+    from ecolint.heap import paused
     from ecolint.sources import SourceError
     from ecolint.sources.python_frontend import cpython_tree
 
-    try:
-        tree = cpython_tree(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError, SourceError):
-        return True  # let the front end report it
+    with paused():  # (a large tree and no reference cycles: see ecolint.heap)
+        try:
+            tree = cpython_tree(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError, SourceError):
+            return True  # let the front end report it
+        return _has_site(tree, lines, names, attrs)
+
+
+def _has_site(tree, lines: Optional[list[int]], names: set[str], attrs: set[str]) -> bool:
+    import ast
+
     aliases: dict[str, set[str]] = {}  # every binding counts (the front end keeps the last in source order)
     calls = []
     for node in _nodes_near(tree, lines):

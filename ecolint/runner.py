@@ -199,10 +199,12 @@ def too_large(path: str, size: int, limit: int, what: str = "file is") -> Findin
 def lint_bytes(path: str, data: bytes, kind: str, engine: Engine, project_dir: Optional[Path] = None) -> FileResult:
     """The findings of one file; ``result.consulted`` records what the project model was asked for it (the
     results cache serves the findings again only while the answers stay the same)."""
+    from ecolint.heap import one_file
     from ecolint.project import tracing
 
     with tracing() as trace:
-        result = _lint_bytes(path, data, kind, engine, project_dir)
+        with one_file():  # (the collector walks the file's objects once, at the end: see ecolint.heap)
+            result = _lint_bytes(path, data, kind, engine, project_dir)
         result.consulted = trace.to_json()
     return result
 

@@ -131,6 +131,36 @@ def test_positions_match_position_provider(name, text):
         assert not positions.everything, "a unit's generated code did not match the source where counted"
 
 
+CLASSES = (
+    "# leading comment\n"
+    "\n"
+    "@decorator\n"
+    "@other.decorator(arg,\n"
+    "                 '''multi\n"
+    "line''')\n"
+    "\n"
+    "class A(Base):\n"
+    "    x = 1\n"
+    "    @dataclass\n"
+    "    class Inner: pass\n"
+    "\n"
+    "class \\\n"
+    "  B: pass\n"
+)
+
+
+@pytest.mark.parametrize("name, text", [*MODULES, ("classes", CLASSES)], ids=[m[0] for m in MODULES] + ["classes"])
+def test_class_start_line_matches_position_provider(name, text):
+    module = cst.parse_module(text)
+    positions = Positions(module, text)
+    walk(module, object(), observer=positions)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    for node in [n for n in _all_nodes(module) if isinstance(n, cst.ClassDef)]:
+        assert positions.start_line(node) == expected[node].start.line, cst.Module([]).code_for_node(node)
+    if name == "classes":
+        assert not positions.done, "counted without generating the classes"
+
+
 def test_positions_fall_back_when_the_text_differs():
     text = SAMPLES["kitchen_sink"]
     module = cst.parse_module(text)

@@ -95,6 +95,34 @@ class Positions:
             self.resolve_unit(k)
         return self.computed[node]
 
+    def start_line(self, node: cst.CSTNode) -> int:
+        """``self[node].start.line``; for a class statement not resolved yet, counted from the lines before its
+        ``class`` keyword (leading lines, decorators) instead of generating the whole class, and checked
+        against the text."""
+        r = self.computed.get(node)
+        if r is None and type(node) is cst.ClassDef:
+            k = self.unit_of.get(node)
+            if k is not None and self.units[k] is node and k not in self.done:
+                line = self.starts[k] + len(node.leading_lines) + len(node.lines_after_decorators)
+                line += sum(_breaks(self.module.code_for_node(d)) for d in node.decorators)
+                if self._line_starts_with(line, "class"):
+                    return line
+        return self[node].start.line
+
+    def _line_starts_with(self, line: int, word: str) -> bool:
+        offsets = self._line_offsets()
+        if not 1 <= line <= len(offsets):
+            return False
+        code = self.text[offsets[line - 1] : offsets[line] if line < len(offsets) else len(self.text)].lstrip(" \t\f")
+        return code.startswith(word) and code[len(word) : len(word) + 1] in (" ", "\t", "\f", "\\")
+
+    def _line_offsets(self) -> list[int]:
+        offsets = self._offsets
+        if not offsets:
+            offsets.append(0)
+            offsets.extend(m.end() for m in NEWLINE_RE.finditer(self.text))
+        return offsets
+
     def resolve_unit(self, k: int) -> None:
         m = self.module
         state = PositionProvidingCodegenState(default_indent=m.default_indent, default_newline=m.default_newline, provider=self.provider, line=self.starts[k])
@@ -106,10 +134,7 @@ class Positions:
 
     def _is_source(self, first: int, after: int, code: str) -> bool:
         """Is ``code`` the text of lines ``first`` to ``after - 1``?"""
-        offsets = self._offsets
-        if not offsets:
-            offsets.append(0)
-            offsets.extend(m.end() for m in NEWLINE_RE.finditer(self.text))
+        offsets = self._line_offsets()
         if not 1 <= first <= len(offsets):
             return False
         a = offsets[first - 1]

@@ -79,7 +79,9 @@ def cpython_tree(text: str):
     if _LastTree.text is text:
         return _LastTree.tree
     _check_dotted_names(text)
-    with warnings.catch_warnings():
+    from ecolint.heap import paused
+
+    with warnings.catch_warnings(), paused():
         warnings.simplefilter("ignore")
         tree = ast.parse(text)
     _LastTree.text, _LastTree.tree = text, tree

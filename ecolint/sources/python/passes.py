@@ -117,7 +117,7 @@ class _Collector(ScopeCollector):
         self.a.classes.add(name)
         if not self.a.facts.training and (name.endswith("Trainer") or any(b.endswith("Trainer") for b in bases)):
             self.a.facts.training = True
-            self.a.facts.training_reason = f"class {name} on line {self.a.span(node).line}"
+            self.a.facts.training_reason = f"class {name} on line {self.a.line(node)}"
         return None
 
     def visit_Comment(self, node: cst.Comment) -> None:

@@ -71,14 +71,29 @@ class Resolver:
         self.imported: dict[str, str] = {}
         self.imports = import_hook()
         self.with_items: dict[str, list[cst.BaseExpression]] = {}  # name -> what ``with <item> as name`` opens
+        # Each node's span and code, computed once: resolving a name reads every value assigned to it, so the
+        # same expressions are asked for again and again (code generation is most of what that costs).
+        self._spans: dict[cst.CSTNode, Span] = {}
+        self._codes: dict[cst.CSTNode, str] = {}
 
     # -- positions and names ------------------------------------------------------------------------------
     def span(self, node: cst.CSTNode) -> Span:
-        r = self.pos[node]
-        return Span(r.start.line, r.start.column + 1, r.end.line, r.end.column + 1)
+        s = self._spans.get(node)
+        if s is None:
+            r = self.pos[node]
+            s = self._spans[node] = Span(r.start.line, r.start.column + 1, r.end.line, r.end.column + 1)
+        return s
+
+    def line(self, node: cst.CSTNode) -> int:
+        """The line ``node`` starts on (``span(node).line``, cheaper for a class statement)."""
+        s = self._spans.get(node)
+        return s.line if s is not None else self.pos.start_line(node)
 
     def code(self, node: cst.CSTNode) -> str:
-        return self.module.code_for_node(node)
+        c = self._codes.get(node)
+        if c is None:
+            c = self._codes[node] = self.module.code_for_node(node)
+        return c
 
     def dotted(self, node: cst.BaseExpression) -> Optional[str]:
         if isinstance(node, cst.Name):

@@ -1,0 +1,52 @@
+"""Keeping CPython's cyclic garbage collector off the syntax trees.
+
+A syntax tree is hundreds of thousands of objects, and the collector counts every one of them as an
+allocation: building a large tree triggers full collections, each of which walks every object alive (the tree so
+far, and everything the process keeps), and an analysis that holds a large tree triggers more while it runs.
+That was a third of the time of a run over a large corpus.
+
+* :func:`paused`: no collection while code that creates no reference cycles builds and walks a tree
+  (``ast.parse`` and the prefilter's walk); what it frees is freed as usual by reference counting.
+* :func:`one_file`: no collection while one file is analysed (its tree is built, analysed and its rules run),
+  then one collection of the youngest generation: it holds exactly the objects created for that file (none
+  were moved on while the collector was off), so the file's garbage -- its tree is part of reference cycles
+  through the analysis objects -- is freed by walking that file's objects once, not the whole heap again and
+  again.
+
+Neither changes what is computed, only when cyclic garbage is reclaimed (at the latest at the end of the file
+that made it). Both do nothing when the collector is already off.
+"""
+
+from __future__ import annotations
+
+import gc
+from contextlib import contextmanager
+from typing import Iterator
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """No cyclic collection inside the block (for code that creates no reference cycles)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+@contextmanager
+def one_file() -> Iterator[None]:
+    """No cyclic collection inside the block; the objects it created that are cyclic garbage when it ends are
+    collected then."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect(0)
