@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import PurePath
+from typing import Iterator
 
-from ecolint.facts import FileFacts, Value
+from ecolint.facts import FileFacts, Serving, Value
 
 # Directories whose launches are checks, not deployments (a CI workflow, a test suite, a kustomize test overlay).
 _CHECK_DIRS = {"test", "tests", "testing", "e2e", "ci", ".github", ".gitlab", ".circleci", ".buildkite"}
@@ -36,3 +37,14 @@ def written(facts: FileFacts, value: Value, keyword: str, shown: object) -> str:
     if source.startswith("-"):
         return source
     return f"{source}: {str(shown).lower()}"
+
+
+def vllm_switched(facts: FileFacts, switch: str, to: bool) -> Iterator[tuple[Serving, Value]]:
+    """Each deployed vLLM serving whose ``switch`` (a :class:`~ecolint.facts.Serving` field) is set to ``to``, with
+    that setting (nothing for a test module, CI job or test overlay: they start a server to check it)."""
+    if not_deployed(facts):
+        return
+    for serving in facts.servings:
+        v = getattr(serving, switch)
+        if serving.engine == "vllm" and v is not None and (v.is_true() if to else v.is_false()):
+            yield serving, v

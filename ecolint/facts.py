@@ -13,7 +13,7 @@ from typing import Any, Callable, Literal, Optional
 # How sure a value is; which engine loads, generates or serves; which kind of file the facts come from; where a
 # quantization request was written (a Python API, a config dialect, a launch command's engine).
 Certainty = Literal["certain", "default", "unknown"]
-Engine = Literal["transformers", "pipeline", "vllm", "tgi", "djl", "unsloth"]
+Engine = Literal["transformers", "pipeline", "vllm", "tgi", "djl"]
 Kind = Literal["python", "yaml", "toml", "shell", "dockerfile", "notebook", "json", "properties"]
 Origin = Literal["BitsAndBytesConfig", "from_dict", "from_pretrained", "dict", "axolotl", "llamafactory", "tgi", "vllm", "yaml", "lm_eval", "swift", "unsloth"]
 

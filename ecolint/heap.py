@@ -41,12 +41,9 @@ def paused() -> Iterator[None]:
 def one_file() -> Iterator[None]:
     """No cyclic collection inside the block; the objects it created that are cyclic garbage when it ends are
     collected then."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
     try:
-        yield
+        with paused():
+            yield
     finally:
-        gc.enable()
-        gc.collect(0)
+        if gc.isenabled():  # (off before the block: nothing to do, as in paused)
+            gc.collect(0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecolint.deployment import not_deployed, written
+from ecolint.deployment import vllm_switched, written
 from ecolint.facts import FileFacts
 from ecolint.rule import Example, Rule, RuleContext, Severity
 
@@ -78,12 +78,7 @@ class CudaGraphsDisabled(Rule):
     )
 
     def check(self, facts: FileFacts, ctx: RuleContext):
-        if not_deployed(facts):
-            return  # a test module, CI job or test overlay starts a server to check it
-        for serving in facts.servings:
-            v = serving.enforce_eager
-            if serving.engine != "vllm" or v is None or not v.is_true():
-                continue
+        for serving, v in vllm_switched(facts, "enforce_eager", True):
             yield self.finding(
                 facts,
                 v.span or serving.span,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecolint.deployment import not_deployed, written
+from ecolint.deployment import vllm_switched, written
 from ecolint.facts import FileFacts
 from ecolint.rule import Example, Rule, RuleContext, Severity
 
@@ -69,12 +69,7 @@ class PrefixCachingDisabled(Rule):
     )
 
     def check(self, facts: FileFacts, ctx: RuleContext):
-        if not_deployed(facts):
-            return  # a test module, CI job or test overlay starts a server to check it
-        for serving in facts.servings:
-            v = serving.prefix_caching
-            if serving.engine != "vllm" or v is None or not v.is_false():
-                continue
+        for serving, v in vllm_switched(facts, "prefix_caching", False):
             yield self.finding(
                 facts,
                 v.span or serving.span,

@@ -19,6 +19,16 @@ def lint_snippet(code: str, filename: str = "example.py", gpu: Optional[str] = N
     return lint_text(filename, code, k, engine, project_dir=Path("/nonexistent")).findings
 
 
+def write_project(root, files: dict) -> None:
+    """A project at ``root`` (a ``pyproject.toml`` marks its root) holding ``files`` (relative name -> text)."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text("[project]\nname = 'p'\n", encoding="utf-8")
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
 def check_json(*args: str, cwd=None) -> list:
     """The JSON findings of ``ecolint check --no-cache ARGS`` (nothing may go to standard error)."""
     import json

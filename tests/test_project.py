@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, ROOT, run_cli
+from helpers import write_project
 
 from ecolint.config import ConfigError, Settings, settings_from_mapping
 from ecolint.runner import Engine, lint_paths
@@ -98,15 +98,6 @@ def test_prefilter_keeps_callers_of_generating_helpers():
     assert any(f["code"] == "ECO201" and f["filename"].endswith("loop.py") for f in a)
 
 
-def _write(root: Path, files: dict[str, str]) -> None:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "pyproject.toml").write_text("[project]\nname = 'p'\n", encoding="utf-8")
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-
-
 SCRIPT = (
     "from transformers import AutoModelForCausalLM\nfrom config import QUANT\n\n"
     "model = AutoModelForCausalLM.from_pretrained('mistralai/Mistral-7B-v0.1', device_map='auto', **QUANT)\n"
@@ -115,7 +106,7 @@ SCRIPT = (
 
 def test_cache_invalidation_across_files(tmp_path):
     root = tmp_path / "proj"
-    _write(root, {"config.py": "QUANT = {'load_in_8bit': True}\n", "main.py": SCRIPT})
+    write_project(root, {"config.py": "QUANT = {'load_in_8bit': True}\n", "main.py": SCRIPT})
     cache_dir = tmp_path / "cache"
 
     def run():
@@ -132,7 +123,7 @@ def test_cache_invalidation_across_files(tmp_path):
 
 def test_import_cycles_are_broken(tmp_path):
     root = tmp_path / "proj"
-    _write(root, {
+    write_project(root, {
         "a.py": "from b import B, helper\nA = B\n\ndef ask(m, p):\n    return helper(m, p)\n",
         "b.py": "from a import A, ask\nB = A\n\ndef helper(m, p):\n    return ask(m, p)\n",
         "main.py": (
@@ -149,7 +140,7 @@ def test_import_cycles_are_broken(tmp_path):
 
 def test_unparsable_module_is_unknown(tmp_path):
     root = tmp_path / "proj"
-    _write(root, {"config.py": "QUANT = {'load_in_8bit': True\n", "main.py": SCRIPT})
+    write_project(root, {"config.py": "QUANT = {'load_in_8bit': True\n", "main.py": SCRIPT})
     got = _check("main.py", cwd=root)
     assert got == _check("main.py", "--no-project", cwd=root)  # linted as if QUANT were unknown
     assert [f["code"] for f in got] == []
@@ -157,7 +148,7 @@ def test_unparsable_module_is_unknown(tmp_path):
 
 def test_src_layout_and_package_reexport(tmp_path):
     root = tmp_path / "proj"
-    _write(root, {
+    write_project(root, {
         "src/app/__init__.py": "from .settings import MODEL_ID, QUANT\n",
         "src/app/settings.py": "MODEL_ID = 'mistralai/Mistral-7B-v0.1'\nQUANT = dict(load_in_8bit=True)\n",
         "scripts/run.py": (
@@ -178,7 +169,7 @@ def test_cache_invalidation_follows_what_the_analysis_consulted(tmp_path):
     """The cache keeps what the project model was asked for a file (module lookups, modules read): a changed
     generating helper, or a new module that an import now finds first, re-lints the file."""
     root = tmp_path / "proj"
-    _write(root, {
+    write_project(root, {
         "helpers.py": "def answer(model, p):\n    return model.generate(p)\n",
         "main.py": LOOP,
     })

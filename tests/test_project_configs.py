@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from conftest import FIXTURES, run_cli
-from helpers import check_json, pinned
+from helpers import check_json, pinned, write_project
 
 from ecolint.project.configs import config_files, hydra_config, loaded_config, lookup
 from ecolint.project.model import forget, project_for
@@ -77,15 +77,6 @@ def test_experiment_override_is_not_applied_to_the_default_run():
     assert lookup(root, ["model", "model_id"]).line == 2  # where the interpolating value is written
 
 
-def _project(root: Path, files: dict[str, str]) -> None:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "pyproject.toml").write_text("[project]\nname = 'p'\n", encoding="utf-8")
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-
-
 def _compose(root: Path, script: str = "app.py", config_path: str = "conf", name: str = "config", self_first: bool = False):
     forget()
     importer = str(root / script)
@@ -98,19 +89,19 @@ def _compose(root: Path, script: str = "app.py", config_path: str = "conf", name
 def test_self_position_decides_between_the_primary_and_its_defaults(tmp_path):
     group = {"conf/model/a.yaml": "model_id: from-group\nsize: 7\n"}
     implicit = tmp_path / "implicit"
-    _project(implicit, {**group, "conf/config.yaml": "defaults:\n  - model: a\nmodel:\n  model_id: from-primary\n"})
+    write_project(implicit, {**group, "conf/config.yaml": "defaults:\n  - model: a\nmodel:\n  model_id: from-primary\n"})
     root = _compose(implicit)
     assert lookup(root, ["model", "model_id"]).value == "from-primary"  # _self_ is implicitly last (Hydra >= 1.1)
     assert lookup(root, ["model", "size"]).value == 7  # dictionaries merge key by key
     first = tmp_path / "first"
-    _project(first, {**group, "conf/config.yaml": "defaults:\n  - _self_\n  - model: a\nmodel:\n  model_id: from-primary\n"})
+    write_project(first, {**group, "conf/config.yaml": "defaults:\n  - _self_\n  - model: a\nmodel:\n  model_id: from-primary\n"})
     assert lookup(_compose(first), ["model", "model_id"]).value == "from-group"
     old = _compose(implicit, self_first=True)  # version_base="1.0": the primary first, its defaults over it
     assert lookup(old, ["model", "model_id"]).value == "from-group"
 
 
 def test_packages_overrides_null_and_optional(tmp_path):
-    _project(tmp_path, {
+    write_project(tmp_path, {
         "conf/config.yaml": (
             "defaults:\n  - model: a\n  - db@backup: pg\n  - server/apache\n  - extra: null\n"
             "  - optional missing: nothing\n  - override model: b\n  - _self_\n"
@@ -132,7 +123,7 @@ def test_packages_overrides_null_and_optional(tmp_path):
 
 
 def test_interpolation_is_followed_only_where_static(tmp_path):
-    _project(tmp_path, {
+    write_project(tmp_path, {
         "conf/config.yaml": (
             "org: meta-llama\nname: ${org}/Llama-2-7b-hf\nsame: ${name}\nenv: ${oc.env:MODEL}\nrel: ${.org}\n"
             "missing: ???\nloop: ${loop}\nflag: ${quant.on}\nquant:\n  on: true\n"
@@ -148,20 +139,20 @@ def test_interpolation_is_followed_only_where_static(tmp_path):
 
 
 def test_anything_not_followed_makes_the_composition_unknown(tmp_path):
-    _project(tmp_path, {"conf/config.yaml": "defaults:\n  - model: registered_in_python\nx: 1\n"})
+    write_project(tmp_path, {"conf/config.yaml": "defaults:\n  - model: registered_in_python\nx: 1\n"})
     assert _compose(tmp_path) is None  # a structured config from a ConfigStore: not a file
     bad = tmp_path / "bad"
-    _project(bad, {"conf/config.yaml": "x: [1\n"})
+    write_project(bad, {"conf/config.yaml": "x: [1\n"})
     assert _compose(bad) is None
     outside = tmp_path / "outer"
-    _project(outside / "inner", {"app.py": ""})
+    write_project(outside / "inner", {"app.py": ""})
     (outside / "conf").mkdir()
     (outside / "conf" / "config.yaml").write_text("x: 1\n", encoding="utf-8")
     assert _compose(outside / "inner", config_path="../conf") is None  # never read outside the project root
 
 
 def test_literal_loads_next_to_the_file_then_at_the_root(tmp_path):
-    _project(tmp_path, {"configs/a.yaml": "x: ${y}\ny: 2\n", "scripts/configs/a.yaml": "x: 3\n", "scripts/run.py": ""})
+    write_project(tmp_path, {"configs/a.yaml": "x: ${y}\ny: 2\n", "scripts/configs/a.yaml": "x: 3\n", "scripts/run.py": ""})
     forget()
     importer = str(tmp_path / "scripts" / "run.py")
     project = project_for(importer)
@@ -181,7 +172,7 @@ LOAD = "from transformers import AutoModelForCausalLM\n"
 
 
 def test_python_side_recognises_only_configs_it_can_follow(tmp_path):
-    _project(tmp_path, {
+    write_project(tmp_path, {
         "conf/config.yaml": "model:\n  id: mistralai/Mistral-7B-v0.1\n  eight: true\n",
         "cfg.yaml": "model:\n  id: mistralai/Mistral-7B-v0.1\n  eight: true\n",
         "hydra_app.py": (
@@ -217,7 +208,7 @@ def test_python_side_recognises_only_configs_it_can_follow(tmp_path):
 
 
 def test_unparsable_config_is_unknown(tmp_path):
-    _project(tmp_path, {
+    write_project(tmp_path, {
         "conf/config.yaml": "model: [unclosed\n",
         "app.py": (
             "import hydra\n" + LOAD + "\n@hydra.main(version_base=None, config_path='conf', config_name='config')\n"
@@ -230,7 +221,7 @@ def test_unparsable_config_is_unknown(tmp_path):
 
 def test_cache_invalidation_when_a_loaded_yaml_changes(tmp_path):
     root = tmp_path / "proj"
-    _project(root, {
+    write_project(root, {
         "conf/config.yaml": "defaults:\n  - quant: int8\n",
         "conf/quant/int8.yaml": "load_in_8bit: true\n",
         "app.py": (

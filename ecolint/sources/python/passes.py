@@ -388,13 +388,11 @@ class _Extractor(cst.CSTVisitor):
                 load.causal_lm = False
                 if load.quant is not None and not load.quant.non_llm:
                     load.quant.non_llm = owner
-            if q.split(".", 1)[0] in OWN_DTYPE_LOADERS:
-                load.own_dtype = f"{q.split('.', 1)[0]} loads in its own default dtype"
-            if q.startswith("unsloth."):
-                # unsloth's loaders pick the dtype themselves (dtype=None: bf16 where supported, else fp16) and
-                # build the bitsandbytes config with that compute dtype
-                load.engine = "unsloth"
-                if load.quant is not None and load.quant.origin == "from_pretrained":
+            library = q.split(".", 1)[0]
+            if library in OWN_DTYPE_LOADERS:
+                load.own_dtype = f"{library} loads in its own default dtype"
+                if library == "unsloth" and load.quant is not None and load.quant.origin == "from_pretrained":
+                    # unsloth builds the bitsandbytes config with its own dtype as the compute dtype
                     load.quant.origin = "unsloth"
             if load.quant is not None and load.quant.origin in ("from_pretrained", "dict"):
                 self._context(load.quant)
