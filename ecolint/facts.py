@@ -293,6 +293,10 @@ class FileFacts:
     # Values this file reads from other files of the project (see :mod:`ecolint.project`): (span of the use in
     # this file, the other file, the span there, what is there). Findings at a use get them as related locations.
     imported_values: list[tuple[Span, str, Span, str]] = field(default_factory=list)
+    # Drops what the front end keeps for the facts' lazy questions (the fix builders hold the syntax tree, in
+    # reference cycles): the runner calls it once the file's findings are made, so the tree is freed at once
+    # instead of by the cyclic collector walking it (see ecolint.heap). None: nothing to drop.
+    release: Optional[Callable[[], None]] = field(default=None, repr=False, compare=False)
 
     def model_for(self, spec: QuantSpec) -> list[ModelLoad]:
         return [m for m in self.model_loads if m.quant is spec]

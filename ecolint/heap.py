@@ -9,9 +9,13 @@ That was a third of the time of a run over a large corpus.
   (``ast.parse`` and the prefilter's walk); what it frees is freed as usual by reference counting.
 * :func:`one_file`: no collection while one file is analysed (its tree is built, analysed and its rules run),
   then one collection of the youngest generation: it holds exactly the objects created for that file (none
-  were moved on while the collector was off), so the file's garbage -- its tree is part of reference cycles
-  through the analysis objects -- is freed by walking that file's objects once, not the whole heap again and
-  again.
+  were moved on while the collector was off), so the file's cyclic garbage is freed by walking that file's
+  objects once, not the whole heap again and again.
+
+The trees themselves are left to reference counting, so that collection has little to walk: the runner drops
+the analysis objects that refer to a libcst tree from reference cycles (``FileFacts.release``) and forgets the
+prefilter's CPython tree when the file is done. A tree kept on into later files would instead be moved to the
+older generations, where every full collection walks it again.
 
 Neither changes what is computed, only when cyclic garbage is reclaimed (at the latest at the end of the file
 that made it). Both do nothing when the collector is already off.

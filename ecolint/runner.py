@@ -201,10 +201,14 @@ def lint_bytes(path: str, data: bytes, kind: str, engine: Engine, project_dir: O
     results cache serves the findings again only while the answers stay the same)."""
     from ecolint.heap import one_file
     from ecolint.project import tracing
+    from ecolint.sources.python_frontend import forget_tree
 
     with tracing() as trace:
         with one_file():  # (the collector walks the file's objects once, at the end: see ecolint.heap)
-            result = _lint_bytes(path, data, kind, engine, project_dir)
+            try:
+                result = _lint_bytes(path, data, kind, engine, project_dir)
+            finally:
+                forget_tree()  # (not kept into the next file)
         result.consulted = trace.to_json()
     return result
 
@@ -290,6 +294,8 @@ def lint_text(path: str, text: str, kind: str, engine: Engine, project_dir: Opti
             s = directive_span(directive)
             kept.append(engine_finding("ECO902", path, f"unused noqa directive (nothing to suppress for {', '.join(codes)})", s.line, s.col, end=(s.end_line, s.end_col)))
     result.findings = place_findings(fe, kept, facts)
+    if facts.release is not None:
+        facts.release()  # (the findings are made: free the syntax tree now, see FileFacts.release)
     return _filter(result, settings)
 
 
@@ -313,7 +319,7 @@ def _project_keeps(path: str, text: str, kind: str, engine: Engine) -> bool:
     generates (see :func:`ecolint.project.keeps_file`), a kustomize JSON patch (the target holds the words), or
     a rule that needs a GPU when only a companion file names one (see :mod:`ecolint.project.companions`)."""
     from ecolint.project import keeps_file
-    from ecolint.project.companions import companion_hint
+    from ecolint.project.companions import companion_hint, may_have_companion
 
     settings = engine.settings
     if keeps_file(path, text, kind, settings):
@@ -323,6 +329,8 @@ def _project_keeps(path: str, text: str, kind: str, engine: Engine) -> bool:
 
         if keeps_patch(path, text, settings):
             return True
+    if not may_have_companion(path, kind, settings):  # (cheap, and the usual answer: no question of a GPU)
+        return False
     return wants_parse(text, kind, engine, gpu_known=True) and companion_hint(path, kind, settings) is not None
 
 

@@ -216,3 +216,47 @@ def test_unknown_rule_switches_the_site_check_off(engines):
     engine = _engine()
     engine.rules = list(engine.rules) + [Custom()]
     assert prefilter.wants_parse('"""magic words in a docstring"""\n', "python", engine)
+
+
+# -- text scans that stand in for slower regular expressions ---------------------------------------------------
+def _corpus_texts() -> list[str]:
+    paths = sorted((ROOT / "ecolint").rglob("*.py")) + sorted((ROOT / "fixtures").rglob("*.py")) + sorted((ROOT / "tests").rglob("*.py"))
+    return [p.read_text(encoding="utf-8", errors="replace") for p in paths]
+
+
+_WORD_TRAPS = [
+    "xfrom a import b\nfrom c import d\n",
+    "from_a import b\n_import os\nimport_x = 1\nximport y\nimport z\n",
+    "éfrom x import y\n2import q\nfrom . import (a,\n  b as c)\n",
+    "if x:from m import n\n(from) import\nfromfrom a import b\n",
+    "",
+    "from",
+    "import",
+]
+
+
+def test_import_scans_find_what_a_word_boundary_regex_finds():
+    import re
+
+    from ecolint.project import summaries
+
+    for text in _WORD_TRAPS + _corpus_texts():
+        for pattern in (summaries._FROM, summaries._IMPORT):
+            bounded = re.compile(r"\b" + pattern.pattern)
+            assert [m.span() for m in summaries._word_matches(pattern, text)] == [m.span() for m in bounded.finditer(text)]
+
+
+def test_gpu_stems_test_agrees_with_the_gpu_regex():
+    from ecolint.sources.python.vocab import GPU_STEMS, GPU_WORDS, names_gpu
+
+    named = ["T4", "Tesla V100", "NVIDIA-P100", "P40", "K80", "A100", "A800", "H100", "H200", "L4", "L40", "L40S",
+             "A10", "A10G", "RTX 2080 Ti", "RTX3090", "RTX-4090D", "RTX 5090", "NVIDIA A100"]
+    for name in named:
+        m = GPU_WORDS.search(f"runs on an {name} here")
+        assert m is not None, name
+        assert any(stem in m.group(0) for stem in GPU_STEMS), name
+    rng = random.Random(7)
+    pieces = ["T", "4", "A", "10", "0", "G", "L", "S", "H", "RTX", " ", "-", "Tesla ", "NVIDIA", "x", "_", "P", "K8", "V1", "\n"]
+    generated = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    for text in generated + [f"a {n} b" for n in named] + _corpus_texts():
+        assert names_gpu(text) == (GPU_WORDS.search(text) is not None), text

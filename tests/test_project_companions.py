@@ -125,3 +125,42 @@ def test_only_findings_that_used_the_gpu_name_the_companion(tmp_path):
     assert got["ECO202"]["message"].endswith("(GPU NVIDIA Tesla T4 from the companion file provision.sh in the same directory, not from this file)")
     assert [(r["filename"], r["location"]["row"], r["location"]["column"]) for r in got["ECO202"]["related"]] == [("provision.sh", 1, 38)]
     assert "companion" not in got["ECO401"]["message"] and got["ECO401"]["related"] == []
+
+
+def test_a_companion_that_appears_relints_a_file_that_had_none(tmp_path):
+    """serve.py names no GPU: with no companion beside it the prefilter drops it (no rule can use a GPU), and the
+    cache must still notice a provisioning script added later."""
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("[project]\nname = 'x'\n", encoding="utf-8")
+    shutil.copy(FIXTURES / "projects" / "companions" / "gke" / "serve.py", root / "serve.py")
+    cache_dir = tmp_path / "cache"
+
+    def run():
+        proc = run_cli("check", ".", "--cache-dir", str(cache_dir), "--output-format", "json", cwd=root)
+        return [(f["filename"], f["code"]) for f in json.loads(proc.stdout)]
+
+    assert run() == []
+    assert run() == []  # from the cache
+    shutil.copy(FIXTURES / "projects" / "companions" / "gke" / "provision.sh", root / "provision.sh")
+    assert run() == [("serve.py", "ECO402")]
+
+
+def test_directory_listings_are_remembered_only_while_the_directory_is_unchanged(tmp_path):
+    import os
+
+    from ecolint.project import model
+
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "a.sh").write_text("", encoding="utf-8")
+    key = f"{d}\x00.sh,.env"
+    old = 1_000_000_000  # long settled: remembered
+    os.utime(d, ns=(old, old))
+    first = model.listing_hash(key)
+    assert model._LISTINGS[key] == (old, first)
+    (d / "b.sh").write_text("", encoding="utf-8")  # the directory's time moves on
+    second = model.listing_hash(key)
+    assert second != first
+    assert model._LISTINGS[key] == (old, first)  # a time less than two seconds old is not remembered
+    assert model.listing_hash(key) == second

@@ -176,3 +176,38 @@ def test_a_pipeline_task_that_resolves_to_a_dict_is_no_crash():
 
     code = "from transformers import pipeline\ntask = {'name': 'text-to-image'}\npipe = pipeline(task, model='gpt2', batch_size=1)\n"
     assert all(f.code != "ECO903" for f in lint_snippet(code))
+
+
+def test_a_linted_files_tree_is_freed_without_the_cyclic_collector():
+    """Once a file's findings are made, its libcst tree goes with reference counting (FileFacts.release); left in
+    reference cycles it would cost a walk by the collector per file (see ecolint.heap)."""
+    import gc
+    from pathlib import Path
+
+    import libcst
+
+    from ecolint.config import Settings
+    from ecolint.runner import Engine, lint_bytes
+
+    root = Path(__file__).resolve().parent.parent
+    engine = Engine.create(Settings(root=root))
+    path = root / "fixtures" / "chat_int8.py"
+    data = path.read_bytes()
+    assert lint_bytes(str(path), data, "python", engine).findings  # findings with fixes: the fix builders ran
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        result = lint_bytes(str(path), data, "python", engine)
+        gc.collect()
+        garbage = list(gc.garbage)
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was_enabled:
+            gc.enable()
+    assert result.parsed and result.findings
+    assert not [o for o in garbage if isinstance(o, libcst.Module)]
+    nodes = sum(1 for o in garbage if isinstance(o, libcst.CSTNode))
+    assert nodes < 50, nodes  # (a few expressions a small cycle of facts still holds)

@@ -59,6 +59,27 @@ def enabled(kind: str, settings) -> bool:
 def candidates(project: "Project", path: str, kind: str) -> list[str]:
     """The companion files of ``path`` (absolute, a file of ``kind``) that exist, sorted; empty when there are
     more than :data:`MAX_COMPANIONS`. The results cache stamps them."""
+    out = _listed(project, path, kind)
+    for c in out:
+        project.note_read(c)  # read once per process (hints_of), depended on by each file it serves
+    return out
+
+
+def may_have_companion(path: str, kind: str, settings) -> bool:
+    """False when :func:`companion_hint` is None for ``path`` because no companion file exists (or companions are
+    off); the directories looked through are recorded as :func:`companion_hint` records them, so a companion
+    added later re-lints the file. The runner asks this before the dearer question whether a companion's GPU
+    could matter to the file."""
+    if not enabled(kind, settings):
+        return False
+    from ecolint.project.model import project_for
+
+    real = os.path.abspath(path)
+    return bool(_listed(project_for(real), real, kind))
+
+
+def _listed(project: "Project", path: str, kind: str) -> list[str]:
+    """:func:`candidates` without stamping their contents (the listings looked through are recorded)."""
     directory = os.path.dirname(path)
     project.looked_through(directory, _LOOKED_FOR)  # a companion added or removed later re-lints the file
     out = [c for c in _listing(project, directory) if c != path and (kind == "yaml" or not c.lower().endswith(_YAML_SUFFIXES))]
@@ -67,10 +88,7 @@ def candidates(project: "Project", path: str, kind: str) -> list[str]:
         if project.inside(chart) and chart != directory and project.exists(os.path.join(chart, "Chart.yaml")):
             project.looked_through(chart, _LOOKED_FOR)
             out.extend(c for c in _listing(project, chart) if os.path.basename(c) in _VALUES and kind == "yaml")
-    out = out if len(out) <= MAX_COMPANIONS else []
-    for c in out:
-        project.note_read(c)  # read once per process (hints_of), depended on by each file it serves
-    return out
+    return out if len(out) <= MAX_COMPANIONS else []
 
 
 def _listing(project: "Project", directory: str) -> list[str]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Iterable, Iterator, Optional
@@ -72,15 +73,32 @@ class Trace:
 
 def listing_hash(key: str) -> str:
     """A hash of the names of the regular files in a directory that end with one of the suffixes (lower case), for
-    the key ``"directory\x00suffix,suffix"``: a file of that kind added or removed there changes it."""
+    the key ``"directory\x00suffix,suffix"``: a file of that kind added or removed there changes it.
+
+    Memoised per process while the directory's modification time stays the same (adding, removing or renaming an
+    entry changes it); a time less than two seconds old is not trusted (it may not have ticked yet)."""
     directory, _, suffixes = key.partition("\x00")
+    try:
+        stamp: Optional[int] = os.stat(directory).st_mtime_ns
+    except OSError:
+        stamp = None
+    known = _LISTINGS.get(key)
+    if known is not None and known[0] == stamp:
+        return known[1]
     ends = tuple(suffixes.split(","))
     try:
         with os.scandir(directory) as it:
             names = sorted(e.name for e in it if e.name.lower().endswith(ends) and e.is_file())
     except OSError:
         names = []
-    return _answers_hash(names)
+    digest = _answers_hash(names)
+    if stamp is not None and time.time_ns() - stamp > _SETTLED_NS:
+        _LISTINGS[key] = (stamp, digest)
+    return digest
+
+
+_LISTINGS: dict[str, tuple[int, str]] = {}
+_SETTLED_NS = 2_000_000_000
 
 
 def _answers_hash(answers: Iterable[object]) -> str:

@@ -19,7 +19,7 @@ import hashlib
 import re
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
 from ecolint.facts import CERTAIN, DEFAULT, Certainty
 
@@ -504,8 +504,9 @@ def _where(node: Optional[ast.AST]) -> tuple[int, int, int, int]:
 # them (any white space, comments).
 _G = r"(?:[ \t\f]|\\\r?\n)*"
 _GB = r"(?:\s|\\\r?\n|#[^\n]*(?![^\n]))*"
-_FROM = re.compile(r"\bfrom(?P<mod>(?:" + _G + r"[.\w])*?)" + _G + r"\bimport\b")
-_IMPORT = re.compile(r"\bimport\b" + _G + r"(?:\((?P<paren>(?:[^)#]|#[^\n]*(?![^\n]))*)\)|(?P<line>(?:[^\n\\;#]|\\\r?\n|\\)*))")
+# (No leading ``\b``: a pattern that starts with a literal is searched for fast; see _word_matches.)
+_FROM = re.compile(r"from(?P<mod>(?:" + _G + r"[.\w])*?)" + _G + r"\bimport\b")
+_IMPORT = re.compile(r"import\b" + _G + r"(?:\((?P<paren>(?:[^)#]|#[^\n]*(?![^\n]))*)\)|(?P<line>(?:[^\n\\;#]|\\\r?\n|\\)*))")
 _ITEM = re.compile(r"\s*(?P<name>\.*\s*\w+(?:\s*\.\s*\w+)*?)(?:\s+as\s+(?P<alias>\w+))?\s*")
 _SPACE = re.compile(r"\s|\\\r?\n|#[^\n]*")
 _CLOSERS = r"(?:" + _GB + r"\))*"  # ``(helpers.run)(p)``, ``(helpers).run(p)``
@@ -516,6 +517,22 @@ def _is_word_char(c: str) -> bool:
     return c.isalnum() or c == "_"
 
 
+def _word_matches(pattern: "re.Pattern[str]", text: str) -> Iterator["re.Match[str]"]:
+    """``re.finditer`` of ``\b`` + ``pattern`` (which starts with a word character): the same matches, found
+    about ten times faster (a leading ``\b`` keeps the regex engine from searching for the literal)."""
+    pos = 0
+    while True:
+        m = pattern.search(text, pos)
+        if m is None:
+            return
+        at = m.start()
+        if at and _is_word_char(text[at - 1]):
+            pos = at + 1  # not a word start: look again from the next character, as \b would
+            continue
+        yield m
+        pos = m.end()
+
+
 def imported_names(text: str) -> dict[str, set[str]]:
     """Every name a file may bind with an import statement (anywhere in it), and the dotted targets it may stand
     for (``from .utils import ask as a`` -> ``{"a": {".utils.ask"}}``, ``import pkg.mod`` -> ``{"pkg": {"pkg"}}``),
@@ -524,13 +541,13 @@ def imported_names(text: str) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     bases: dict[int, list[str]] = {}  # end of a ``from X import`` -> X
     plain_too: set[int] = set()  # ... also read as a plain import: the clause spans lines (a comment may end in it)
-    for m in _FROM.finditer(text):
+    for m in _word_matches(_FROM, text):
         mod = _SPACE.sub("", m.group("mod"))
         if re.fullmatch(r"\.*(?:\w+(?:\.\w+)*)?", mod) and mod:
             bases.setdefault(m.end(), []).append(mod)
             if "\\" in m.group(0):
                 plain_too.add(m.end())
-    for m in _IMPORT.finditer(text):
+    for m in _word_matches(_IMPORT, text):
         body = _SPACE.sub(" ", m.group("paren") if m.group("paren") is not None else m.group("line") or "")
         end = m.start() + len("import")
         plain = end not in bases or end in plain_too

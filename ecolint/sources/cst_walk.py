@@ -100,7 +100,10 @@ def walk(root: cst.CSTNode, visitor: object, observer: Optional[Observer] = None
             leave(node)
 
     if observer is None:
-        go(root)
+        try:
+            go(root)
+        finally:
+            go = None  # type: ignore[assignment]  # (the closure refers to itself: a reference cycle through the visitor)
         return
     enter, exit_ = observer.enter, observer.leave
 
@@ -123,7 +126,10 @@ def walk(root: cst.CSTNode, visitor: object, observer: Optional[Observer] = None
             leave(node)
         exit_(node)
 
-    observed(root)
+    try:
+        observed(root)
+    finally:
+        observed = quiet = None  # type: ignore[assignment]  # (break the closures' cycles, as above)
 
 
 def names_in(node: cst.CSTNode) -> set[str]:

@@ -88,7 +88,9 @@ def cpython_tree(text: str):
     return tree
 
 
-def _forget_tree() -> None:
+def forget_tree() -> None:
+    """Drop the tree :func:`cpython_tree` keeps (the runner calls this when a file is done: a tree kept on into
+    the next file would be moved to the collector's older generations, and walked by every full collection)."""
     _LastTree.text = _LastTree.tree = None
 
 
@@ -138,7 +140,7 @@ def _accepted(text: str) -> Optional[Transformed]:
         _precheck(transformed.text)  # a real syntax error: reported where it is, not at the IPython line
         return transformed
     finally:
-        _forget_tree()  # not needed any more: free it before libcst builds its own
+        forget_tree()  # not needed any more: free it before libcst builds its own
 
 
 def extract(path: str, text: str, settings) -> FileFacts:
@@ -304,9 +306,9 @@ class PythonFrontEnd(FrontEnd):
         return python_sites(text, needed)
 
     def may_name_gpu(self, text: str) -> bool:
-        from ecolint.sources.python.vocab import GPU_WORDS
+        from ecolint.sources.python.vocab import names_gpu
 
-        return GPU_WORDS.search(text) is not None
+        return names_gpu(text)
 
     def comments(self, text: str):
         from ecolint.sources.comments import python_comments

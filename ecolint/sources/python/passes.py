@@ -563,4 +563,6 @@ def extract(path: str, text: str, overrides: Optional[dict] = None) -> FileFacts
     for load, name, scope in analyzer.loads_by_target:
         load.purpose = model_purpose(scope.node or module, name, analyzer.code)
     place_requests(analyzer, extractor.requests)
-    return analyzer.facts
+    facts = analyzer.facts
+    facts.release = analyzer.release
+    return facts

@@ -79,6 +79,11 @@ class Analyzer(Resolver):
         self.seq2seq: dict[str, str] = {}  # variable -> why its model is an encoder-decoder translation/summarisation model
         self.seq2seq_loads: set[int] = set()  # id() of those loads
 
+    def release(self) -> None:
+        """Forget the module: its tree, positions and tables (the facts' fix builders refer to this object, and it
+        to them; emptied, nothing holds the tree in a cycle). Fixes cannot be built afterwards."""
+        self.__dict__.clear()
+
     def _imports(self, root: str) -> bool:
         return any(v == root or v.startswith(root + ".") for v in self.aliases.values())
 
