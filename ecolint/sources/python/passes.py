@@ -154,6 +154,7 @@ class _Extractor(cst.CSTVisitor):
         self.defs: list[cst.FunctionDef] = []  # the enclosing functions, innermost last
         self.statements: list[cst.SimpleStatementLine] = []
         self.loads_seen = 0  # model loads already given their site
+        self.globals_memo: dict[int, set[str]] = {}  # id(def) -> the names its ``global`` statements declare
 
     # -- branches ------------------------------------------------------------------------------------
     def visit_If(self, node: cst.If) -> None:
@@ -215,7 +216,7 @@ class _Extractor(cst.CSTVisitor):
         for arg in node.args if isinstance(node, cst.Call) else ():
             args |= names_in(arg.value)
         loops = [loop for loop in self.loops if loop.scope is self.scope]
-        return Site(self.a.span(node), loops, used | args, args, list(self.defs), self.guards.memo(), stored(stmt, self.defs), **kw)
+        return Site(self.a.span(node), loops, used | args, args, list(self.defs), self.guards.memo(), stored(stmt, self.defs, self.globals_memo), **kw)
 
     def visit_Lambda(self, node: cst.Lambda) -> Optional[bool]:
         return False

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import libcst as cst
 
 from ecolint.facts import Generation, ModelLoad, Repetition, Span
+from ecolint.sources.cst_walk import children
 from ecolint.sources.python.vocab import MEMO_TEST
 
 if TYPE_CHECKING:
@@ -126,6 +127,15 @@ def _returns(block: cst.BaseSuite) -> bool:
     return False
 
 
+def _globals_of(node: cst.FunctionDef, memo: Optional[dict[int, set[str]]]) -> set[str]:
+    if memo is None:
+        return _globals(node)
+    found = memo.get(id(node))
+    if found is None:
+        found = memo[id(node)] = _globals(node)
+    return found
+
+
 def _globals(node: cst.FunctionDef) -> set[str]:
     """The names a ``global``/``nonlocal`` statement of ``node``'s own body declares."""
     out: set[str] = set()
@@ -135,13 +145,14 @@ def _globals(node: cst.FunctionDef) -> set[str]:
         if isinstance(n, (cst.Global, cst.Nonlocal)):
             out |= {name.name.value for name in n.names}
         elif not isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.BaseExpression)):
-            stack.extend(n.children)
+            stack.extend(children(n))
     return out
 
 
-def stored(statement: Optional[cst.CSTNode], defs: list[cst.FunctionDef]) -> str:
+def stored(statement: Optional[cst.CSTNode], defs: list[cst.FunctionDef], memo: Optional[dict[int, set[str]]] = None) -> str:
     """How the value of the call a statement holds is kept: on an object, in a container, in a module global, in a
-    local name or returned."""
+    local name or returned. ``memo``: the ``global`` names of each def seen so far, by ``id`` (for one pass over
+    one tree)."""
     small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) and statement.body else None
     targets: list[cst.BaseExpression] = []
     if isinstance(small, cst.Assign):
@@ -157,7 +168,7 @@ def stored(statement: Optional[cst.CSTNode], defs: list[cst.FunctionDef]) -> str
         elif isinstance(t, cst.Subscript):
             kinds.add("subscript")
         elif isinstance(t, cst.Name):
-            kinds.add("global" if defs and t.value in _globals(defs[-1]) else "name")
+            kinds.add("global" if defs and t.value in _globals_of(defs[-1], memo) else "name")
     for kind in ("subscript", "attribute", "global", "name"):
         if kind in kinds:
             return kind

@@ -43,6 +43,7 @@ from ecolint.sources.python.vocab import (
     CLAUSE_END,
     FOREIGN_ROOTS,
     GENERATIVE_TASKS,
+    GPU_STEMS,
     GPU_WORDS,
     INPUT_NAMES,
     MODEL_NAMES,
@@ -652,7 +653,9 @@ def gpu_mentions(text: str, span_of: Callable[[], Span], source: str) -> list[tu
     (``span_of`` gives the comment's or string's span, asked for only when a GPU is named)."""
     from ecolint.knowledge.gpus import resolve_gpu
 
-    out = []
+    out: list[tuple[GpuHint, bool]] = []
+    if not any(stem in text for stem in GPU_STEMS):  # (most comments and strings: no search needed)
+        return out
     for m in GPU_WORDS.finditer(text):
         info = resolve_gpu(m.group(0))
         if info is None:
