@@ -17,8 +17,15 @@ the analysis objects that refer to a libcst tree from reference cycles (``FileFa
 prefilter's CPython tree when the file is done. A tree kept on into later files would instead be moved to the
 older generations, where every full collection walks it again.
 
-Neither changes what is computed, only when cyclic garbage is reclaimed (at the latest at the end of the file
-that made it). Both do nothing when the collector is already off.
+* :func:`settled`: while a run lints its files, whatever is still alive once a file is done and collected
+  (the project model's module summaries, caches, results: long-lived by then) is moved out of the collector's
+  sight (``gc.freeze``), so that later collections do not walk it again and again -- the summaries of a
+  project's large generated modules are millions of objects. It is all handed back when the run ends
+  (``gc.unfreeze``), so a process that goes on (a test session, an editor) loses nothing; within the run,
+  reference counting still frees it, only a reference cycle formed later among such objects waits for the end.
+
+None of these changes what is computed, only when cyclic garbage is reclaimed (at the latest at the end of the
+file that made it, or of the run). They do nothing when the collector is already off.
 """
 
 from __future__ import annotations
@@ -44,10 +51,28 @@ def paused() -> Iterator[None]:
 @contextmanager
 def one_file() -> Iterator[None]:
     """No cyclic collection inside the block; the objects it created that are cyclic garbage when it ends are
-    collected then."""
+    collected then (and, inside :func:`settled`, the survivors are set aside)."""
     try:
         with paused():
             yield
     finally:
         if gc.isenabled():  # (off before the block: nothing to do, as in paused)
             gc.collect(0)
+            if _Run.depth:
+                gc.freeze()
+
+
+class _Run:
+    depth = 0  # nesting of settled() blocks (a forked worker inherits it)
+
+
+@contextmanager
+def settled() -> Iterator[None]:
+    """A run of :func:`one_file` blocks whose survivors are set aside until the block ends (see above)."""
+    _Run.depth += 1
+    try:
+        yield
+    finally:
+        _Run.depth -= 1
+        if not _Run.depth:
+            gc.unfreeze()

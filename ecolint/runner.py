@@ -455,6 +455,21 @@ def lint_paths(
     fixes). ``output``: the file the report will be written to; if it is one of the files to lint,
     :class:`OutputIsInput` is raised before anything is written.
     """
+    from ecolint.heap import settled
+
+    with settled():  # (what outlives a file is left out of later collections: see ecolint.heap)
+        return _lint_paths(paths, engine, force_exclude, jobs=jobs, cache=cache, output=output)
+
+
+def _lint_paths(
+    paths: list[Path],
+    engine: Union[Engine, Engines],
+    force_exclude: bool,
+    *,
+    jobs: Optional[int],
+    cache: "Union[ResultsCache, CacheFor, None]",
+    output: Optional[Path],
+) -> RunResult:
     from ecolint import files
     from ecolint.discovery import discover
     from ecolint.project.model import forget

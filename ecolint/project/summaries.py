@@ -9,7 +9,7 @@ position where it is written.
 
 Generating functions: a function whose body calls ``<x>.generate(...)`` / ``<x>.chat(...)`` (or a generating
 function of the project) with an argument that comes from one of its parameters generates once per call; the
-summary records where (:attr:`ModuleSummary.generating`).
+summary says where (:meth:`ModuleSummary.generation`).
 """
 
 from __future__ import annotations
@@ -69,18 +69,36 @@ class Generating:
 
 @dataclass
 class ModuleSummary:
+    """What one module binds at its top level. Only the nodes of its functions and bound values are kept (not the
+    whole tree: a summary lives as long as the run), and whether a function generates is worked out the first
+    time it is asked (:meth:`generation`)."""
+
     path: str
     digest: str  # content hash (the results cache keys users on it)
-    tree: ast.Module
     lines: list[str]
     imports: dict[str, str] = field(default_factory=dict)  # local name -> dotted target (relative: leading dots)
     assigns: dict[str, list[ast.expr]] = field(default_factory=dict)  # module-level bindings (None: not a value)
     functions: dict[str, ast.FunctionDef] = field(default_factory=dict)
-    generating: dict[str, Generating] = field(default_factory=dict)
-    generating_calls: dict[str, list[str]] = field(default_factory=dict)  # function -> callees fed by its params
+    _generation: dict[str, tuple[Optional[Generating], list[str]]] = field(default_factory=dict, repr=False)
 
     def source(self, node: ast.AST) -> str:
         return ast.get_source_segment("".join(self.lines), node) or ""  # type: ignore[arg-type]
+
+    def generation(self, name: str) -> Optional[Generating]:
+        """Where the module's function ``name`` generates once per call with its parameters as input (None when
+        it does not, or is no function of the module)."""
+        return self._generation_of(name)[0]
+
+    def callees(self, name: str) -> list[str]:
+        """The dotted callees the function ``name`` feeds its parameters to, when it does not generate itself."""
+        return self._generation_of(name)[1]
+
+    def _generation_of(self, name: str) -> tuple[Optional[Generating], list[str]]:
+        found = self._generation.get(name)
+        if found is None:
+            fn = self.functions.get(name)
+            found = self._generation[name] = _find_generation(self.path, fn) if fn is not None else (None, [])
+        return found
 
 
 def summarise(path: str, data: bytes) -> Optional[ModuleSummary]:
@@ -92,11 +110,9 @@ def summarise(path: str, data: bytes) -> Optional[ModuleSummary]:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     text = data.decode("utf-8", "replace")
-    s = ModuleSummary(path, hashlib.blake2b(data, digest_size=16).hexdigest(), tree, text.splitlines(True))
+    s = ModuleSummary(path, hashlib.blake2b(data, digest_size=16).hexdigest(), text.splitlines(True))
     for node in tree.body:
         _top_level(s, node)
-    for name, fn in s.functions.items():
-        _find_generation(s, name, fn)
     return s
 
 
@@ -176,9 +192,10 @@ def _own_nodes(fn: ast.FunctionDef):
                 stack.append(child)
 
 
-def _find_generation(s: ModuleSummary, name: str, fn: ast.FunctionDef) -> None:
+def _find_generation(path: str, fn: ast.FunctionDef) -> tuple[Optional[Generating], list[str]]:
     """Does ``fn`` generate once per call with its parameters as input? (assignments inside the function carry
-    the parameters forward: ``ids = tok(p)`` then ``model.generate(**ids)``)."""
+    the parameters forward: ``ids = tok(p)`` then ``model.generate(**ids)``.) Where it does, or else the dotted
+    callees it feeds its parameters to."""
     tainted = _param_names(fn)
     nodes = sorted(_own_nodes(fn), key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
     for node in nodes:
@@ -204,13 +221,11 @@ def _find_generation(s: ModuleSummary, name: str, fn: ast.FunctionDef) -> None:
                 continue
             end_line = getattr(node, "end_lineno", None) or node.lineno
             end_col = getattr(node, "end_col_offset", None) or node.col_offset
-            s.generating.setdefault(name, Generating(s.path, node.lineno, node.col_offset + 1, end_line, end_col + 1, f"{receiver}.{func.attr}"))
-            return
+            return Generating(path, node.lineno, node.col_offset + 1, end_line, end_col + 1, f"{receiver}.{func.attr}"), []
         dotted = _dotted(func)
         if dotted:
             callees.append(dotted)
-    if callees:
-        s.generating_calls[name] = callees
+    return None, callees
 
 
 def _dotted(node: ast.AST) -> Optional[str]:
@@ -435,14 +450,15 @@ class Evaluator:
         if found is None or depth > MAX_DEPTH:
             return None
         s, fn = found
-        if fn.name in s.generating:
-            return s.generating[fn.name]
+        found_here = s.generation(fn.name)
+        if found_here is not None:
+            return found_here
         key = (s.path, fn.name + "/gen")
         if key in self._stack:
             return None
         self._stack.add(key)
         try:
-            for callee in s.generating_calls.get(fn.name, ()):
+            for callee in s.callees(fn.name):
                 root, _, rest = callee.partition(".")
                 if root in s.functions and not rest:
                     inner = self.generating_local(s, root, depth + 1)
@@ -474,21 +490,19 @@ class Evaluator:
             if (s.path, fn.name) in seen:
                 continue
             seen.add((s.path, fn.name))
-            if fn.name in s.generating:
+            if s.generation(fn.name) is not None:
                 return True
-            for callee in s.generating_calls.get(fn.name, ()):
+            for callee in s.callees(fn.name):
                 root, _, rest = callee.partition(".")
                 if root in s.functions and not rest:
-                    if root in s.generating:
+                    if s.generation(root) is not None:
                         return True
                 elif root in s.imports:
                     todo.append((s.path, f"{s.imports[root]}.{rest}".rstrip(".")))
         return False
 
     def generating_local(self, s: ModuleSummary, name: str, depth: int) -> Optional[Generating]:
-        if name in s.generating:
-            return s.generating[name]
-        return None
+        return s.generation(name)
 
 
 def _where(node: Optional[ast.AST]) -> tuple[int, int, int, int]:
