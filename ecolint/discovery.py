@@ -69,13 +69,60 @@ class _GitIgnore:
             rel = _relative(path, posix, base)
             if rel is None:
                 continue
-            if anchored:
-                hit = glob_regex(pattern).match(rel) is not None and rel.count("/") == pattern.count("/") or fnmatch.fnmatchcase(rel, pattern)
-            else:
-                hit = fnmatch.fnmatchcase(path.name, pattern)
-            if hit:
+            if _rule_hits(pattern, anchored, rel, path.name):
                 result = not negate
         return result
+
+    def in_directory(self, directory: Path) -> "Callable[[str, bool], bool]":
+        """``lambda name, is_dir: self.ignored(directory / name, is_dir)`` for the entries of one directory (of a
+        walk: the rules read so far are those of the directory and the ones above it), with the work that is the
+        same for every entry done once: which rules apply below ``directory`` and the path relative to each base."""
+        path = _abs(directory)
+        posix = path.as_posix() if os.sep == "/" else None
+        applicable = []
+        for base, pattern, negate, dir_only, anchored in self.rules:
+            rel = _relative(path, posix, base)
+            if rel is not None:  # an entry of the directory is below base too: its path there is rel/name
+                applicable.append((pattern, negate, dir_only, anchored, "" if rel == "." else rel + "/"))
+
+        def ignored(name: str, is_dir: bool) -> bool:
+            result = False
+            for pattern, negate, dir_only, anchored, prefix in applicable:
+                if dir_only and not is_dir:
+                    continue
+                if _rule_hits(pattern, anchored, prefix + name, name):
+                    result = not negate
+            return result
+
+        if any(negate for _, negate, _, _, _ in applicable):
+            return ignored  # (the last rule that matches decides: each is tried in order)
+        # Without negations, any match ignores: the name patterns are tried at once, as one regular expression.
+        names = _any_name(tuple(p for p, _, dir_only, anchored, _ in applicable if not anchored and not dir_only))
+        dir_names = _any_name(tuple(p for p, _, dir_only, anchored, _ in applicable if not anchored and dir_only))
+        paths = [(p, prefix, dir_only) for p, _, dir_only, anchored, prefix in applicable if anchored]
+
+        def any_rule(name: str, is_dir: bool) -> bool:
+            if names(name) is not None or (is_dir and dir_names(name) is not None):
+                return True
+            return any(_rule_hits(p, True, prefix + name, name) for p, prefix, dir_only in paths if is_dir or not dir_only)
+
+        return any_rule
+
+
+@lru_cache(maxsize=256)
+def _any_name(patterns: tuple[str, ...]) -> Callable[[str], object]:
+    """A match function that succeeds when ``fnmatch.fnmatchcase(name, p)`` holds for one of ``patterns``."""
+    if not patterns:
+        return lambda name: None
+    import re
+
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)).match
+
+
+def _rule_hits(pattern: str, anchored: bool, rel: str, name: str) -> bool:
+    if anchored:
+        return glob_regex(pattern).match(rel) is not None and rel.count("/") == pattern.count("/") or fnmatch.fnmatchcase(rel, pattern)
+    return fnmatch.fnmatchcase(name, pattern)
 
 
 def _relative(path: Path, posix: Optional[str], base: Path) -> Optional[str]:
@@ -103,15 +150,46 @@ def _real(path: Path) -> Path:
     return path.resolve()
 
 
-def _excluded(path: Path, settings: Settings) -> bool:
+def _excluded(path: Path, settings: Settings, resolved: Optional[Path] = None) -> bool:
+    """Does an ``exclude`` / ``extend-exclude`` pattern of ``settings`` match ``path`` (relative to the settings'
+    root, symbolic links resolved; ``resolved``: ``path.resolve()`` when the caller has it)?"""
     try:
-        rel = path.resolve().relative_to(_real(settings.root)).as_posix()
+        rel = (resolved if resolved is not None else path.resolve()).relative_to(_real(settings.root)).as_posix()
     except (ValueError, OSError, RuntimeError):
         rel = path.as_posix()
-    for pattern in settings.exclude + settings.extend_exclude:
-        if glob_match(rel, pattern):
+    return _exclusion(settings.exclude + settings.extend_exclude)(rel)
+
+
+@lru_cache(maxsize=64)
+def _exclusion(patterns: tuple[str, ...]) -> Callable[[str], bool]:
+    """``lambda rel: any(glob_match(rel, p) for p in patterns)``, with each path component tested once against
+    the patterns without a slash (a walk meets the same directory names again and again)."""
+    plain: list[str] = []
+    anchored: list = []
+    for pattern in patterns:
+        pattern = pattern.strip()
+        if not pattern:
+            continue
+        if pattern.startswith("./"):
+            pattern = pattern[2:]
+        if "/" not in pattern.rstrip("/"):
+            plain.append(pattern.rstrip("/"))
+        else:
+            anchored.append(glob_regex(pattern.lstrip("/")))
+    parts: dict[str, bool] = {}
+
+    def part_hit(part: str) -> bool:
+        hit = parts.get(part)
+        if hit is None:
+            hit = parts[part] = any(fnmatch.fnmatchcase(part, pat) for pat in plain)
+        return hit
+
+    def excluded(rel: str) -> bool:
+        if plain and any(part_hit(part) for part in rel.split("/")):
             return True
-    return False
+        return any(regex.match(rel) is not None for regex in anchored)
+
+    return excluded
 
 
 __all__ = ["Candidate", "discover", "glob_match"]
@@ -194,6 +272,8 @@ def _walk(root: Path, settings_for: SettingsFor, seen: set[Path]) -> Iterator[Ca
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError:
             continue
+        ignored = ignore.in_directory(directory)
+        real_dir: Optional[Path] = None
         subdirs = []
         for entry in entries:
             path = Path(entry.path)
@@ -201,16 +281,27 @@ def _walk(root: Path, settings_for: SettingsFor, seen: set[Path]) -> Iterator[Ca
                 is_dir = entry.is_dir()
             except OSError:  # a symlink loop: a file of a linted kind is yielded, and reading it reports why
                 is_dir = False
+            kind = None
+            if not is_dir:
+                kind = kind_for(path)
+                if kind is None:  # (not a kind we lint: skipped whatever the exclusions say)
+                    continue
+            # path.resolve(), from the directory's when the entry itself is no symbolic link
+            resolved = None
+            try:
+                if not entry.is_symlink():
+                    if real_dir is None:
+                        real_dir = directory.resolve()
+                    resolved = real_dir / entry.name
+            except (OSError, RuntimeError):
+                resolved = None
             settings = settings_for(path) if is_dir else here
-            if _excluded(path, settings) or (settings.respect_gitignore and ignore.ignored(path, is_dir)):
+            if _excluded(path, settings, resolved) or (settings.respect_gitignore and ignored(entry.name, is_dir)):
                 continue
             if is_dir:
                 subdirs.append(path)
                 continue
-            kind = kind_for(path)
-            if kind is None:
-                continue
-            key = _key(path)
+            key = resolved if resolved is not None else _key(path)
             if key in seen:
                 continue
             seen.add(key)

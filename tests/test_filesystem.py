@@ -386,3 +386,34 @@ def test_diff_lines_are_split_as_git_splits_them():
     # a removed last line that looks like a header keeps its no-newline marker
     assert unified_diff("a\n-- x", "a\n", "h.py").endswith("--- x\n\\ No newline at end of file\n")
 
+
+
+def test_per_directory_shortcuts_of_the_walk_answer_as_the_path_questions_do(tmp_path):
+    """The walk judges a directory's entries with rules prepared once per directory (gitignore) and with each
+    path component tested once (exclusions): the same answers as asking about each full path."""
+    import random
+
+    from ecolint.config import glob_match
+    from ecolint.discovery import _exclusion, _GitIgnore
+
+    rng = random.Random(11)
+    words = ["a", "b", "build", "x.py", "y.yaml", "*.py", "b*", "!keep.py", "keep.py", "data/", "/top", "a/b", "**/gen",
+             "gen", "*.egg-info", "node_modules", ".venv", "sub/x.py", "?.py", "[ab]", "[!a]*"]
+    names = ["a", "b", "x.py", "keep.py", "build", "gen", "top", "data", "pkg.egg-info", "c.yaml", "ab", "z.py"]
+    root = tmp_path / "r"
+    (root / "s" / "t").mkdir(parents=True)
+    for _ in range(40):
+        ignore = _GitIgnore()
+        for d in (root, root / "s", root / "s" / "t"):
+            (d / ".gitignore").write_text("\n".join(rng.sample(words, 5)) + "\n", encoding="utf-8")
+            ignore.add_file(d / ".gitignore")
+        for d in (root, root / "s", root / "s" / "t"):
+            judge = ignore.in_directory(d)
+            for name in names:
+                for is_dir in (False, True):
+                    assert judge(name, is_dir) == ignore.ignored(d / name, is_dir), (d, name, is_dir, ignore.rules)
+        patterns = tuple(rng.sample(words, 6))
+        excluded = _exclusion(patterns)
+        for _ in range(30):
+            rel = "/".join(rng.choice(names) for _ in range(rng.randint(1, 4)))
+            assert excluded(rel) == any(glob_match(rel, p) for p in patterns), (rel, patterns)

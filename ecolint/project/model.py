@@ -153,6 +153,8 @@ class Project:
         self._data: dict[str, Optional[bytes]] = {}
         self._digests: dict[str, bytes] = {}
         self._isfiles: dict[str, bool] = {}
+        self._listed: dict[str, dict[str, os.DirEntry[str]]] = {}
+        self._found: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
         self._idents: dict[str, Optional[tuple[int, int]]] = {}
         self._dirs: dict[str, list[str]] = {}
         self._candidates: dict[tuple[str, str], tuple[str, ...]] = {}
@@ -206,7 +208,7 @@ class Project:
         hit = self._holds.get(key)
         if hit is None:
             hit = self._holds[key] = not first or any(
-                self.inside(os.path.join(base, first)) and (self._isfile(os.path.join(base, first + ".py")) or os.path.isdir(os.path.join(base, first)))
+                self.inside(os.path.join(base, first)) and (self._isfile(os.path.join(base, first + ".py")) or self._isdir(os.path.join(base, first)))
                 for base in self._bases(importer, level)
             )
         if _TRACE is not None:
@@ -229,20 +231,64 @@ class Project:
         """The files that may be ``module`` for a file in ``importer``'s directory, in the order they are tried
         (the importer itself is left out by :meth:`module_file`)."""
         level = len(module) - len(module.lstrip("."))
-        parts = [p for p in module[level:].split(".") if p]
-        out = []
+        parts = tuple(p for p in module[level:].split(".") if p)
+        out: list[str] = []
         for base in self._bases(importer, level):
-            stem = os.path.join(base, *parts) if parts else base
-            for cand in (stem + ".py", os.path.join(stem, "__init__.py")):
-                if self.inside(cand) and self._isfile(cand):
-                    out.append(cand)
+            out.extend(self._under(base, parts))
         return tuple(out)
 
+    def _under(self, base: str, parts: tuple[str, ...]) -> tuple[str, ...]:
+        """``base/a/b.py`` and ``base/a/b/__init__.py`` for the parts ``("a", "b")``, those that are files of the
+        project (memoised: the project root is a search directory of every importer)."""
+        key = (base, parts)
+        hit = self._found.get(key)
+        if hit is None:
+            found: list[str] = []
+            if not parts or not parts[:-1] or self._isdir(os.path.join(base, *parts[:-1])):  # (else neither can exist)
+                stem = os.path.join(base, *parts) if parts else base
+                for cand in (stem + ".py", os.path.join(stem, "__init__.py")):
+                    if self.inside(cand) and self._isfile(cand):
+                        found.append(cand)
+            hit = self._found[key] = tuple(found)
+        return hit
+
     def _isfile(self, path: str) -> bool:
+        """``os.path.isfile(path)``, answered from one listing of the directory (a lookup asks about the same few
+        directories for many names: one ``scandir`` each instead of a ``stat`` per name)."""
         hit = self._isfiles.get(path)
         if hit is None:
-            hit = self._isfiles[path] = os.path.isfile(path)
+            directory, name = os.path.split(path)
+            entry = self._entries(directory).get(name) if name else None
+            try:
+                hit = entry is not None and entry.is_file()
+            except OSError:
+                hit = False
+            self._isfiles[path] = hit
         return hit
+
+    def _isdir(self, path: str) -> bool:
+        """``os.path.isdir(path)``, from the directory's listing as :meth:`_isfile`."""
+        directory, name = os.path.split(path)
+        entry = self._entries(directory).get(name) if name else None
+        try:
+            return entry is not None and entry.is_dir()
+        except OSError:
+            return False
+
+    def _entries(self, directory: str) -> dict[str, "os.DirEntry[str]"]:
+        found = self._listed.get(directory)
+        if found is None:
+            parent, name = os.path.split(directory)
+            if name and parent != directory and self.inside(parent) and not self._isdir(directory):
+                self._listed[directory] = found = {}  # (a directory that is not there: known from its parent's listing)
+                return found
+            try:
+                with os.scandir(directory) as it:
+                    found = {e.name: e for e in it}
+            except OSError:
+                found = {}
+            self._listed[directory] = found
+        return found
 
     def _same_file(self, a: str, b: str) -> bool:
         """Two names of one file (a symlinked module importing itself); only asked when the names differ."""
