@@ -190,3 +190,29 @@ def test_cache_invalidation_follows_what_the_analysis_consulted(tmp_path):
     assert run() == []  # pkg/main.py finds helpers.py at the root: no generation there
     (root / "pkg" / "helpers.py").write_text("def answer(model, p):\n    return model.generate(p)\n", encoding="utf-8")
     assert run() == [("pkg/main.py", "ECO201")]  # the import now finds pkg/helpers.py first
+
+
+def test_functions_parsed_alone_equal_those_of_the_whole_module():
+    """A summary parses a top-level function again from its own lines when asked (ModuleSummary.functions): the
+    same tree, positions included, as the module's parse gives it -- over this project's own modules, and over
+    texts with CRLF or CR line ends, non-ASCII text, decorators and a backslash line before a def."""
+    import ast
+
+    from ecolint.project.summaries import _without_annotations, summarise
+
+    texts = [p.read_bytes() for p in sorted((ROOT / "ecolint").rglob("*.py"))]
+    tricky = (
+        "import x\n\n@deco(1,\n  2)\n@other\ndef f(a: int, *b: str, c=\"é\", **d) -> int:\n    '''ü'''\n    return g(a)  # ✓\n\n"
+        "def g(p):\n    x = 'ä'; return p\n\\\ndef h(q):\n    return q\nasync def k(r):\n    await r\n"
+    )
+    texts += [tricky.encode(), tricky.replace("\n", "\r\n").encode(), tricky.replace("\n", "\r").encode()]
+    for data in texts:
+        s = summarise("m.py", data)
+        assert s is not None and s.reparsable
+        whole = {n.name: n for n in ast.parse(data).body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        assert set(s.functions) == set(whole)
+        for name, node in whole.items():
+            assert ast.dump(s.functions[name], include_attributes=True) == ast.dump(_without_annotations(node), include_attributes=True), name
+    latin = "# -*- coding: latin-1 -*-\ndef f(x='\xe9'):\n    return x\n".encode("latin-1")
+    s = summarise("m.py", latin)
+    assert s is not None and not s.reparsable and s.functions["f"].lineno == 2  # kept from the module's own parse

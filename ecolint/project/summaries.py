@@ -19,7 +19,7 @@ import hashlib
 import re
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Optional
 
 from ecolint.facts import CERTAIN, DEFAULT, Certainty
 
@@ -75,14 +75,18 @@ class ModuleSummary:
 
     path: str
     digest: str  # content hash (the results cache keys users on it)
-    lines: list[str]
+    text: str
     imports: dict[str, str] = field(default_factory=dict)  # local name -> dotted target (relative: leading dots)
     assigns: dict[str, list[ast.expr]] = field(default_factory=dict)  # module-level bindings (None: not a value)
-    functions: dict[str, ast.FunctionDef] = field(default_factory=dict)
+    functions: "Functions" = field(init=False)
+    reparsable: bool = True  # ``text`` is what the parser read (lines of it parse as they did in the module)
     _generation: dict[str, tuple[Optional[Generating], list[str]]] = field(default_factory=dict, repr=False)
 
+    def __post_init__(self) -> None:
+        self.functions = Functions(self)
+
     def source(self, node: ast.AST) -> str:
-        return ast.get_source_segment("".join(self.lines), node) or ""  # type: ignore[arg-type]
+        return ast.get_source_segment(self.text, node) or ""  # type: ignore[arg-type]
 
     def generation(self, name: str) -> Optional[Generating]:
         """Where the module's function ``name`` generates once per call with its parameters as input (None when
@@ -110,7 +114,8 @@ def summarise(path: str, data: bytes) -> Optional[ModuleSummary]:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     text = data.decode("utf-8", "replace")
-    s = ModuleSummary(path, hashlib.blake2b(data, digest_size=16).hexdigest(), text.splitlines(True))
+    s = ModuleSummary(path, hashlib.blake2b(data, digest_size=16).hexdigest(), text)
+    s.reparsable = _same_text(data)
     for node in tree.body:
         _top_level(s, node)
     return s
@@ -138,7 +143,7 @@ def _top_level(s: ModuleSummary, node: ast.stmt) -> None:
     elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         if node.name in s.functions or node.name in s.assigns:
             _bind(s, node.name, None)
-        s.functions[node.name] = node  # type: ignore[assignment]
+        s.functions.add(node, keep=not s.reparsable)
     elif isinstance(node, ast.Assign):
         for t in node.targets:
             if isinstance(t, ast.Name):
@@ -166,6 +171,99 @@ def _top_level(s: ModuleSummary, node: ast.stmt) -> None:
             _bind(s, n.value.id, None)
         elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("update", "pop", "setdefault", "clear") and isinstance(n.func.value, ast.Name):
             _bind(s, n.func.value.id, None)
+
+
+class Functions(Mapping[str, ast.FunctionDef]):
+    """The top-level functions of a summary by name (the last ``def`` of a name), each parsed again from its own
+    lines the first time it is asked for: a summary lives as long as the run, and the bodies of the functions
+    nobody asks about (generated bindings hold thousands) would be most of what it keeps alive."""
+
+    def __init__(self, summary: "ModuleSummary"):
+        self._summary = summary
+        self._lines: dict[str, tuple[int, int, int]] = {}  # name -> first line (decorators), def line, last line
+        self._parsed: dict[str, ast.FunctionDef] = {}
+
+    def add(self, node: ast.FunctionDef, keep: bool) -> None:
+        """``keep``: hold on to ``node`` itself (a module whose text is not the one its parser read)."""
+        first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+        self._lines[node.name] = (first, node.lineno, node.end_lineno or node.lineno)
+        if keep:
+            self._parsed[node.name] = _without_annotations(node)
+        else:
+            self._parsed.pop(node.name, None)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._lines
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._lines)
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def __getitem__(self, name: str) -> ast.FunctionDef:
+        fn = self._parsed.get(name)
+        if fn is None:
+            fn = self._parsed[name] = _without_annotations(self._parse(name))
+        return fn
+
+    def _parse(self, name: str) -> ast.FunctionDef:
+        """The ``def`` of ``name`` with the positions it has in the module: its lines start at column 0 (a top-level
+        statement), so parsed alone only the line numbers move."""
+        first, line, last = self._lines[name]
+        text = self._summary.text
+        starts = _line_starts(text)
+        source = text[starts[first - 1] : starts[last] if last < len(starts) else len(text)]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(source)
+            fn = tree.body[0] if len(tree.body) == 1 else None
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            fn = None
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and fn.name == name and fn.lineno + first - 1 == line:
+            ast.increment_lineno(tree, first - 1)
+            return fn  # type: ignore[return-value]
+        for node in ast.parse(text).body:  # (never seen: the lines alone did not give the same def)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name and node.lineno == line:
+                return node  # type: ignore[return-value]
+        raise KeyError(name)
+
+
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
+
+
+def _same_text(data: bytes) -> bool:
+    """Is ``data.decode("utf-8")`` the text CPython's parser reads from ``data``? (No byte-order mark, valid
+    UTF-8, and no coding declaration of another encoding.)"""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    if data.isascii():
+        return True
+    head = b"\n".join(data.splitlines()[:2])
+    m = _COOKIE.search(head)
+    return m is None or m.group(1).decode("ascii", "replace").lower().replace("_", "-") in ("utf-8", "utf8")
+
+
+def _line_starts(text: str) -> list[int]:
+    """Where each line of ``text`` starts, as CPython's parser counts lines (``\n``, ``\r\n`` or ``\r``)."""
+    return [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+
+
+def _without_annotations(fn: ast.FunctionDef) -> ast.FunctionDef:
+    """``fn`` without its decorators and the annotations of its signature, which nothing here reads (in generated
+    bindings -- ctypes stubs by the thousand -- they are most of what a summary would keep alive)."""
+    fn.decorator_list = []
+    fn.returns = None
+    a = fn.args
+    for p in (*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg):
+        if p is not None:
+            p.annotation = None
+    return fn
 
 
 def _param_names(fn: ast.FunctionDef) -> set[str]:
