@@ -40,7 +40,7 @@ class Positions:
         self.text = text
         self.provider = PositionProvider()
         self.computed = self.provider._computed
-        self.unit_of: dict[cst.CSTNode, int] = {}
+        self.unit_of: dict[int, int] = {}  # id(node) -> its unit (the module keeps every node alive)
         self.units: list[cst.CSTNode] = []
         self.starts: list[int] = []
         self.indents: list[tuple[str, ...]] = []
@@ -56,6 +56,7 @@ class Positions:
     # -- the walk (an Observer) -----------------------------------------------------------------------------
     def enter(self, node: cst.CSTNode) -> None:
         t = type(node)
+        key = id(node)
         if t is cst.IndentedBlock:
             self._indent.append(self.module.default_indent if node.indent is None else node.indent)
             self._unit_heads.update(map(id, node.body))
@@ -63,13 +64,13 @@ class Positions:
             self._unit_heads.update(map(id, node.header))
             self._unit_heads.update(map(id, node.body))
             self._unit_heads.update(map(id, node.footer))
-        elif id(node) in self._unit_heads:
+        elif key in self._unit_heads:
             self._open.append(len(self.units))
             self.units.append(node)
             self.starts.append(self._line)
             self.indents.append(tuple(self._indent))
         if self._open:
-            self.unit_of[node] = self._open[-1]
+            self.unit_of[key] = self._open[-1]
         if t is cst.Newline:
             self._line += 1
         elif t in _TEXT_TYPES:
@@ -88,7 +89,7 @@ class Positions:
         r = self.computed.get(node)
         if r is not None:
             return r
-        k = self.unit_of.get(node)
+        k = self.unit_of.get(id(node))
         if k is None or k in self.done:
             self.resolve_all()
         else:
@@ -101,7 +102,7 @@ class Positions:
         against the text."""
         r = self.computed.get(node)
         if r is None and type(node) is cst.ClassDef:
-            k = self.unit_of.get(node)
+            k = self.unit_of.get(id(node))
             if k is not None and self.units[k] is node and k not in self.done:
                 line = self.starts[k] + len(node.leading_lines) + len(node.lines_after_decorators)
                 line += sum(_breaks(self.module.code_for_node(d)) for d in node.decorators)

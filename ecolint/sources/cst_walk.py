@@ -65,6 +65,19 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return _collect(node, order)
 
 
+_children = children
+
+
+def memo_children(memo: dict[int, list[cst.CSTNode]]) -> Callable[[cst.CSTNode], list[cst.CSTNode]]:
+    def kids(node: cst.CSTNode) -> list[cst.CSTNode]:
+        found = memo.get(id(node))
+        if found is None:
+            found = memo[id(node)] = _children(node)
+        return found
+
+    return kids
+
+
 class Observer(Protocol):
     def enter(self, node: cst.CSTNode) -> None: ...
 
@@ -84,12 +97,18 @@ def _dispatch(visitor: object) -> Callable[[type], tuple]:
     return methods
 
 
-def walk(root: cst.CSTNode, visitor: object, observer: Optional[Observer] = None) -> None:
+def walk(root: cst.CSTNode, visitor: object, observer: Optional[Observer] = None, memo: Optional[dict[int, list[cst.CSTNode]]] = None) -> None:
     """Visit ``root`` as ``root.visit(visitor)`` would for a read-only visitor: ``visit_<Type>(node)`` (children
     are skipped when it returns ``False``), then the children, then ``leave_<Type>(node)``.
 
-    An ``observer`` sees every node, in the same order, including those inside subtrees the visitor skips."""
+    An ``observer`` sees every node, in the same order, including those inside subtrees the visitor skips.
+    ``memo``: the children of each node by ``id``, filled by this walk and used by the next over the same tree
+    (the tree must stay alive in between)."""
     methods = _dispatch(visitor)
+    if memo is not None:
+        children = memo_children(memo)
+    else:
+        children = _children
 
     def go(node: cst.CSTNode) -> None:
         visit, leave = methods(type(node))
@@ -129,7 +148,7 @@ def walk(root: cst.CSTNode, visitor: object, observer: Optional[Observer] = None
     try:
         observed(root)
     finally:
-        observed = quiet = None  # type: ignore[assignment]  # (break the closures' cycles, as above)
+        observed = quiet = go = None  # type: ignore[assignment]  # (break the closures' cycles, as above)
 
 
 def names_in(node: cst.CSTNode) -> set[str]:

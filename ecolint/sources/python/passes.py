@@ -216,7 +216,8 @@ class _Extractor(cst.CSTVisitor):
         for arg in node.args if isinstance(node, cst.Call) else ():
             args |= names_in(arg.value)
         loops = [loop for loop in self.loops if loop.scope is self.scope]
-        return Site(self.a.span(node), loops, used | args, args, list(self.defs), self.guards.memo(), stored(stmt, self.defs, self.globals_memo), **kw)
+        a = self.a  # (the span is read later, if at all; the analyzer, not this pass, is what the site keeps)
+        return Site(lambda: a.span(node), loops, used | args, args, list(self.defs), self.guards.memo(), stored(stmt, self.defs, self.globals_memo), **kw)
 
     def visit_Lambda(self, node: cst.Lambda) -> Optional[bool]:
         return False
@@ -542,11 +543,13 @@ def extract(path: str, text: str, overrides: Optional[dict] = None) -> FileFacts
     """Parse ``text`` and return its facts. Raises ``libcst.ParserSyntaxError`` on invalid Python."""
     module = cst.parse_module(text)
     analyzer = Analyzer(module, Positions(module, text), path, text, overrides)
-    walk(module, _Collector(analyzer), observer=analyzer.pos)
+    kids: dict[int, list[cst.CSTNode]] = {}  # (each node's children, found once for both passes)
+    walk(module, _Collector(analyzer), observer=analyzer.pos, memo=kids)
     analyzer.facts.role, analyzer.facts.role_reason = file_role(path, analyzer.aliases.values(), analyzer.test_definitions)
     analyzer.facts.gpu_hints = deployment_gpu(analyzer.gpu_mentions)
     extractor = _Extractor(analyzer)
-    walk(module, extractor)
+    walk(module, extractor, memo=kids)
+    del kids
     for pending in extractor.pending:
         inner = analyzer.generating_functions.get(pending.func)
         if inner is None:
@@ -564,6 +567,7 @@ def extract(path: str, text: str, overrides: Optional[dict] = None) -> FileFacts
     for load, name, scope in analyzer.loads_by_target:
         load.purpose = model_purpose(scope.node or module, name, analyzer.code)
     place_requests(analyzer, extractor.requests)
+    extractor.__dict__.clear()  # (its loops and sites refer back to it: no cycle left to hold parts of the tree)
     facts = analyzer.facts
     facts.release = analyzer.release
     return facts

@@ -12,7 +12,7 @@ sets a number of beams; :func:`place` turns them, once the whole module is known
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import libcst as cst
 
@@ -41,9 +41,10 @@ LOAD_APIS = ("from_pretrained", "transformers.pipeline", "vllm.LLM")
 class Site:
     """A model load, a call of a local function or class, or a generation that sets its beams, with what encloses
     it: the loops of its function (innermost last), the functions (innermost last), the names its statement reads,
-    an enclosing ``if`` that caches, and how its result is stored."""
+    an enclosing ``if`` that caches, and how its result is stored. Its span is worked out when first read (most
+    sites are never reported)."""
 
-    span: Span
+    where: Callable[[], Span]
     loops: list[Any]
     used: set[str]
     args: set[str]  # names in the call's arguments
@@ -55,6 +56,13 @@ class Site:
     generation: Optional[Generation] = None
     keywords: frozenset[str] = frozenset()  # keywords the call passes
     positional: int = 0  # positional arguments it passes
+    _span: Optional[Span] = None
+
+    @property
+    def span(self) -> Span:
+        if self._span is None:
+            self._span = self.where()
+        return self._span
 
 
 @dataclass

@@ -464,6 +464,8 @@ class Analyzer(Resolver):
         """``bnb.llm_int8_threshold = 0.0`` after ``bnb = BitsAndBytesConfig(...)`` updates the options; a
         value that differs from the one passed at construction may hold either way (unknown). Either way the
         object changes after it is built, so no fix edits its construction."""
+        if self.holds_nothing_built(obj, scope):
+            return
         spec = self.resolve(obj, scope).value
         if not isinstance(spec, QuantSpec):
             return

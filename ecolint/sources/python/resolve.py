@@ -122,6 +122,19 @@ class Resolver:
             s = s.parent
         return None
 
+    def holds_nothing_built(self, node: cst.Name, scope: Scope) -> bool:
+        """True when :meth:`resolve` of the name ``node`` cannot give an object built by a call (a quantization
+        config): the steps of its ``Name`` branch that end without resolving anything further -- a constant, an
+        import alias, a name bound nowhere, a parameter without a default (``self``). Asked before resolving the
+        owner of every attribute assignment, most of which are ``self.x = ...``."""
+        name = node.value
+        if name in ("True", "False", "None"):
+            return True
+        owner = self.scope_of_name(scope, name)
+        if owner is None:
+            return not (self.imports is not None and name in self.imported)  # (else: an alias or unknown)
+        return name not in owner.assigns and owner.params.get(name) is None
+
     def resolve(self, node: Optional[cst.BaseExpression], scope: Scope, depth: int = 0) -> Value:
         if node is None:
             return unknown()
