@@ -85,28 +85,33 @@ class _GitIgnore:
             if rel is not None:  # an entry of the directory is below base too: its path there is rel/name
                 applicable.append((pattern, negate, dir_only, anchored, "" if rel == "." else rel + "/"))
 
+        # The last rule that matches decides. Runs of name rules (no slash) that agree on negation and on
+        # directories-only are tried at once, as one regular expression; the runs are tried from the last back,
+        # and the first that matches holds the last matching rule.
+        runs: list[tuple[bool, bool, object]] = []  # (negate, dir_only, patterns tuple or (pattern, prefix))
+        for pattern, negate, dir_only, anchored, prefix in applicable:
+            if anchored:
+                runs.append((negate, dir_only, (pattern, prefix)))
+            elif runs and isinstance(runs[-1][2], list) and runs[-1][:2] == (negate, dir_only):
+                runs[-1][2].append(pattern)  # type: ignore[union-attr]
+            else:
+                runs.append((negate, dir_only, [pattern]))
+        tests = [(negate, dir_only, _any_name(tuple(what)) if isinstance(what, list) else what) for negate, dir_only, what in reversed(runs)]
+
         def ignored(name: str, is_dir: bool) -> bool:
-            result = False
-            for pattern, negate, dir_only, anchored, prefix in applicable:
+            for negate, dir_only, test in tests:
                 if dir_only and not is_dir:
                     continue
-                if _rule_hits(pattern, anchored, prefix + name, name):
-                    result = not negate
-            return result
+                if isinstance(test, tuple):
+                    pattern, prefix = test
+                    hit = _rule_hits(pattern, True, prefix + name, name)
+                else:
+                    hit = test(name) is not None
+                if hit:
+                    return not negate
+            return False
 
-        if any(negate for _, negate, _, _, _ in applicable):
-            return ignored  # (the last rule that matches decides: each is tried in order)
-        # Without negations, any match ignores: the name patterns are tried at once, as one regular expression.
-        names = _any_name(tuple(p for p, _, dir_only, anchored, _ in applicable if not anchored and not dir_only))
-        dir_names = _any_name(tuple(p for p, _, dir_only, anchored, _ in applicable if not anchored and dir_only))
-        paths = [(p, prefix, dir_only) for p, _, dir_only, anchored, prefix in applicable if anchored]
-
-        def any_rule(name: str, is_dir: bool) -> bool:
-            if names(name) is not None or (is_dir and dir_names(name) is not None):
-                return True
-            return any(_rule_hits(p, True, prefix + name, name) for p, prefix, dir_only in paths if is_dir or not dir_only)
-
-        return any_rule
+        return ignored
 
 
 @lru_cache(maxsize=256)

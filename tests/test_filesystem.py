@@ -402,7 +402,7 @@ def test_per_directory_shortcuts_of_the_walk_answer_as_the_path_questions_do(tmp
     names = ["a", "b", "x.py", "keep.py", "build", "gen", "top", "data", "pkg.egg-info", "c.yaml", "ab", "z.py"]
     root = tmp_path / "r"
     (root / "s" / "t").mkdir(parents=True)
-    for _ in range(40):
+    for _ in range(120):
         ignore = _GitIgnore()
         for d in (root, root / "s", root / "s" / "t"):
             (d / ".gitignore").write_text("\n".join(rng.sample(words, 5)) + "\n", encoding="utf-8")
