@@ -182,6 +182,7 @@ class Functions(Mapping[str, ast.FunctionDef]):
         self._summary = summary
         self._lines: dict[str, tuple[int, int, int]] = {}  # name -> first line (decorators), def line, last line
         self._parsed: dict[str, ast.FunctionDef] = {}
+        self._starts: Optional[list[int]] = None  # where each line of the text starts (on first use)
 
     def add(self, node: ast.FunctionDef, keep: bool) -> None:
         """``keep``: hold on to ``node`` itself (a module whose text is not the one its parser read)."""
@@ -209,11 +210,14 @@ class Functions(Mapping[str, ast.FunctionDef]):
 
     def _parse(self, name: str) -> ast.FunctionDef:
         """The ``def`` of ``name`` with the positions it has in the module: its lines start at column 0 (a top-level
-        statement), so parsed alone only the line numbers move."""
+        statement), and the lines before it are given as empty lines."""
         first, line, last = self._lines[name]
         text = self._summary.text
-        starts = _line_starts(text)
-        source = text[starts[first - 1] : starts[last] if last < len(starts) else len(text)]
+        if self._starts is None:
+            self._starts = _line_starts(text)
+        starts = self._starts
+        # (the lines before it left empty: the parser numbers the lines as in the module)
+        source = "\n" * (first - 1) + text[starts[first - 1] : starts[last] if last < len(starts) else len(text)]
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -221,8 +225,7 @@ class Functions(Mapping[str, ast.FunctionDef]):
             fn = tree.body[0] if len(tree.body) == 1 else None
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             fn = None
-        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and fn.name == name and fn.lineno + first - 1 == line:
-            ast.increment_lineno(tree, first - 1)
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and fn.name == name and fn.lineno == line:
             return fn  # type: ignore[return-value]
         for node in ast.parse(text).body:  # (never seen: the lines alone did not give the same def)
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name and node.lineno == line:
