@@ -88,23 +88,25 @@ class _GitIgnore:
         # The last rule that matches decides. Runs of name rules (no slash) that agree on negation and on
         # directories-only are tried at once, as one regular expression; the runs are tried from the last back,
         # and the first that matches holds the last matching rule.
-        runs: list[tuple[bool, bool, object]] = []  # (negate, dir_only, patterns tuple or (pattern, prefix))
+        runs: list[tuple[bool, bool, Union[list[str], tuple[str, str]]]] = []  # (negate, dir_only, names or (pattern, prefix))
         for pattern, negate, dir_only, anchored, prefix in applicable:
+            last = runs[-1][2] if runs else None
             if anchored:
                 runs.append((negate, dir_only, (pattern, prefix)))
-            elif runs and isinstance(runs[-1][2], list) and runs[-1][:2] == (negate, dir_only):
-                runs[-1][2].append(pattern)  # type: ignore[union-attr]
+            elif isinstance(last, list) and runs[-1][:2] == (negate, dir_only):
+                last.append(pattern)
             else:
                 runs.append((negate, dir_only, [pattern]))
-        tests = [(negate, dir_only, _any_name(tuple(what)) if isinstance(what, list) else what) for negate, dir_only, what in reversed(runs)]
+        tests: list[tuple[bool, bool, Union[Callable[[str], object], tuple[str, str]]]] = [
+            (negate, dir_only, _any_name(tuple(what)) if isinstance(what, list) else what) for negate, dir_only, what in reversed(runs)
+        ]
 
         def ignored(name: str, is_dir: bool) -> bool:
             for negate, dir_only, test in tests:
                 if dir_only and not is_dir:
                     continue
                 if isinstance(test, tuple):
-                    pattern, prefix = test
-                    hit = _rule_hits(pattern, True, prefix + name, name)
+                    hit = _rule_hits(test[0], True, test[1] + name, name)
                 else:
                     hit = test(name) is not None
                 if hit:
