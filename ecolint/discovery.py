@@ -80,8 +80,13 @@ class _GitIgnore:
         path = _abs(directory)
         posix = path.as_posix() if os.sep == "/" else None
         applicable = []
+        rel_of: dict[int, Optional[str]] = {}  # id(base) -> the directory relative to it (a file's rules share one)
         for base, pattern, negate, dir_only, anchored in self.rules:
-            rel = _relative(path, posix, base)
+            key = id(base)
+            if key in rel_of:
+                rel = rel_of[key]
+            else:
+                rel = rel_of[key] = _relative(path, posix, base)
             if rel is not None:  # an entry of the directory is below base too: its path there is rel/name
                 applicable.append((pattern, negate, dir_only, anchored, "" if rel == "." else rel + "/"))
 
@@ -106,7 +111,7 @@ class _GitIgnore:
                 if dir_only and not is_dir:
                     continue
                 if isinstance(test, tuple):
-                    hit = _rule_hits(test[0], True, test[1] + name, name)
+                    hit = _path_rule_hits(test[0], test[1] + name)
                 else:
                     hit = test(name) is not None
                 if hit:
@@ -128,8 +133,21 @@ def _any_name(patterns: tuple[str, ...]) -> Callable[[str], object]:
 
 def _rule_hits(pattern: str, anchored: bool, rel: str, name: str) -> bool:
     if anchored:
-        return glob_regex(pattern).match(rel) is not None and rel.count("/") == pattern.count("/") or fnmatch.fnmatchcase(rel, pattern)
+        return _path_rule_hits(pattern, rel)
     return fnmatch.fnmatchcase(name, pattern)
+
+
+def _path_rule_hits(pattern: str, rel: str) -> bool:
+    """An anchored rule (a pattern with a slash) against the path relative to its ``.gitignore``."""
+    glob, slashes, whole = _path_rule(pattern)
+    return glob(rel) is not None and rel.count("/") == slashes or whole(rel) is not None
+
+
+@lru_cache(maxsize=1024)
+def _path_rule(pattern: str) -> tuple[Callable[[str], object], int, Callable[[str], object]]:
+    import re
+
+    return glob_regex(pattern).match, pattern.count("/"), re.compile(fnmatch.translate(pattern)).match
 
 
 def _relative(path: Path, posix: Optional[str], base: Path) -> Optional[str]:

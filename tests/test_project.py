@@ -216,3 +216,40 @@ def test_functions_parsed_alone_equal_those_of_the_whole_module():
     latin = "# -*- coding: latin-1 -*-\ndef f(x='\xe9'):\n    return x\n".encode("latin-1")
     s = summarise("m.py", latin)
     assert s is not None and not s.reparsable and s.functions["f"].lineno == 2  # kept from the module's own parse
+
+
+def test_module_files_found_from_listings_equal_the_stat_answers(tmp_path):
+    """The project model finds module files from one listing per directory (Project._find): the same files as
+    asking the file system about each candidate, for absolute and relative names, packages, plain directories,
+    a symlinked package, names that are not there and relative names that climb above the project."""
+    import itertools
+    import os
+
+    from ecolint.project.model import Project
+
+    root = tmp_path / "proj"
+    for rel in ["pyproject.toml", "a.py", "pkg/__init__.py", "pkg/b.py", "pkg/sub/__init__.py", "pkg/sub/c.py",
+                "plain/d.py", "src/lib/__init__.py", "src/lib/e.py", "tools/run.py", "pkg/sub/deep/f.py", "x.py/y.py"]:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("", encoding="utf-8")
+    (root / "linked").symlink_to(root / "pkg", target_is_directory=True)
+    (root / "afile").write_text("", encoding="utf-8")
+    importers = [root / "tools" / "run.py", root / "pkg" / "sub" / "c.py", root / "a.py", root / "pkg" / "sub" / "deep" / "f.py"]
+    names = ["a", "pkg", "pkg.b", "pkg.sub", "pkg.sub.c", "plain.d", "plain", "lib.e", "lib", "linked.b", "linked.sub.c",
+             "nothere", "nothere.x", "afile", "afile.x", "x.y", "x", "pkg.sub.deep.f"]
+    names += ["." + n for n in names[:6]] + [".." + n for n in names[:6]] + ["...", "..", ".", "....proj.a", ".....tmp"]
+    project = Project(str(root))
+
+    def reference(importer: str, module: str) -> tuple[str, ...]:
+        level = len(module) - len(module.lstrip("."))
+        parts = [p for p in module[level:].split(".") if p]
+        out = []
+        for base in project._bases(importer, level):
+            stem = os.path.join(base, *parts) if parts else base
+            for cand in (stem + ".py", os.path.join(stem, "__init__.py")):
+                if project.inside(cand) and os.path.isfile(cand):
+                    out.append(cand)
+        return tuple(out)
+
+    for importer, name in itertools.product(importers, names):
+        assert project._find(str(importer), name) == reference(str(importer), name), (importer, name)

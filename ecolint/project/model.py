@@ -244,7 +244,10 @@ class Project:
         hit = self._found.get(key)
         if hit is None:
             found: list[str] = []
-            if not parts or not parts[:-1] or self._isdir(os.path.join(base, *parts[:-1])):  # (else neither can exist)
+            shortcut = bool(parts) and self.inside(base)  # (a base above the root is only asked for paths into it)
+            if shortcut and not self._may_start(base, parts):
+                pass  # (the usual answer, from the base directory's listing alone)
+            elif not shortcut or not parts[:-1] or self._isdir(os.path.join(base, *parts[:-1])):  # (else neither can exist)
                 stem = os.path.join(base, *parts) if parts else base
                 for cand in (stem + ".py", os.path.join(stem, "__init__.py")):
                     if self.inside(cand) and self._isfile(cand):
@@ -252,12 +255,33 @@ class Project:
             hit = self._found[key] = tuple(found)
         return hit
 
+    def _may_start(self, base: str, parts: tuple[str, ...]) -> bool:
+        """False when ``base`` holds neither a directory ``parts[0]`` nor (for one part) a file ``parts[0].py``:
+        then no module of those parts is there."""
+        entries = self._entries(base)
+        head = entries.get(parts[0])
+        try:
+            if head is not None and head.is_dir():
+                return True
+        except OSError:
+            pass
+        if len(parts) > 1:
+            return False
+        module = entries.get(parts[0] + ".py")
+        try:
+            return module is not None and module.is_file()
+        except OSError:
+            return False
+
     def _isfile(self, path: str) -> bool:
         """``os.path.isfile(path)``, answered from one listing of the directory (a lookup asks about the same few
         directories for many names: one ``scandir`` each instead of a ``stat`` per name)."""
         hit = self._isfiles.get(path)
         if hit is None:
             directory, name = os.path.split(path)
+            if not self.inside(directory):  # (no directory outside the project is listed)
+                hit = self._isfiles[path] = os.path.isfile(path)
+                return hit
             entry = self._entries(directory).get(name) if name else None
             try:
                 hit = entry is not None and entry.is_file()
@@ -269,6 +293,8 @@ class Project:
     def _isdir(self, path: str) -> bool:
         """``os.path.isdir(path)``, from the directory's listing as :meth:`_isfile`."""
         directory, name = os.path.split(path)
+        if not self.inside(directory):
+            return os.path.isdir(path)
         entry = self._entries(directory).get(name) if name else None
         try:
             return entry is not None and entry.is_dir()
