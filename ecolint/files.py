@@ -227,8 +227,21 @@ def display_path(path: Path) -> str:
         lexical, real = os.path.abspath(path.parent), os.path.realpath(path.parent)
         if lexical != real:
             path = Path(real) / path.name
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        rel = str(path)
+    rel = _below_cwd(path)
+    if rel is None:
+        try:
+            rel = os.path.relpath(path)
+        except ValueError:
+            rel = str(path)
     return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()
+
+
+def _below_cwd(path: Path) -> Optional[str]:
+    """``os.path.relpath(path)`` for a path below the working directory on POSIX (the usual case, asked once per
+    linted file): the rest of its absolute path. None otherwise."""
+    if os.sep != "/":
+        return None
+    full = os.path.abspath(path)
+    cwd = os.getcwd()
+    prefix = cwd if cwd.endswith("/") else cwd + "/"
+    return full[len(prefix):] if full.startswith(prefix) and len(full) > len(prefix) else None

@@ -417,3 +417,21 @@ def test_per_directory_shortcuts_of_the_walk_answer_as_the_path_questions_do(tmp
         for _ in range(30):
             rel = "/".join(rng.choice(names) for _ in range(rng.randint(1, 4)))
             assert excluded(rel) == any(glob_match(rel, p) for p in patterns), (rel, patterns)
+
+
+def test_display_paths_below_the_working_directory_are_what_relpath_gives(tmp_path, monkeypatch):
+    """display_path takes a path below the working directory apart by text (once per linted file): the same
+    result as ``os.path.relpath`` for relative, absolute, dotted and doubled-slash names, and outside it."""
+    from ecolint.files import display_path
+
+    (tmp_path / "w" / "sub").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "w")
+
+    def old(path: Path) -> str:
+        rel = os.path.relpath(path)
+        return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()
+
+    names = ["a.py", "sub/a.py", "./sub//a.py", "sub/./a.py", str(tmp_path / "w" / "sub" / "a.py"), str(tmp_path / "w"),
+             str(tmp_path / "other.py"), "/", str(tmp_path / "w2" / "x.py"), "sub/", ".", "a b.py", "ü.py"]
+    for name in names:
+        assert display_path(Path(name)) == old(Path(name)), name
