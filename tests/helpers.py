@@ -40,6 +40,17 @@ def check_json(*args: str, cwd=None) -> list:
     return json.loads(proc.stdout)
 
 
+def cached_json(*args: str, cache_dir, cwd=None) -> list:
+    """The JSON findings of ``ecolint check ARGS --cache-dir CACHE_DIR`` (the results cache on: for tests of what
+    invalidates it)."""
+    import json
+
+    from conftest import run_cli
+
+    proc = run_cli("check", *args, "--cache-dir", str(cache_dir), "--output-format", "json", cwd=cwd)
+    return json.loads(proc.stdout)
+
+
 def pinned(findings: list) -> list:
     """Each JSON finding as (file, row, column, code, [(related file, row, column), ...])."""
     return [

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import pytest
 from conftest import FIXTURES, ROOT, run_cli
-from helpers import write_project
+from helpers import cached_json, write_project
 
 from ecolint.config import ConfigError, Settings, settings_from_mapping
 from ecolint.runner import Engine, lint_paths
@@ -110,8 +110,7 @@ def test_cache_invalidation_across_files(tmp_path):
     cache_dir = tmp_path / "cache"
 
     def run():
-        proc = run_cli("check", ".", "--cache-dir", str(cache_dir), "--output-format", "json", cwd=root)
-        return [(f["filename"], f["code"]) for f in json.loads(proc.stdout)]
+        return [(f["filename"], f["code"]) for f in cached_json(".", cache_dir=cache_dir, cwd=root)]
 
     assert run() == [("main.py", "ECO101")]
     assert run() == [("main.py", "ECO101")]  # served from the cache

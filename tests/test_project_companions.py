@@ -8,11 +8,10 @@ so does the configured one; nothing without the project model.
 
 from __future__ import annotations
 
-import json
 import shutil
 
-from conftest import FIXTURES, run_cli
-from helpers import check_json, pinned
+from conftest import FIXTURES
+from helpers import cached_json, check_json, pinned
 
 from ecolint.sources.shell_frontend import extract_script
 
@@ -80,8 +79,7 @@ def test_cache_invalidation_when_a_companion_changes(tmp_path):
     cache_dir = tmp_path / "cache"
 
     def run():
-        proc = run_cli("check", "gke", "--cache-dir", str(cache_dir), "--output-format", "json", cwd=root)
-        return [(f["filename"], f["code"]) for f in json.loads(proc.stdout)]
+        return [(f["filename"], f["code"]) for f in cached_json("gke", cache_dir=cache_dir, cwd=root)]
 
     first = run()
     assert first == [("gke/deployment.yaml", "ECO402"), ("gke/serve.py", "ECO402")]
@@ -137,8 +135,7 @@ def test_a_companion_that_appears_relints_a_file_that_had_none(tmp_path):
     cache_dir = tmp_path / "cache"
 
     def run():
-        proc = run_cli("check", ".", "--cache-dir", str(cache_dir), "--output-format", "json", cwd=root)
-        return [(f["filename"], f["code"]) for f in json.loads(proc.stdout)]
+        return [(f["filename"], f["code"]) for f in cached_json(".", cache_dir=cache_dir, cwd=root)]
 
     assert run() == []
     assert run() == []  # from the cache

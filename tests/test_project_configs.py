@@ -7,12 +7,11 @@ whatever cannot be followed is unknown, exactly as without the project model.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
-from conftest import FIXTURES, run_cli
-from helpers import check_json, pinned, write_project
+from conftest import FIXTURES
+from helpers import cached_json, check_json, pinned, write_project
 
 from ecolint.project.configs import config_files, hydra_config, loaded_config, lookup
 from ecolint.project.model import forget, project_for
@@ -232,8 +231,7 @@ def test_cache_invalidation_when_a_loaded_yaml_changes(tmp_path):
     cache_dir = tmp_path / "cache"
 
     def run():
-        proc = run_cli("check", "app.py", "--cache-dir", str(cache_dir), "--output-format", "json", cwd=root)
-        return [(f["filename"], f["code"], f["severity"]) for f in json.loads(proc.stdout)]
+        return [(f["filename"], f["code"], f["severity"]) for f in cached_json("app.py", cache_dir=cache_dir, cwd=root)]
 
     assert run() == [("app.py", "ECO101", "red")]
     assert run() == [("app.py", "ECO101", "red")]  # from the cache

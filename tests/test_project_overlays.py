@@ -6,11 +6,10 @@ and GPU as related locations; what the base writes is the base's business; nothi
 
 from __future__ import annotations
 
-import json
 import shutil
 
-from conftest import FIXTURES, run_cli
-from helpers import check_json, pinned
+from conftest import FIXTURES
+from helpers import cached_json, check_json, pinned
 
 K = "fixtures/projects/kustomize/"
 BASE = [(K + "base/deployment.yaml", 16, 15), (K + "base/deployment.yaml", 10, 9)]
@@ -52,8 +51,7 @@ def test_cache_invalidation_when_the_base_changes(tmp_path):
     cache_dir = tmp_path / "cache"
 
     def run():
-        proc = run_cli("check", "overlays/int8", "--cache-dir", str(cache_dir), "--output-format", "json", cwd=root)
-        return [(f["filename"], f["code"], [r["message"] for r in f["related"]][0]) for f in json.loads(proc.stdout)]
+        return [(f["filename"], f["code"], [r["message"] for r in f["related"]][0]) for f in cached_json("overlays/int8", cache_dir=cache_dir, cwd=root)]
 
     first = run()
     assert first == [("overlays/int8/quantize.yaml", "ECO101", "the model `mistralai/Mistral-7B-Instruct-v0.2`, from the base manifest")]
@@ -70,8 +68,7 @@ def test_cache_invalidation_when_a_json_patch_or_its_base_changes(tmp_path):
     cache_dir = tmp_path / "cache"
 
     def run():
-        proc = run_cli("check", "overlays/json-int8", "--cache-dir", str(cache_dir), "--output-format", "json", cwd=root)
-        return [(f["filename"], f["code"], f["related"][0]["message"]) for f in json.loads(proc.stdout)]
+        return [(f["filename"], f["code"], f["related"][0]["message"]) for f in cached_json("overlays/json-int8", cache_dir=cache_dir, cwd=root)]
 
     first = run()
     assert first == [("overlays/json-int8/add-quantize.yaml", "ECO101", "the model `mistralai/Mistral-7B-Instruct-v0.2`, from the base manifest")]
