@@ -97,6 +97,14 @@ def listing_hash(key: str) -> str:
     return digest
 
 
+def _is_a(entry: "Optional[os.DirEntry[str]]", directory: bool) -> bool:
+    """Is the listed ``entry`` a directory (or a regular file), symbolic links followed?"""
+    try:
+        return entry is not None and (entry.is_dir() if directory else entry.is_file())
+    except OSError:
+        return False
+
+
 _LISTINGS: dict[str, tuple[int, str]] = {}
 _SETTLED_NS = 2_000_000_000
 
@@ -259,47 +267,27 @@ class Project:
         """False when ``base`` holds neither a directory ``parts[0]`` nor (for one part) a file ``parts[0].py``:
         then no module of those parts is there."""
         entries = self._entries(base)
-        head = entries.get(parts[0])
-        try:
-            if head is not None and head.is_dir():
-                return True
-        except OSError:
-            pass
-        if len(parts) > 1:
-            return False
-        module = entries.get(parts[0] + ".py")
-        try:
-            return module is not None and module.is_file()
-        except OSError:
-            return False
+        if _is_a(entries.get(parts[0]), directory=True):
+            return True
+        return len(parts) == 1 and _is_a(entries.get(parts[0] + ".py"), directory=False)
 
     def _isfile(self, path: str) -> bool:
         """``os.path.isfile(path)``, answered from one listing of the directory (a lookup asks about the same few
         directories for many names: one ``scandir`` each instead of a ``stat`` per name)."""
         hit = self._isfiles.get(path)
         if hit is None:
-            directory, name = os.path.split(path)
-            if not self.inside(directory):  # (no directory outside the project is listed)
-                hit = self._isfiles[path] = os.path.isfile(path)
-                return hit
-            entry = self._entries(directory).get(name) if name else None
-            try:
-                hit = entry is not None and entry.is_file()
-            except OSError:
-                hit = False
-            self._isfiles[path] = hit
+            hit = self._isfiles[path] = self._is(path, directory=False)
         return hit
 
     def _isdir(self, path: str) -> bool:
         """``os.path.isdir(path)``, from the directory's listing as :meth:`_isfile`."""
-        directory, name = os.path.split(path)
-        if not self.inside(directory):
-            return os.path.isdir(path)
-        entry = self._entries(directory).get(name) if name else None
-        try:
-            return entry is not None and entry.is_dir()
-        except OSError:
-            return False
+        return self._is(path, directory=True)
+
+    def _is(self, path: str, directory: bool) -> bool:
+        parent, name = os.path.split(path)
+        if not self.inside(parent):  # (no directory outside the project is listed)
+            return os.path.isdir(path) if directory else os.path.isfile(path)
+        return bool(name) and _is_a(self._entries(parent).get(name), directory)
 
     def _entries(self, directory: str) -> dict[str, "os.DirEntry[str]"]:
         found = self._listed.get(directory)

@@ -233,23 +233,19 @@ class Functions(Mapping[str, ast.FunctionDef]):
         raise KeyError(name)
 
 
-_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
-
-
 def _same_text(data: bytes) -> bool:
-    """Is ``data.decode("utf-8")`` the text CPython's parser reads from ``data``? (No byte-order mark, valid
-    UTF-8, and no coding declaration of another encoding.)"""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return False
+    """Is ``data.decode("utf-8")`` the text CPython's parser reads from ``data``? (UTF-8 by PEP 263 -- no
+    byte-order mark, no coding declaration of another encoding -- and valid UTF-8.)"""
+    import io
+    import tokenize
+
     try:
+        if tokenize.detect_encoding(io.BytesIO(data).readline)[0] != "utf-8":
+            return False
         data.decode("utf-8")
-    except UnicodeDecodeError:
+    except (SyntaxError, UnicodeDecodeError):
         return False
-    if data.isascii():
-        return True
-    head = b"\n".join(data.splitlines()[:2])
-    m = _COOKIE.search(head)
-    return m is None or m.group(1).decode("ascii", "replace").lower().replace("_", "-") in ("utf-8", "utf8")
+    return True
 
 
 def _line_starts(text: str) -> list[int]:

@@ -43,7 +43,6 @@ from ecolint.sources.python.vocab import (
     CLAUSE_END,
     FOREIGN_ROOTS,
     GENERATIVE_TASKS,
-    GPU_STEMS,
     GPU_WORDS,
     INPUT_NAMES,
     MODEL_NAMES,
@@ -54,6 +53,7 @@ from ecolint.sources.python.vocab import (
     TARGET_WORDS,
     TRAIN_CALLS,
     TRAINER_CLASSES,
+    has_gpu_stem,
 )
 
 
@@ -656,7 +656,7 @@ def gpu_mentions(text: str, span_of: Callable[[], Span], source: str) -> list[tu
     from ecolint.knowledge.gpus import resolve_gpu
 
     out: list[tuple[GpuHint, bool]] = []
-    if not any(stem in text for stem in GPU_STEMS):  # (most comments and strings: no search needed)
+    if not has_gpu_stem(text):  # (most comments and strings: no search needed)
         return out
     for m in GPU_WORDS.finditer(text):
         info = resolve_gpu(m.group(0))

@@ -17,9 +17,14 @@ GPU_WORDS = re.compile(
 GPU_STEMS = ("T4", "V100", "P100", "P40", "K80", "A10", "A800", "H100", "H200", "L4", "RTX")
 
 
+def has_gpu_stem(text: str) -> bool:
+    """False when ``GPU_WORDS`` cannot match in ``text`` (no stem occurs)."""
+    return any(stem in text for stem in GPU_STEMS)
+
+
 def names_gpu(text: str) -> bool:
     """``GPU_WORDS.search(text) is not None``, answered fast when no stem occurs."""
-    return any(stem in text for stem in GPU_STEMS) and GPU_WORDS.search(text) is not None
+    return has_gpu_stem(text) and GPU_WORDS.search(text) is not None
 
 # ``Owner.from_pretrained(...)`` loads a model when the owner is a model class and not a tokenizer, config, ...
 MODEL_CLASS = re.compile(r"^(Auto)?[A-Za-z0-9]*(Model|ForCausalLM|LMHeadModel|ForConditionalGeneration|ForSeq2SeqLM|For[A-Za-z]+)$")
