@@ -65,14 +65,13 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return _collect(node, order)
 
 
-_children = children
-
-
 def memo_children(memo: dict[int, list[cst.CSTNode]]) -> Callable[[cst.CSTNode], list[cst.CSTNode]]:
+    """:func:`children`, remembered in ``memo`` by ``id`` (for walks over one tree that stays alive)."""
+
     def kids(node: cst.CSTNode) -> list[cst.CSTNode]:
         found = memo.get(id(node))
         if found is None:
-            found = memo[id(node)] = _children(node)
+            found = memo[id(node)] = children(node)
         return found
 
     return kids
@@ -105,15 +104,12 @@ def walk(root: cst.CSTNode, visitor: object, observer: Optional[Observer] = None
     ``memo``: the children of each node by ``id``, filled by this walk and used by the next over the same tree
     (the tree must stay alive in between)."""
     methods = _dispatch(visitor)
-    if memo is not None:
-        children = memo_children(memo)
-    else:
-        children = _children
+    kids = memo_children(memo) if memo is not None else children
 
     def go(node: cst.CSTNode) -> None:
         visit, leave = methods(type(node))
         if visit is None or visit(node) is not False:
-            for kid in children(node):
+            for kid in kids(node):
                 go(kid)
         if leave is not None:
             leave(node)
@@ -128,7 +124,7 @@ def walk(root: cst.CSTNode, visitor: object, observer: Optional[Observer] = None
 
     def quiet(node: cst.CSTNode) -> None:
         enter(node)
-        for kid in children(node):
+        for kid in kids(node):
             quiet(kid)
         exit_(node)
 
@@ -136,10 +132,10 @@ def walk(root: cst.CSTNode, visitor: object, observer: Optional[Observer] = None
         enter(node)
         visit, leave = methods(type(node))
         if visit is None or visit(node) is not False:
-            for kid in children(node):
+            for kid in kids(node):
                 observed(kid)
         else:
-            for kid in children(node):
+            for kid in kids(node):
                 quiet(kid)
         if leave is not None:
             leave(node)

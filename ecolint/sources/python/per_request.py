@@ -135,9 +135,7 @@ def _returns(block: cst.BaseSuite) -> bool:
     return False
 
 
-def _globals_of(node: cst.FunctionDef, memo: Optional[dict[int, set[str]]]) -> set[str]:
-    if memo is None:
-        return _globals(node)
+def _globals_of(node: cst.FunctionDef, memo: dict[int, set[str]]) -> set[str]:
     found = memo.get(id(node))
     if found is None:
         found = memo[id(node)] = _globals(node)
@@ -157,7 +155,7 @@ def _globals(node: cst.FunctionDef) -> set[str]:
     return out
 
 
-def stored(statement: Optional[cst.CSTNode], defs: list[cst.FunctionDef], memo: Optional[dict[int, set[str]]] = None) -> str:
+def stored(statement: Optional[cst.CSTNode], defs: list[cst.FunctionDef], memo: dict[int, set[str]]) -> str:
     """How the value of the call a statement holds is kept: on an object, in a container, in a module global, in a
     local name or returned. ``memo``: the ``global`` names of each def seen so far, by ``id`` (for one pass over
     one tree)."""
