@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from ecolint.errors import UsageError
 from ecolint.files import read_text
@@ -146,15 +146,57 @@ class Settings:
 def glob_match(rel: str, pattern: str) -> bool:
     """Match a ``/``-separated relative path against a ruff-style glob (``**`` spans directories; a pattern
     without a slash matches any path component or the basename)."""
+    glob = _glob(pattern)
+    if glob is None:
+        return False
+    component, pat = glob
+    if component:
+        return any(fnmatch.fnmatchcase(part, pat) for part in rel.split("/"))
+    return glob_regex(pat).match(rel) is not None
+
+
+def _glob(pattern: str) -> Optional[tuple[bool, str]]:
+    """(True, pattern) for a pattern that matches a path component, (False, pattern) for one matched against the
+    whole relative path; None for an empty one."""
     pattern = pattern.strip()
     if not pattern:
-        return False
+        return None
     if pattern.startswith("./"):
         pattern = pattern[2:]
     if "/" not in pattern.rstrip("/"):
-        pat = pattern.rstrip("/")
-        return any(fnmatch.fnmatchcase(part, pat) for part in rel.split("/"))
-    return glob_regex(pattern.lstrip("/")).match(rel) is not None
+        return True, pattern.rstrip("/")
+    return False, pattern.lstrip("/")
+
+
+@lru_cache(maxsize=64)
+def any_glob(patterns: tuple[str, ...]) -> Callable[[str], bool]:
+    """``lambda rel: any(glob_match(rel, p) for p in patterns)``, with each path component tested once against
+    the component patterns (a directory walk meets the same directory names again and again)."""
+    components: list[str] = []
+    paths = []
+    for pattern in patterns:
+        glob = _glob(pattern)
+        if glob is None:
+            continue
+        component, pat = glob
+        if component:
+            components.append(pat)
+        else:
+            paths.append(glob_regex(pat))
+    seen: dict[str, bool] = {}
+
+    def part_hit(part: str) -> bool:
+        hit = seen.get(part)
+        if hit is None:
+            hit = seen[part] = any(fnmatch.fnmatchcase(part, pat) for pat in components)
+        return hit
+
+    def matches(rel: str) -> bool:
+        if components and any(part_hit(part) for part in rel.split("/")):
+            return True
+        return any(regex.match(rel) is not None for regex in paths)
+
+    return matches
 
 
 @lru_cache(maxsize=512)

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterator, Optional, Union
 
-from ecolint.config import Resolver, Settings, glob_match, glob_regex
+from ecolint.config import Resolver, Settings, any_glob, glob_match, glob_regex
 from ecolint.files import read_text
 from ecolint.sources import kind_for
 
@@ -182,39 +182,7 @@ def _excluded(path: Path, settings: Settings, resolved: Optional[Path] = None) -
         rel = (resolved if resolved is not None else path.resolve()).relative_to(_real(settings.root)).as_posix()
     except (ValueError, OSError, RuntimeError):
         rel = path.as_posix()
-    return _exclusion(settings.exclude + settings.extend_exclude)(rel)
-
-
-@lru_cache(maxsize=64)
-def _exclusion(patterns: tuple[str, ...]) -> Callable[[str], bool]:
-    """``lambda rel: any(glob_match(rel, p) for p in patterns)``, with each path component tested once against
-    the patterns without a slash (a walk meets the same directory names again and again)."""
-    plain: list[str] = []
-    anchored: list = []
-    for pattern in patterns:
-        pattern = pattern.strip()
-        if not pattern:
-            continue
-        if pattern.startswith("./"):
-            pattern = pattern[2:]
-        if "/" not in pattern.rstrip("/"):
-            plain.append(pattern.rstrip("/"))
-        else:
-            anchored.append(glob_regex(pattern.lstrip("/")))
-    parts: dict[str, bool] = {}
-
-    def part_hit(part: str) -> bool:
-        hit = parts.get(part)
-        if hit is None:
-            hit = parts[part] = any(fnmatch.fnmatchcase(part, pat) for pat in plain)
-        return hit
-
-    def excluded(rel: str) -> bool:
-        if plain and any(part_hit(part) for part in rel.split("/")):
-            return True
-        return any(regex.match(rel) is not None for regex in anchored)
-
-    return excluded
+    return any_glob(settings.exclude + settings.extend_exclude)(rel)
 
 
 __all__ = ["Candidate", "discover", "glob_match"]

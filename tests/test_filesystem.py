@@ -393,8 +393,8 @@ def test_per_directory_shortcuts_of_the_walk_answer_as_the_path_questions_do(tmp
     path component tested once (exclusions): the same answers as asking about each full path."""
     import random
 
-    from ecolint.config import glob_match
-    from ecolint.discovery import _exclusion, _GitIgnore
+    from ecolint.config import any_glob, glob_match
+    from ecolint.discovery import _GitIgnore
 
     rng = random.Random(11)
     words = ["a", "b", "build", "x.py", "y.yaml", "*.py", "b*", "!keep.py", "keep.py", "data/", "/top", "a/b", "**/gen",
@@ -413,7 +413,7 @@ def test_per_directory_shortcuts_of_the_walk_answer_as_the_path_questions_do(tmp
                 for is_dir in (False, True):
                     assert judge(name, is_dir) == ignore.ignored(d / name, is_dir), (d, name, is_dir, ignore.rules)
         patterns = tuple(rng.sample(words, 6))
-        excluded = _exclusion(patterns)
+        excluded = any_glob(patterns)
         for _ in range(30):
             rel = "/".join(rng.choice(names) for _ in range(rng.randint(1, 4)))
             assert excluded(rel) == any(glob_match(rel, p) for p in patterns), (rel, patterns)
